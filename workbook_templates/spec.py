@@ -1,0 +1,343 @@
+"""The workbook spec: what a TOM (or Gatsby plan) workbook holds, loaded from TOML and checked.
+
+A spec is the single source of truth for a workbook's shape. The template writes it into the workbook
+(hidden `_tom` sheet), so validation and roll-ups read the workbook alone and cannot use a different
+spec than the one it was built from. A spec with a mistake is refused with `SpecError` naming the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+KINDS = ("text", "choice", "date", "rag", "url", "int")
+ROLES = (
+    "id", "theme", "activity", "lead", "audience", "when", "target", "status", "rag", "notes",
+    "evidence", "last_updated", "updated_by", "responsible", "due",
+)
+RULES = ("score", "worst", "majority")
+GROUPS = ("school", "theme", "lead")
+SHIPPED = ("scottish-tom", "gatsby-plan")
+RESERVED_SHEETS = ("Guide", "Master", "Summary", "Lists", "_tom", "Issues", "Conflicts", "xlwings.conf")
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; the message names the key at fault."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = "text"
+    role: str | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    locked: bool = False  # locked on school tabs for master rows (the expectation itself)
+    width: float = 14
+    term: str | None = None  # for rag columns of termly plans: the term this rating belongs to
+
+
+@dataclass(frozen=True)
+class School:
+    id: str
+    name: str
+
+    @property
+    def sheet(self) -> str:
+        """Excel tab name: the school name, cleaned to Excel's rules (31 chars, no []:*?/\\)."""
+        return _SHEET_BAD.sub("-", self.name)[:31].strip()
+
+
+@dataclass(frozen=True)
+class Rollup:
+    rule: str = "score"
+    green: float = 0.75
+    red: float = 0.4
+    by: tuple[str, ...] = ("school",)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    title: str
+    area: str
+    session: str
+    months: tuple[str, ...]
+    schools: tuple[School, ...]
+    columns: tuple[Column, ...]
+    master: tuple[dict[str, Any], ...]
+    rollup: Rollup = field(default_factory=Rollup)
+    deadline_day: int = 28
+    free_rows: int = 40
+    rag_values: tuple[str, ...] = ("R", "A", "G")
+    guide: str = ""
+
+    # -- lookups used everywhere -------------------------------------------------------------
+    def column(self, role: str) -> Column | None:
+        """The column playing ``role`` (e.g. "status"), or None if the spec has none."""
+        for col in self.columns:
+            if col.role == role:
+                return col
+        return None
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    @property
+    def rag_columns(self) -> list[Column]:
+        """Rating columns in order; for termly plans the last rated one is the current rating."""
+        return [c for c in self.columns if c.kind == "rag"]
+
+    @property
+    def master_columns(self) -> list[Column]:
+        """The expectation columns: shown on the Master tab and locked on school tabs."""
+        return [c for c in self.columns if c.locked]
+
+    @property
+    def id_header(self) -> str:
+        col = self.column("id")
+        assert col is not None  # guaranteed by parse_spec
+        return col.header
+
+    def school_by_sheet(self) -> dict[str, School]:
+        return {s.sheet: s for s in self.schools}
+
+    def master_fingerprint(self) -> str:
+        """SHA-256 of the master rows' expectation cells: lets validation detect tampering."""
+        rows = [[canonical(row.get(c.header)) for c in self.master_columns] for row in self.master]
+        return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(spec_to_dict(self))
+
+
+def canonical(value: Any) -> str:
+    """One text form per value, so 5, 5.0 and "5" or a date and its datetime compare equal."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    return str(value).strip()
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+def shipped_spec_path(name: str) -> Path:
+    return Path(str(resources.files("workbook_templates") / "specs" / f"{name}.toml"))
+
+
+def load_spec(name_or_path: str | Path) -> Spec:
+    """Load a spec from a TOML path, or a shipped spec by name ("scottish-tom", "gatsby-plan")."""
+    path = Path(name_or_path)
+    if not path.exists() and str(name_or_path) in SHIPPED:
+        path = shipped_spec_path(str(name_or_path))
+    if not path.exists():
+        raise SpecError(f"{name_or_path}: no such spec file (shipped specs: {', '.join(SHIPPED)})")
+    return loads_spec(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def loads_spec(text: str, source: str = "<spec>") -> Spec:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{source}: not valid TOML: {exc}") from None
+    return parse_spec(data, source)
+
+
+def _months(start: str, end: str, source: str) -> tuple[str, ...]:
+    try:
+        y, m = (int(x) for x in start.split("-"))
+        ey, em = (int(x) for x in end.split("-"))
+    except ValueError:
+        raise SpecError(f"{source}: session.start / session.end must be YYYY-MM") from None
+    out = []
+    while (y, m) <= (ey, em):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    if not out or len(out) > 48:
+        raise SpecError(f"{source}: session.start..session.end must span 1 to 48 months")
+    return tuple(out)
+
+
+def _get(d: dict, key: str, typ: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
+    if key not in d:
+        if default is ...:
+            raise SpecError(f"{where}: missing key '{key}'")
+        return default
+    value = d[key]
+    if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool) and bool not in
+                                      (typ if isinstance(typ, tuple) else (typ,))):
+        raise SpecError(f"{where}: key '{key}' has the wrong type ({type(value).__name__})")
+    return value
+
+
+def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
+    """Check every key of a spec dict and build the Spec; the first mistake raises SpecError."""
+    known = {"name", "title", "area", "session", "schools", "columns", "master", "rollup", "cycle",
+             "layout", "rag", "guide"}
+    for key in data:
+        if key not in known:
+            raise SpecError(f"{source}: unknown key '{key}'")
+    name = _get(data, "name", str, source)
+    title = _get(data, "title", str, source)
+    area = _get(data, "area", str, source)
+    session = _get(data, "session", dict, source)
+    label = _get(session, "label", str, f"{source}: session")
+    months = _months(_get(session, "start", str, f"{source}: session"),
+                     _get(session, "end", str, f"{source}: session"), source)
+
+    rag = _get(data, "rag", dict, source, {})
+    rag_values = tuple(_get(rag, "values", list, f"{source}: rag", ["R", "A", "G"]))
+    if not set(rag_values) <= {"R", "A", "G", "B"} or not {"R", "A", "G"} <= set(rag_values):
+        raise SpecError(f"{source}: rag.values must hold R, A, G and optionally B")
+
+    schools: list[School] = []
+    seen_ids: set[str] = set()
+    seen_sheets: set[str] = set()
+    for i, s in enumerate(_get(data, "schools", list, source)):
+        where = f"{source}: schools[{i}]"
+        if not isinstance(s, dict):
+            raise SpecError(f"{where}: must be a table with id and name")
+        school = School(_get(s, "id", str, where), _get(s, "name", str, where))
+        if school.id in seen_ids:
+            raise SpecError(f"{where}: school id '{school.id}' is used twice")
+        if school.sheet in seen_sheets or school.sheet in RESERVED_SHEETS:
+            raise SpecError(f"{where}: tab name '{school.sheet}' clashes with another tab")
+        seen_ids.add(school.id)
+        seen_sheets.add(school.sheet)
+        schools.append(school)
+    if not schools:
+        raise SpecError(f"{source}: schools: at least one school is needed")
+
+    columns: list[Column] = []
+    seen_headers: set[str] = set()
+    seen_roles: set[str] = set()
+    for i, c in enumerate(_get(data, "columns", list, source)):
+        where = f"{source}: columns[{i}]"
+        if not isinstance(c, dict):
+            raise SpecError(f"{where}: must be a table")
+        for key in c:
+            if key not in {"header", "kind", "role", "choices", "required", "locked", "width", "term"}:
+                raise SpecError(f"{where}: unknown key '{key}'")
+        header = _get(c, "header", str, where).strip()
+        where = f"{source}: columns[{i}] ('{header}')"
+        if not header:
+            raise SpecError(f"{where}: header is empty")
+        if header.lower() in {h.lower() for h in seen_headers}:
+            raise SpecError(f"{where}: duplicate column '{header}'")
+        kind = _get(c, "kind", str, where, "text")
+        if kind not in KINDS:
+            raise SpecError(f"{where}: unknown kind '{kind}' (kinds: {', '.join(KINDS)})")
+        role = _get(c, "role", str, where, None)
+        if role is not None:
+            if role not in ROLES:
+                raise SpecError(f"{where}: unknown role '{role}' (roles: {', '.join(ROLES)})")
+            if role in seen_roles and role != "rag":
+                raise SpecError(f"{where}: role '{role}' is given to two columns")
+            seen_roles.add(role)
+        choices = tuple(str(x) for x in _get(c, "choices", list, where, []))
+        if kind == "choice" and not choices:
+            raise SpecError(f"{where}: kind 'choice' needs a non-empty 'choices' list")
+        if kind == "rag":
+            choices = rag_values
+        width = _get(c, "width", (int, float), where, 14)
+        columns.append(Column(header, kind, role, choices, _get(c, "required", bool, where, False),
+                              _get(c, "locked", bool, where, False), float(width),
+                              _get(c, "term", str, where, None)))
+        seen_headers.add(header)
+    if "id" not in seen_roles:
+        raise SpecError(f"{source}: columns: one column needs role = \"id\"")
+    if not any(c.kind == "rag" for c in columns):
+        raise SpecError(f"{source}: columns: at least one column of kind \"rag\" is needed")
+    by_header = {c.header: c for c in columns}
+    id_header = next(c.header for c in columns if c.role == "id")
+
+    master: list[dict[str, Any]] = []
+    master_ids: set[str] = set()
+    for i, row in enumerate(_get(data, "master", list, source, [])):
+        where = f"{source}: master[{i}]"
+        if not isinstance(row, dict):
+            raise SpecError(f"{where}: must be a table of column header = value")
+        for key, value in row.items():
+            if key not in by_header:
+                raise SpecError(f"{where}: unknown column '{key}'")
+            col = by_header[key]
+            if col.kind in ("choice", "rag") and str(value) not in col.choices:
+                raise SpecError(f"{where}: '{key}' = '{value}' is not one of {', '.join(col.choices)}")
+        for col in columns:
+            if (col.required or col.role == "id") and col.locked and canonical(row.get(col.header)) == "":
+                raise SpecError(f"{where}: required value '{col.header}' is missing")
+        rid = canonical(row[id_header])
+        if rid in master_ids:
+            raise SpecError(f"{where}: '{id_header}' = '{rid}' is used twice")
+        master_ids.add(rid)
+        master.append(dict(row))
+
+    ru = _get(data, "rollup", dict, source, {})
+    rule = _get(ru, "rule", str, f"{source}: rollup", "score")
+    if rule not in RULES:
+        raise SpecError(f"{source}: rollup.rule '{rule}' is not one of {', '.join(RULES)}")
+    green = float(_get(ru, "green", (int, float), f"{source}: rollup", 0.75))
+    red = float(_get(ru, "red", (int, float), f"{source}: rollup", 0.4))
+    if not 0 <= red <= green <= 1:
+        raise SpecError(f"{source}: rollup thresholds need 0 <= red <= green <= 1")
+    by = tuple(_get(ru, "by", list, f"{source}: rollup", ["school"]))
+    for b in by:
+        if b not in GROUPS:
+            raise SpecError(f"{source}: rollup.by '{b}' is not one of {', '.join(GROUPS)}")
+
+    cycle = _get(data, "cycle", dict, source, {})
+    deadline = _get(cycle, "deadline_day", int, f"{source}: cycle", 28)
+    if not 1 <= deadline <= 31:
+        raise SpecError(f"{source}: cycle.deadline_day must be 1..31")
+    layout = _get(data, "layout", dict, source, {})
+    free_rows = _get(layout, "free_rows", int, f"{source}: layout", 40)
+    if not 0 <= free_rows <= 5000:
+        raise SpecError(f"{source}: layout.free_rows must be 0..5000")
+
+    return Spec(name, title, area, label, months, tuple(schools), tuple(columns), tuple(master),
+                Rollup(rule, green, red, by), deadline, free_rows, rag_values,
+                _get(data, "guide", str, source, ""))
+
+
+def spec_to_dict(spec: Spec) -> dict[str, Any]:
+    """The inverse of parse_spec (used to embed the spec in the workbook it builds)."""
+    cols = []
+    for c in spec.columns:
+        d: dict[str, Any] = {"header": c.header, "kind": c.kind}
+        if c.role:
+            d["role"] = c.role
+        if c.kind == "choice":
+            d["choices"] = list(c.choices)
+        d.update(required=c.required, locked=c.locked, width=c.width)
+        if c.term:
+            d["term"] = c.term
+        cols.append(d)
+    master = [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items() if v is not None}
+              for row in spec.master]
+    return {
+        "name": spec.name, "title": spec.title, "area": spec.area,
+        "session": {"label": spec.session, "start": spec.months[0], "end": spec.months[-1]},
+        "rag": {"values": list(spec.rag_values)},
+        "schools": [{"id": s.id, "name": s.name} for s in spec.schools],
+        "columns": cols,
+        "master": master,
+        "rollup": {"rule": spec.rollup.rule, "green": spec.rollup.green, "red": spec.rollup.red,
+                   "by": list(spec.rollup.by)},
+        "cycle": {"deadline_day": spec.deadline_day},
+        "layout": {"free_rows": spec.free_rows},
+        "guide": spec.guide,
+    }
