@@ -201,7 +201,9 @@ def _library(path: Path, table: dict[str, Any]) -> FolderLibraryConfig | SharePo
     if set(table) == {"folder"}:
         folder = _str(path, table, "folder")
         if not folder:
-            raise ConfigError(f'{path}: library.folder: must not be empty (use "." for the folder of {path.name})')
+            raise ConfigError(
+                f'{path}: library.folder: must not be empty (use "." for the folder of {path.name})'
+            )
         return FolderLibraryConfig(folder=_resolve(path, folder))
     if not table:
         raise ConfigError(f"{path}: library: set folder (a local folder) or site_url (SharePoint)")
@@ -279,7 +281,9 @@ def _str(path: Path, table: dict[str, Any], key: str, *, required: bool = False,
     return value
 
 
-def _https_url(path: Path, table: dict[str, Any], key: str, *, required: bool = False, default: str = "") -> str:
+def _https_url(
+    path: Path, table: dict[str, Any], key: str, *, required: bool = False, default: str = ""
+) -> str:
     value = _str(path, table, key, required=required, default=default)
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname:
