@@ -1,0 +1,197 @@
+"""RAG roll-ups: pure functions of a list of ratings, and grouping of workbook rows.
+
+Rules (../shared/DESIGN.md): blanks are ignored and no ratings give no rating (""); B (complete)
+counts as G.
+- worst: R if any R, else A if any A, else G.
+- majority: the most common rating; a tie goes to the worse.
+- score (default): G=1, A=0.5, R=0, mean over rated rows; G if mean >= green, R if mean < red, else A.
+
+Termly plans rate a row once per term; a row's rating is its latest rated term (`current_rating`).
+Rows whose Status is "Not applicable" are left out of roll-ups: they are not expected of the school.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbook_templates.spec import Spec
+
+RULES = ("score", "worst", "majority")
+ORDER = {"R": 0, "A": 1, "G": 2}  # worse first
+POINTS = {"G": 1.0, "A": 0.5, "R": 0.0}
+NOT_APPLICABLE = "Not applicable"
+
+
+def clean(ratings: Iterable[Any]) -> list[str]:
+    """Only real ratings, upper-cased, with B counted as G; blanks and anything else dropped."""
+    out = []
+    for r in ratings:
+        if r is None:
+            continue
+        text = str(r).strip().upper()
+        if text == "B":
+            text = "G"
+        if text in ORDER:
+            out.append(text)
+    return out
+
+
+def score(ratings: Iterable[Any]) -> float | None:
+    """Mean of G=1, A=0.5, R=0 over rated items; None when nothing is rated."""
+    rated = clean(ratings)
+    if not rated:
+        return None
+    return sum(POINTS[r] for r in rated) / len(rated)
+
+
+def rag_from_score(value: float | None, green: float = 0.75, red: float = 0.4) -> str:
+    if value is None:
+        return ""
+    if value >= green:
+        return "G"
+    if value < red:
+        return "R"
+    return "A"
+
+
+def worst(ratings: Iterable[Any]) -> str:
+    rated = clean(ratings)
+    return min(rated, key=ORDER.__getitem__) if rated else ""
+
+
+def majority(ratings: Iterable[Any]) -> str:
+    rated = clean(ratings)
+    if not rated:
+        return ""
+    counts = Counter(rated)
+    top = max(counts.values())
+    return min((r for r, n in counts.items() if n == top), key=ORDER.__getitem__)
+
+
+def roll(ratings: Iterable[Any], rule: str = "score", green: float = 0.75, red: float = 0.4) -> str:
+    """The rolled-up rating ("R", "A", "G" or "" for none) under ``rule``."""
+    if rule == "score":
+        return rag_from_score(score(ratings), green, red)
+    if rule == "worst":
+        return worst(ratings)
+    if rule == "majority":
+        return majority(ratings)
+    raise ValueError(f"unknown roll-up rule {rule!r} (rules: {', '.join(RULES)})")
+
+
+# -- rows -> groups ----------------------------------------------------------------------------
+
+def current_rating(values: dict[str, Any], spec: Spec) -> str:
+    """The row's rating: its only RAG column, or for termly plans the latest term rated."""
+    for col in reversed(spec.rag_columns):
+        rated = clean([values.get(col.header)])
+        if rated:
+            return str(values.get(col.header)).strip().upper()
+    return ""
+
+
+@dataclass
+class Group:
+    key: dict[str, str]
+    R: int = 0
+    A: int = 0
+    G: int = 0
+    unrated: int = 0
+    ratings: list[str] = field(default_factory=list)
+    rag: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "R": self.R, "A": self.A, "G": self.G, "unrated": self.unrated,
+                "rag": self.rag}
+
+
+@dataclass
+class RollupResult:
+    rule: str
+    by: list[str]
+    groups: list[Group]
+    overall: Group
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "by": self.by, "groups": [g.as_dict() for g in self.groups],
+                "overall": self.overall.as_dict()}
+
+
+@dataclass(frozen=True)
+class RatedRow:
+    """What a roll-up needs of a row: its group keys and its current rating."""
+
+    school: str
+    theme: str
+    lead: str
+    rating: str
+
+
+def rated_rows(spec: Spec, school_rows: dict[str, Sequence[Any]]) -> list[RatedRow]:
+    """Turn reader rows (per school tab) into RatedRows, leaving out Not applicable rows."""
+    theme = spec.column("theme")
+    lead = spec.column("lead")
+    status = spec.column("status")
+    out = []
+    for school, rows in school_rows.items():
+        for row in rows:
+            values = row.values
+            if status is not None and values.get(status.header) == NOT_APPLICABLE:
+                continue
+            out.append(RatedRow(
+                school,
+                str(values.get(theme.header) or "(none)") if theme else "(none)",
+                str(values.get(lead.header) or "(none)") if lead else "(none)",
+                current_rating(values, spec),
+            ))
+    return out
+
+
+def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
+               green: float = 0.75, red: float = 0.4, order: dict[str, list[str]] | None = None
+               ) -> RollupResult:
+    """Counts and rolled-up rating per group; groups keep first-seen order unless ``order`` says."""
+    for b in by:
+        if b not in ("school", "theme", "lead"):
+            raise ValueError(f"cannot group by {b!r} (use school, theme or lead)")
+    groups: dict[tuple[str, ...], Group] = {}
+    overall = Group({})
+    for row in rows:
+        key = tuple(getattr(row, b) for b in by)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Group(dict(zip(by, key, strict=True)))
+        for target in (g, overall):
+            if row.rating:
+                target.ratings.append(row.rating)
+                setattr(target, "G" if row.rating == "B" else row.rating,
+                        getattr(target, "G" if row.rating == "B" else row.rating) + 1)
+            else:
+                target.unrated += 1
+    result = list(groups.values())
+    if order:
+        def rank(g: Group) -> tuple[int, ...]:
+            return tuple((order.get(b) or []).index(g.key[b]) if g.key[b] in (order.get(b) or [])
+                         else 10**6 for b in by)
+        result.sort(key=rank)
+    for g in [*result, overall]:
+        g.rag = roll(g.ratings, rule, green, red)
+    return RollupResult(rule, list(by), result, overall)
+
+
+def rollup_workbook(data: Any, by: Sequence[str] | None = None, rule: str | None = None) -> RollupResult:
+    """Roll up a read workbook (`reader.WorkbookData`) with the spec's settings as defaults."""
+    spec: Spec = data.spec
+    by = list(by or spec.rollup.by[:1] or ["school"])
+    rule = rule or spec.rollup.rule
+    order = {"school": [s.sheet for s in spec.schools]}
+    theme, lead = spec.column("theme"), spec.column("lead")
+    if theme is not None and theme.choices:
+        order["theme"] = list(theme.choices)
+    if lead is not None and lead.choices:
+        order["lead"] = list(lead.choices)
+    rows = rated_rows(spec, {name: s.rows for name, s in data.schools.items()})
+    return group_rows(rows, by, rule, spec.rollup.green, spec.rollup.red, order)

@@ -1,0 +1,335 @@
+"""Build the TOM workbook from a spec with openpyxl, Excel-native throughout.
+
+Everything a school needs works without the add-in: dropdowns (data validation that refuses other
+values), RAG colours (conditional formatting), protection (only input cells unlocked), a Summary of
+native COUNTIF formulas, frozen headers and print titles. The spec and a SHA-256 fingerprint of the
+master rows go into a very hidden `_tom` sheet so validation needs nothing but the workbook.
+
+The protection password is hashed by openpyxl (Excel's legacy sheet hash); it is never written in
+clear. Workbook structure is left unlocked on purpose so the add-in can add its `Issues` tab.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workbook_templates.atomic import save_workbook_atomic
+from workbook_templates.spec import Column, Spec
+
+PASSWORD_ENV = "TOMSYNC_SHEET_PASSWORD"
+META_SHEET = "_tom"
+META_FORMAT = "tomsync-workbook/1"
+CURRENT_RAG = "Current RAG"  # derived column, only on termly plans (several rag columns)
+CHUNK = 30000  # Excel's cell limit is 32,767 characters
+
+RAG_FILLS = {
+    "R": ("FFC7CE", "9C0006"),
+    "A": ("FFEB9C", "9C5700"),
+    "G": ("C6EFCE", "006100"),
+    "B": ("BDD7EE", "1F4E79"),
+}
+HEADER_FILL = PatternFill("solid", start_color="1F4E79")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+LOCKED_FILL = PatternFill("solid", start_color="F2F2F2")
+UNLOCKED = Protection(locked=False)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things are on a school tab: header on row 1, master rows, then free rows."""
+
+    spec: Spec
+
+    @property
+    def first_row(self) -> int:
+        return 2
+
+    @property
+    def master_end(self) -> int:
+        return 1 + len(self.spec.master)
+
+    @property
+    def last_row(self) -> int:
+        return self.master_end + self.spec.free_rows
+
+    @property
+    def headers(self) -> list[str]:
+        extra = [CURRENT_RAG] if len(self.spec.rag_columns) > 1 else []
+        return self.spec.headers + extra
+
+    def letter(self, header: str) -> str:
+        return get_column_letter(self.headers.index(header) + 1)
+
+    @property
+    def rating_header(self) -> str:
+        """The column holding each row's current rating (the only rag column, or Current RAG)."""
+        rags = self.spec.rag_columns
+        return rags[0].header if len(rags) == 1 else CURRENT_RAG
+
+
+def resolve_password(password: str | None) -> str | None:
+    return password if password else os.environ.get(PASSWORD_ENV) or None
+
+
+def _protect(ws: Worksheet, password: str | None) -> None:
+    ws.protection.sheet = True
+    if password:
+        ws.protection.password = password  # openpyxl stores only the hash
+    ws.protection.autoFilter = False  # False = allowed: staff may filter and sort
+    ws.protection.sort = False
+    ws.protection.formatColumns = False
+
+
+def _header(ws: Worksheet, headers: list[str], widths: list[float]) -> None:
+    for i, (h, w) in enumerate(zip(headers, widths, strict=True), start=1):
+        cell = ws.cell(row=1, column=i, value=h)
+        cell.fill = HEADER_FILL
+        cell.font = HEADER_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _rag_formatting(ws: Worksheet, ref: str) -> None:
+    for value, (fill, font) in RAG_FILLS.items():
+        ws.conditional_formatting.add(
+            ref,
+            CellIsRule(operator="equal", formula=[f'"{value}"'],
+                       fill=PatternFill("solid", start_color=fill, end_color=fill), font=Font(color=font)),
+        )
+
+
+def _list_name(col: Column) -> str:
+    return "list_" + "".join(ch if ch.isalnum() else "_" for ch in col.header)
+
+
+def _validations(ws: Worksheet, spec: Spec, layout: Layout, first: int, last: int) -> None:
+    for col in spec.columns:
+        letter = layout.letter(col.header)
+        ref = f"{letter}{first}:{letter}{last}"
+        dv: DataValidation | None = None
+        if col.kind == "choice":
+            dv = DataValidation(type="list", formula1=f"={_list_name(col)}", allow_blank=True)
+            dv.error = f"Choose a value from the list for {col.header}."
+        elif col.kind == "rag":
+            dv = DataValidation(type="list", formula1='"' + ",".join(spec.rag_values) + '"', allow_blank=True)
+            dv.error = f"RAG must be one of {', '.join(spec.rag_values)} (or blank: not yet rated)."
+        elif col.kind == "date":
+            dv = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)",
+                                formula2="DATE(2100,12,31)", allow_blank=True)
+            dv.error = f"{col.header} must be a date (e.g. 15/09/2026)."
+        elif col.kind == "int":
+            dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+            dv.error = f"{col.header} must be a whole number."
+        if dv is None:
+            continue
+        dv.showErrorMessage = True  # openpyxl's default lets any value in
+        dv.errorTitle = f"{col.header}: not allowed"
+        dv.add(ref)
+        ws.add_data_validation(dv)
+        if col.kind == "rag":
+            _rag_formatting(ws, ref)
+
+
+def _date_format(ws: Worksheet, spec: Spec, layout: Layout, first: int, last: int) -> None:
+    for col in spec.columns:
+        if col.kind == "date":
+            idx = layout.headers.index(col.header) + 1
+            for r in range(first, last + 1):
+                ws.cell(row=r, column=idx).number_format = "dd/mm/yyyy"
+
+
+def _write_guide(wb: Workbook, spec: Spec) -> None:
+    ws = wb.active
+    ws.title = "Guide"
+    lines: list[tuple[str, bool]] = [(f"{spec.title}: {spec.area}, {spec.session}", True), ("", False)]
+    lines += [(line, False) for line in spec.guide.strip().splitlines()]
+    lines += [("", False), ("RAG ratings", True),
+              ("R  Red: not started when it should have, or off track; needs action.", False),
+              ("A  Amber: under way, some risk.", False),
+              ("G  Green: on track or achieved.", False)]
+    if "B" in spec.rag_values:
+        lines.append(("B  Blue: complete (counts as Green in roll-ups).", False))
+    lines += [("(blank)  not yet rated.", False), ("", False), ("The monthly cycle", True),
+              (f"Update your tab by day {spec.deadline_day} of each month: "
+               + ", ".join(spec.months) + ".", False),
+              (f"Roll-up rule: {spec.rollup.rule} (Green if score >= {spec.rollup.green}, "
+               f"Red if score < {spec.rollup.red}; G=1, A=0.5, R=0).", False)]
+    if len(spec.rag_columns) > 1:
+        lines.append(("Rate each action in the column of the current term; the latest rating counts.", False))
+    for i, (text, bold) in enumerate(lines, start=1):
+        cell = ws.cell(row=i, column=1, value=text)
+        cell.font = Font(bold=bold, size=14 if i == 1 else 11)
+    ws.column_dimensions["A"].width = 120
+    _protect(ws, None)
+
+
+def _write_lists(wb: Workbook, spec: Spec) -> None:
+    ws = wb.create_sheet("Lists")
+    col_idx = 1
+    lists: list[tuple[str, list[str]]] = [(_list_name(c), list(c.choices)) for c in spec.columns
+                                          if c.kind == "choice"]
+    lists.append(("list_schools", [s.sheet for s in spec.schools]))
+    for name, values in lists:
+        letter = get_column_letter(col_idx)
+        ws.cell(row=1, column=col_idx, value=name)
+        for r, v in enumerate(values, start=2):
+            ws.cell(row=r, column=col_idx, value=v)
+        ref = f"{quote_sheetname('Lists')}!${letter}$2:${letter}${len(values) + 1}"
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
+        col_idx += 1
+    ws.sheet_state = "hidden"
+
+
+def _write_master(wb: Workbook, spec: Spec, password: str | None) -> None:
+    ws = wb.create_sheet("Master")
+    cols = spec.master_columns
+    _header(ws, [c.header for c in cols], [c.width for c in cols])
+    for r, row in enumerate(spec.master, start=2):
+        for i, col in enumerate(cols, start=1):
+            cell = ws.cell(row=r, column=i, value=row.get(col.header))
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, len(spec.master) + 1)}"
+    _protect(ws, password)
+
+
+def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password: str | None) -> None:
+    ws = wb.create_sheet(sheet)
+    headers = layout.headers
+    widths = [c.width for c in spec.columns] + ([9.0] if CURRENT_RAG in headers else [])
+    _header(ws, headers, widths)
+    status = spec.column("status")
+    first_free = layout.master_end + 1
+    for r, row in enumerate(spec.master, start=2):
+        for i, col in enumerate(spec.columns, start=1):
+            value: Any = row.get(col.header)
+            if value is None and status is not None and col is status:
+                value = "Not started"
+            cell = ws.cell(row=r, column=i, value=value)
+            if col.locked:
+                cell.fill = LOCKED_FILL
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            else:
+                cell.protection = UNLOCKED
+    for r in range(first_free, layout.last_row + 1):
+        for i, _col in enumerate(spec.columns, start=1):
+            ws.cell(row=r, column=i).protection = UNLOCKED
+    if CURRENT_RAG in headers:
+        rags = spec.rag_columns
+        a, b = layout.letter(rags[0].header), layout.letter(rags[-1].header)
+        idx = headers.index(CURRENT_RAG) + 1
+        for r in range(2, layout.last_row + 1):
+            ws.cell(row=r, column=idx, value=f'=IFERROR(LOOKUP(2,1/({a}{r}:{b}{r}<>""),{a}{r}:{b}{r}),"")')
+        _rag_formatting(ws, f"{get_column_letter(idx)}2:{get_column_letter(idx)}{layout.last_row}")
+    _validations(ws, spec, layout, 2, layout.last_row)
+    _date_format(ws, spec, layout, 2, layout.last_row)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{layout.last_row}"
+    _protect(ws, password)
+
+
+def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | None) -> None:
+    """Native formulas only, so the Summary is right in any Excel, with or without the add-in."""
+    ws = wb.create_sheet("Summary", 1)
+    rating = layout.letter(layout.rating_header)
+    id_col = layout.letter(spec.id_header)
+    last = layout.last_row
+    ws["A1"] = f"{spec.title}: {spec.area}, {spec.session}"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = "Counts update live from the school tabs (native formulas). B counts as G."
+    heads = ["School", "R", "A", "G", "Unrated", "Rows"]
+    row = 4
+    for i, h in enumerate(heads, start=1):
+        c = ws.cell(row=row, column=i, value=h)
+        c.fill, c.font = HEADER_FILL, HEADER_FONT
+    for school in spec.schools:
+        row += 1
+        q = quote_sheetname(school.sheet)
+        rng = f"{q}!${rating}$2:${rating}${last}"
+        ids = f"{q}!${id_col}$2:${id_col}${last}"
+        ws.cell(row=row, column=1, value=school.sheet)
+        ws.cell(row=row, column=2, value=f'=COUNTIF({rng},"R")')
+        ws.cell(row=row, column=3, value=f'=COUNTIF({rng},"A")')
+        ws.cell(row=row, column=4, value=f'=COUNTIF({rng},"G")+COUNTIF({rng},"B")')
+        ws.cell(row=row, column=6, value=f'=COUNTA({ids})')
+        ws.cell(row=row, column=5, value=f"=F{row}-B{row}-C{row}-D{row}")
+    theme = spec.column("theme")
+    if theme is not None and theme.kind == "choice":
+        row += 2
+        for i, h in enumerate([theme.header, "R", "A", "G", "Unrated", "Rows"], start=1):
+            c = ws.cell(row=row, column=i, value=h)
+            c.fill, c.font = HEADER_FILL, HEADER_FONT
+        t = layout.letter(theme.header)
+        sheets = '"\'"&list_schools&"\'!'
+        for value in theme.choices:
+            row += 1
+            ws.cell(row=row, column=1, value=value)
+
+            def cnt(v: str, _t: str = t, _r: int = row) -> str:
+                return (f'SUMPRODUCT(COUNTIFS(INDIRECT({sheets}${_t}$2:${_t}${last}"),$A{_r},'
+                        f'INDIRECT({sheets}${rating}$2:${rating}${last}"),"{v}"))')
+            ws.cell(row=row, column=2, value="=" + cnt("R"))
+            ws.cell(row=row, column=3, value="=" + cnt("A"))
+            ws.cell(row=row, column=4, value="=" + cnt("G") + "+" + cnt("B"))
+            ws.cell(row=row, column=6,
+                    value=f'=SUMPRODUCT(COUNTIF(INDIRECT({sheets}${t}$2:${t}${last}"),$A{row}))')
+            ws.cell(row=row, column=5, value=f"=F{row}-B{row}-C{row}-D{row}")
+    ws.column_dimensions["A"].width = 40
+    _protect(ws, password)
+
+
+def _write_meta(wb: Workbook, spec: Spec) -> None:
+    ws = wb.create_sheet(META_SHEET)
+    toml = spec.to_toml()
+    rows: list[list[Any]] = [
+        ["format", META_FORMAT],
+        ["spec_name", spec.name],
+        ["built_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+        ["master_sha256", spec.master_fingerprint()],
+        ["cycle", ""],
+        ["spec", *[toml[i:i + CHUNK] for i in range(0, len(toml), CHUNK)]],
+    ]
+    for row in rows:
+        ws.append(row)
+    ws.sheet_state = "veryHidden"
+    ws.protection.sheet = True
+
+
+def build_workbook(spec: Spec, password: str | None = None) -> Workbook:
+    """The whole workbook in memory; `password` falls back to $TOMSYNC_SHEET_PASSWORD."""
+    password = resolve_password(password)
+    layout = Layout(spec)
+    wb = Workbook()
+    _write_guide(wb, spec)
+    _write_lists(wb, spec)
+    _write_master(wb, spec, password)
+    for school in spec.schools:
+        _write_school(wb, spec, layout, school.sheet, password)
+    _write_summary(wb, spec, layout, password)
+    _write_meta(wb, spec)
+    lists = wb["Lists"]
+    wb.move_sheet(lists, offset=len(wb.sheetnames) - wb.sheetnames.index("Lists") - 2)
+    return wb
+
+
+def write_template(spec: Spec, path: str | os.PathLike[str], password: str | None = None) -> Path:
+    """Build the workbook and save it atomically at ``path``."""
+    out = Path(path)
+    save_workbook_atomic(build_workbook(spec, password), out)
+    return out
