@@ -1,0 +1,580 @@
+"""Three-way, cell-level merge of a TOM workbook: base (last pulled), ours (edited), theirs (remote now).
+
+Why this shape: a push that finds the remote changed must not overwrite a colleague's work, and must not
+lose ours either. So the merge starts from THEIRS, loaded once with openpyxl, which keeps the remote's
+formatting, data validation, conditional formatting, sheet protection and any structural change, and
+applies only OUR changes relative to BASE onto it, touching just the cells that changed.
+
+Matching: on sheets whose row 1 has an "ID" header (Master and school tabs) rows are matched by ID, not
+position, because a colleague may have inserted a row; data columns are matched by header text, because a
+colleague may have inserted a column. Rows without an ID, the header row and every other sheet are matched
+by address. Values are compared normalised (None == "", 5 == 5.0, a datetime equals a date on the same day;
+formulas by their text).
+
+Outcomes per cell: changed only by us -> ours; only by them -> theirs; both to the same value -> fine;
+both to different values -> a ``Conflict`` and no merged workbook. Rows added on both sides both survive;
+ours go into the first empty (pre-formatted) rows below theirs' data. Nothing copied from ours is kept as a
+formula (unless the sheet is named in ``formula_sheets``): staff-typed "=HYPERLINK(...)" stays text.
+
+Cost: three loads (base and ours read-only, values only) and one save; ``iter_rows(values_only=True)``
+snapshots into plain tuples, compared row by row before any cell-level work.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable
+from copy import copy
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from io import BytesIO
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+CONFLICTS_SHEET = "Conflicts"
+"""Title of the sheet ``conflict_copy`` adds; a merge never copies a new sheet of this name to the remote."""
+
+ID_HEADER = "ID"
+
+Row = tuple[Any, ...]
+Key = tuple[Any, ...]  # ("id", id_text, occurrence) or ("addr", row_number)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One cell both sides changed differently. ``cell`` is the address in ours (in base for a row we
+    cleared; "" for a whole sheet); ``row_id`` the row's ID on ID-keyed sheets, else None."""
+
+    sheet: str
+    cell: str
+    row_id: str | None
+    base: object
+    ours: object
+    theirs: object
+
+
+@dataclass
+class MergeResult:
+    """``merged`` is the .xlsx to push, or None when ``conflicts`` need a person. ``changes`` lists what
+    was taken from ours, one short line each, for the sync log."""
+
+    merged: bytes | None
+    conflicts: list[Conflict] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.merged is not None
+
+
+# --------------------------------------------------------------------------------------- values
+
+
+def _norm(value: object) -> object:
+    """The comparable form of a cell value: blanks -> None, numbers -> float, midnight datetimes -> date,
+    array formulas -> their text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, datetime):
+        if value.hour == value.minute == value.second == value.microsecond == 0:
+            return value.date()
+        return value
+    text = getattr(value, "text", None)  # ArrayFormula
+    if isinstance(text, str):
+        return text
+    return value
+
+
+def values_equal(a: object, b: object) -> bool:
+    """Whether two cell values mean the same thing to a person (see module docstring)."""
+    if a is b:
+        return True
+    na, nb = _norm(a), _norm(b)
+    if isinstance(na, bool) or isinstance(nb, bool):
+        return type(na) is type(nb) and na == nb
+    if na == nb:
+        return True
+    if isinstance(na, float) and isinstance(nb, float):
+        return math.isclose(na, nb, rel_tol=1e-12, abs_tol=1e-12)
+    if isinstance(na, date) and isinstance(nb, date):
+        da = na.date() if isinstance(na, datetime) else na
+        db = nb.date() if isinstance(nb, datetime) else nb
+        return da == db and (isinstance(na, datetime) != isinstance(nb, datetime))
+    return False
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _is_formula(value: object) -> bool:
+    if isinstance(value, str):
+        return len(value) > 1 and value.startswith("=")
+    return isinstance(getattr(value, "text", None), str)
+
+
+def _has_content(row: Row) -> bool:
+    """Whether a row holds something a person typed: template formulas (e.g. a "Current RAG" column in
+    the free rows) do not make a row used."""
+    return any(not _blank(v) and not _is_formula(v) for v in row)
+
+
+def _map(cols: list[int | None], c: int) -> int | None:
+    """Column ``c`` through a column map; columns beyond the map keep their position."""
+    return cols[c] if c < len(cols) else c
+
+
+def _at(row: Row, col: int | None) -> object:
+    if col is None or col >= len(row):
+        return None
+    return row[col]
+
+
+def _show(value: object, limit: int = 40) -> str:
+    text = repr(_norm(value) if not isinstance(value, str) else value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _addr(row: int, col: int) -> str:
+    """A1 address from a 1-based row and a 0-based column."""
+    return f"{get_column_letter(col + 1)}{row}"
+
+
+def write_value(ws: Worksheet, row: int, col: int, value: object, *, allow_formula: bool = False) -> None:
+    """Set a cell (1-based row, 0-based column). A string starting with "=" (or a formula object) is
+    stored as text unless ``allow_formula``: what staff typed must never run as a formula in the
+    shared workbook."""
+    cell = ws.cell(row=row, column=col + 1)
+    if not allow_formula:
+        text = getattr(value, "text", None)
+        if isinstance(text, str) and not isinstance(value, str):  # ArrayFormula
+            value = text
+        if isinstance(value, str) and value.startswith("="):
+            cell.value = value
+            cell.data_type = "s"  # written as an inline string, read back as text
+            return
+    cell.value = value
+
+
+# ------------------------------------------------------------------------------------ snapshots
+
+
+@dataclass
+class _Sheet:
+    """Values of one sheet: 1-based row number -> values (trailing blanks trimmed), non-blank rows only."""
+
+    title: str
+    state: str
+    rows: dict[int, Row]
+
+    @property
+    def header(self) -> Row:
+        return self.rows.get(1, ())
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows.values()), default=0)
+
+
+def _snapshot(ws: Any, *, read_only: bool) -> _Sheet:
+    if read_only:
+        ws.reset_dimensions()  # a stale <dimension> would otherwise truncate the read
+    rows: dict[int, Row] = {}
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        n = len(values)
+        while n and _blank(values[n - 1]):
+            n -= 1
+        if n:
+            rows[number] = tuple(values[:n])
+    return _Sheet(ws.title, ws.sheet_state, rows)
+
+
+def _read_values(data: bytes) -> dict[str, _Sheet]:
+    """Values of every worksheet, read once in read-only mode (formulas as their text)."""
+    wb = load_workbook(BytesIO(data), read_only=True, data_only=False)
+    try:
+        return {ws.title: _snapshot(ws, read_only=True) for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def _header_key(value: object) -> str | None:
+    n = _norm(value)
+    return str(n).casefold() if n is not None else None
+
+
+def _id_col(header: Row) -> int | None:
+    for i, value in enumerate(header):
+        if _header_key(value) == ID_HEADER.casefold():
+            return i
+    return None
+
+
+def _colmap(src: Row, dst: Row, width: int) -> list[int | None]:
+    """Map each column of ``src`` to the column of ``dst`` with the same header (None: no such column).
+    Identical headers map by position; unnamed columns map by position where ``dst`` has no header there."""
+    if src == dst:
+        return list(range(width))
+    dst_keys = [_header_key(v) for v in dst]
+    src_keys = [_header_key(v) for v in src]
+    out: list[int | None] = []
+    for c in range(width):
+        key = src_keys[c] if c < len(src_keys) else None
+        if key is None:
+            out.append(c if c >= len(dst_keys) or dst_keys[c] is None else None)
+            continue
+        hits = [i for i, k in enumerate(dst_keys) if k == key]
+        rank = src_keys[:c].count(key)  # duplicated headers pair up in order
+        out.append(hits[rank] if rank < len(hits) else None)
+    return out
+
+
+def _id_text(value: object) -> str | None:
+    """An ID cell as text: 7 and 7.0 are both "7"."""
+    n = _norm(value)
+    if n is None:
+        return None
+    if isinstance(n, float) and n.is_integer():
+        return str(int(n))
+    return str(n)
+
+
+def _row_keys(sheet: _Sheet, id_col: int) -> dict[Key, int]:
+    """Key each data row (row >= 2) by its ID, or by its address when it has none."""
+    keys: dict[Key, int] = {}
+    seen: dict[str, int] = {}
+    for number, values in sheet.rows.items():
+        if number < 2 or not _has_content(values):
+            continue
+        ident = _id_text(_at(values, id_col))
+        if ident is None:
+            keys[("addr", number)] = number
+            continue
+        n = seen.get(ident, 0)
+        seen[ident] = n + 1
+        keys[("id", ident, n)] = number
+    return keys
+
+
+def _pair(new: dict[Key, int], base: dict[Key, int]) -> dict[Key, int]:
+    """Re-key rows whose ID was edited in place: a key unknown to base, sitting at the address of a base
+    key that has vanished, is that base row."""
+    at_base = {number: key for key, number in base.items()}
+    present = set(new)
+    out: dict[Key, int] = {}
+    for key, number in new.items():
+        if key not in base:
+            old = at_base.get(number)
+            if old is not None and old not in present:
+                present.add(old)
+                out[old] = number
+                continue
+        out[key] = number
+    return out
+
+
+# ---------------------------------------------------------------------------------------- merge
+
+
+class _Merger:
+    """Applies our changes onto the loaded THEIRS workbook, collecting conflicts and change lines."""
+
+    def __init__(self, wb: Workbook, formula_sheets: Collection[str]) -> None:
+        self.wb = wb
+        self.formula_sheets = set(formula_sheets)
+        self.conflicts: list[Conflict] = []
+        self.changes: list[str] = []
+
+    # one cell ------------------------------------------------------------------------------
+
+    def cell(
+        self,
+        ws: Worksheet,
+        ours_at: str,
+        target: tuple[int, int] | None,
+        row_id: str | None,
+        column: object,
+        b: object,
+        o: object,
+        t: object,
+    ) -> None:
+        """Decide one cell we changed (b -> o) against theirs t, writing ours at ``target`` if theirs
+        is unchanged. ``target`` None means the row or column is gone from theirs."""
+        if target is not None and values_equal(t, b):
+            write_value(ws, target[0], target[1], o, allow_formula=ws.title in self.formula_sheets)
+            where = f"{ws.title}!{_addr(*target)}"
+            label = f" [{row_id}]" if row_id else ""
+            name = f" {column}" if not _blank(column) else ""
+            self.changes.append(f"{where}{label}{name}: {_show(b)} -> {_show(o)}")
+        elif target is not None and values_equal(t, o):
+            return
+        else:
+            self.conflicts.append(Conflict(ws.title, ours_at, row_id, b, o, t))
+
+    # sheets --------------------------------------------------------------------------------
+
+    def by_address(
+        self, ws: Worksheet, b: _Sheet, o: _Sheet, t: _Sheet, only: Iterable[int] | None = None
+    ) -> None:
+        numbers = sorted(set(b.rows) | set(o.rows)) if only is None else list(only)
+        for r in numbers:
+            brow, orow = b.rows.get(r, ()), o.rows.get(r, ())
+            if brow == orow:
+                continue
+            trow = t.rows.get(r, ())
+            for c in range(max(len(brow), len(orow))):
+                bv, ov = _at(brow, c), _at(orow, c)
+                if not values_equal(bv, ov):
+                    self.cell(ws, _addr(r, c), (r, c), None, None, bv, ov, _at(trow, c))
+
+    def by_id(self, ws: Worksheet, b: _Sheet, o: _Sheet, t: _Sheet, ids: tuple[int, int, int]) -> None:
+        ib, io, it = ids
+        self.by_address(ws, b, o, t, only=[1])  # the header row itself, by position
+        width = max(o.width, b.width)
+        ob = _colmap(o.header, b.header, width)
+        ob_same = ob == list(range(width))
+        ot = _colmap(o.header, t.header, width)
+        tb = _colmap(t.header, b.header, t.width)
+        bkeys = _row_keys(b, ib)
+        okeys = _pair(_row_keys(o, io), bkeys)
+        tkeys = _pair(_row_keys(t, it), bkeys)
+        added: list[tuple[int, dict[int, object], str | None]] = []
+
+        for key, ro in okeys.items():
+            orow = o.rows[ro]
+            row_id = _id_text(_at(orow, io)) or (key[1] if key[0] == "id" else None)
+            rt = tkeys.get(key)
+            trow = t.rows[rt] if rt is not None else ()
+            rb = bkeys.get(key)
+            if rb is None:
+                # a new row: what we typed is what differs from the (empty, formatted) base row there
+                typed = {
+                    c: ov for c, ov in enumerate(orow) if not values_equal(ov, _at(b.rows.get(ro, ()), c))
+                }
+                if rt is not None:  # the same new ID on both sides: must agree cell by cell
+                    for c, ov in typed.items():
+                        tv = _at(trow, _map(ot, c))
+                        if not values_equal(ov, tv):
+                            self.conflicts.append(Conflict(ws.title, _addr(ro, c), row_id, None, ov, tv))
+                elif not self._added_by_them_too(typed, ot, t, tkeys, bkeys):
+                    added.append((ro, typed, row_id))
+                continue
+            brow = b.rows[rb]
+            if ob_same and brow == orow:
+                continue
+            for c in range(max(len(orow), width)):
+                bv, ov = _at(brow, _map(ob, c)), _at(orow, c)
+                if values_equal(bv, ov):
+                    continue
+                tc = _map(ot, c)
+                target = (rt, tc) if rt is not None and tc is not None else None
+                if rt is not None and tc is None:
+                    tv: object = f"(no column {_at(o.header, c)!r} in the remote)"
+                else:
+                    tv = _at(trow, tc)
+                self.cell(ws, _addr(ro, c), target, row_id, _at(o.header, c), bv, ov, tv)
+
+        for key, rb in bkeys.items():
+            if key not in okeys:
+                self._cleared_by_us(ws, key, rb, b, t, tkeys.get(key), tb)
+
+        if added:
+            self._place(ws, t, added, ot, o.header)
+
+    def _added_by_them_too(
+        self,
+        typed: dict[int, object],
+        ot: list[int | None],
+        t: _Sheet,
+        tkeys: dict[Key, int],
+        bkeys: dict[Key, int],
+    ) -> bool:
+        """Whether theirs already added an ID-less row holding exactly what we typed."""
+        for key, rt in tkeys.items():
+            if key in bkeys or key[0] != "addr":
+                continue
+            trow = t.rows[rt]
+            if all(values_equal(ov, _at(trow, _map(ot, c))) for c, ov in typed.items()):
+                return True
+        return False
+
+    def _cleared_by_us(
+        self, ws: Worksheet, key: Key, rb: int, b: _Sheet, t: _Sheet, rt: int | None, tb: list[int | None]
+    ) -> None:
+        """A base row we cleared or deleted: clear it in theirs, unless they edited it (-> conflicts).
+        Formula cells are neither compared nor cleared: they are the template's, not the row's data."""
+        if rt is None:
+            return  # gone on both sides
+        brow, trow = b.rows[rb], t.rows[rt]
+        row_id = key[1] if key[0] == "id" else None
+        edited = False
+        for ct, tv in enumerate(trow):
+            cb = _map(tb, ct)
+            bv = _at(brow, cb)
+            if _is_formula(tv) or _is_formula(bv) or values_equal(bv, tv):
+                continue
+            edited = True
+            at = _addr(rb, cb) if cb is not None else _addr(rt, ct)
+            self.conflicts.append(Conflict(ws.title, at, row_id, bv, None, tv))
+        if edited:
+            return
+        for ct, tv in enumerate(trow):
+            if not _blank(tv) and not _is_formula(tv):
+                ws.cell(row=rt, column=ct + 1).value = None
+        self.changes.append(f"{ws.title}: cleared row {rt}" + (f" [{row_id}]" if row_id else ""))
+
+    def _place(
+        self,
+        ws: Worksheet,
+        t: _Sheet,
+        added: list[tuple[int, dict[int, object], str | None]],
+        ot: list[int | None],
+        header: Row,
+    ) -> None:
+        """Put our new rows into theirs' first empty rows below its data, appending when none are left."""
+        target = max((r for r, v in t.rows.items() if r >= 2 and _has_content(v)), default=1) + 1
+        last_formatted = ws.max_row
+        for ro, typed, row_id in added:
+            if target > last_formatted:
+                _extend_formatting(ws, target)
+            for c, ov in typed.items():
+                tc = _map(ot, c)
+                if tc is None:
+                    note = f"(no column {_at(header, c)!r} in the remote)"
+                    self.conflicts.append(Conflict(ws.title, _addr(ro, c), row_id, None, ov, note))
+                    continue
+                write_value(ws, target, tc, ov, allow_formula=ws.title in self.formula_sheets)
+            self.changes.append(f"{ws.title}: added row {target}" + (f" [{row_id}]" if row_id else ""))
+            target += 1
+
+    def merge_sheet(self, b: _Sheet, o: _Sheet, t: _Sheet) -> None:
+        ws = self.wb[t.title]
+        io, it = _id_col(o.header), _id_col(t.header)
+        ib = _id_col(b.header) if b.rows else io
+        if io is not None and it is not None and ib is not None:
+            self.by_id(ws, b, o, t, (ib, io, it))
+        else:
+            self.by_address(ws, b, o, t)
+
+    def add_sheet(self, o: _Sheet, after: str | None) -> None:
+        """A sheet only we have: create it in theirs next to where it sits in ours, values only."""
+        active = self.wb.active
+        index = self.wb.sheetnames.index(after) + 1 if after is not None else 0
+        ws = self.wb.create_sheet(o.title, index)
+        if active is not None:
+            self.wb.active = active
+        ws.sheet_state = o.state
+        allow = o.title in self.formula_sheets
+        cells = 0
+        for r, values in o.rows.items():
+            for c, value in enumerate(values):
+                if not _blank(value):
+                    write_value(ws, r, c, value, allow_formula=allow)
+                    cells += 1
+        self.changes.append(f"added sheet {o.title!r} ({cells} cells, values only)")
+
+
+def _extend_formatting(ws: Worksheet, row: int) -> None:
+    """Give an appended row the style, height and data validation of the row above it."""
+    above = row - 1
+    height = ws.row_dimensions[above].height
+    if height is not None:
+        ws.row_dimensions[row].height = height
+    validations = ws.data_validations.dataValidation
+    for col in range(1, ws.max_column + 1):
+        src = ws.cell(row=above, column=col)
+        dst = ws.cell(row=row, column=col)
+        if src.has_style:
+            dst._style = copy(src._style)
+        for dv in validations:
+            if src.coordinate in dv.sqref:
+                dv.sqref.add(dst.coordinate)
+
+
+def _differs(b: _Sheet, o: _Sheet) -> int:
+    """How many cells differ between two snapshots of one sheet (by address)."""
+    n = 0
+    for r in set(b.rows) | set(o.rows):
+        brow, orow = b.rows.get(r, ()), o.rows.get(r, ())
+        if brow != orow:
+            n += sum(not values_equal(_at(brow, c), _at(orow, c)) for c in range(max(len(brow), len(orow))))
+    return n
+
+
+def merge_workbooks(
+    base: bytes, ours: bytes, theirs: bytes, *, formula_sheets: Collection[str] = ()
+) -> MergeResult:
+    """Apply our changes (base -> ours) onto theirs. ``formula_sheets``: titles of sheets whose formulas
+    from ours stay formulas (e.g. a regenerated "Summary"); everywhere else "=..." from ours is text."""
+    base_s = _read_values(base)
+    ours_s = _read_values(ours)
+    wb = load_workbook(BytesIO(theirs))
+    theirs_s = {ws.title: _snapshot(ws, read_only=False) for ws in wb.worksheets}
+    m = _Merger(wb, formula_sheets)
+
+    previous: str | None = None
+    for title, o in ours_s.items():
+        b, t = base_s.get(title), theirs_s.get(title)
+        if b is None and t is None:
+            if title == CONFLICTS_SHEET:
+                m.changes.append(f"ignored our {CONFLICTS_SHEET!r} sheet (from a conflict copy)")
+                continue
+            m.add_sheet(o, previous)
+        elif t is None:
+            assert b is not None
+            n = _differs(b, o)
+            if n:
+                m.conflicts.append(
+                    Conflict(title, "", None, "(sheet)", f"({n} cells edited)", "(sheet deleted)")
+                )
+        else:
+            m.merge_sheet(b if b is not None else _Sheet(title, "visible", {}), o, t)
+        if title in wb.sheetnames:
+            previous = title
+
+    for title in base_s:
+        if title not in ours_s and title in theirs_s:
+            # never delete a school's tab silently: Summary formulas and colleagues depend on it
+            m.conflicts.append(Conflict(title, "", None, "(sheet)", "(sheet deleted)", "(sheet kept)"))
+
+    if m.conflicts:
+        return MergeResult(None, m.conflicts, m.changes)
+    out = BytesIO()
+    wb.save(out)
+    return MergeResult(out.getvalue(), [], m.changes)
+
+
+def conflict_copy(ours: bytes, conflicts: list[Conflict]) -> bytes:
+    """Ours plus a "Conflicts" sheet (made active) listing each conflict for a person to resolve.
+    Every listed value is text-safe: a formula shows as its text."""
+    wb = load_workbook(BytesIO(ours))
+    if CONFLICTS_SHEET in wb.sheetnames:
+        del wb[CONFLICTS_SHEET]
+    ws = wb.create_sheet(CONFLICTS_SHEET)
+    ws.append(["Sheet", "Cell", "Row ID", "Base", "Ours", "Theirs"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for i, c in enumerate(conflicts, start=2):
+        for col, value in enumerate((c.sheet, c.cell, c.row_id, c.base, c.ours, c.theirs)):
+            write_value(ws, i, col, value)
+    ws.freeze_panes = "A2"
+    for letter, width in zip("ABCDEF", (24, 8, 12, 30, 30, 30), strict=True):
+        ws.column_dimensions[letter].width = width
+    for other in wb.worksheets:
+        other.sheet_view.tabSelected = False
+    wb.active = ws
+    ws.sheet_view.tabSelected = True
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
