@@ -1,0 +1,577 @@
+"""The SharePoint backend: a site's document library (a Graph "drive") as a `Library`.
+
+All HTTP goes through office365-rest-python-client's `GraphClient`: its request pipeline adds the
+bearer token (from our token callable) and a ``client-request-id``, sends through its pooled
+``requests`` transport and classifies error bodies. We build each drive-item request ourselves
+(``RequestOptions`` + ``execute_request_direct``) rather than through the entity layer, because the
+entity layer cannot send ``If-Match`` on a content PUT, and its retry sleeps with ``time.sleep`` and
+ignores ``Retry-After`` unless given a callback; retries here are explicit, bounded and testable.
+
+Safety rules, in the order they matter:
+- A push never overwrites a version it has not seen: uploads carry ``If-Match: <eTag>``, creates carry
+  ``@microsoft.graph.conflictBehavior=fail``; 412 and 409 (resourceModified / nameAlreadyExists) are
+  `RemoteChanged`.
+- Large files go through an upload session. Graph commits only when the last fragment arrives, so a
+  failure midway leaves nothing behind; a dropped fragment is resumed from ``nextExpectedRanges``, a
+  lost session is started again, and a given-up session is deleted.
+- A write whose answer was lost may still have happened. If a retry is then refused as a conflict, we
+  compare the library's bytes with ours before calling it a conflict.
+- A download reads the item's eTag *before* its bytes, so the tag handed back is never newer than the
+  bytes: at worst a later push is refused as a conflict, never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import requests
+from office365.graph_client import GraphClient
+from office365.graph_request import GraphRequest
+from office365.runtime.client_request_exception import ClientRequestException
+from office365.runtime.http.http_method import HttpMethod
+from office365.runtime.http.request_options import RequestOptions
+from office365.runtime.retry import response_retry_after
+
+from sync.library import AccessDenied, AuthError, LibraryError, RemoteChanged, RemoteFile, RemoteNotFound
+
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024  # Graph's documented ceiling for a single PUT .../content
+FRAGMENT_UNIT = 320 * 1024  # upload-session fragments must be multiples of this (except the last)
+DEFAULT_FRAGMENT_SIZE = 16 * FRAGMENT_UNIT  # 5 MiB
+
+PERMISSION_HINT = (
+    "the app needs the Sites.Selected application permission granted on this site "
+    "(or, for staff sign-in, the Sites.ReadWrite.All or Files.ReadWrite.All delegated permission); "
+    "ask your Microsoft 365 administrator"
+)
+
+_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout)
+_STATUS_WORDS = {
+    429: "too many requests",
+    502: "bad gateway",
+    503: "service unavailable",
+    504: "gateway timeout",
+}
+
+TokenSource = Callable[[], "dict[str, Any] | str"]
+
+
+def _one_line(text: object, limit: int = 200) -> str:
+    """Error text from a server or a library, squeezed onto one readable line."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _status(exc: ClientRequestException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class _GraphRequest(GraphRequest):
+    """GraphRequest whose service root is ours (Graph, a national cloud, or a test server)."""
+
+    def __init__(self, service_root: str) -> None:
+        super().__init__()
+        self._service_root = service_root.rstrip("/")
+
+    @property
+    def service_root_url(self) -> str:
+        return self._service_root
+
+
+class _GraphClient(GraphClient):
+    """GraphClient pointed at an arbitrary service root.
+
+    office365 3.x derives the root from an `AzureEnvironment` enum (graph.microsoft.com and the
+    national clouds only), so the one supported way in is the request object the client builds
+    lazily in `pending_request`.
+    """
+
+    def __init__(self, token_callback: Callable[[], dict[str, Any]], service_root: str) -> None:
+        super().__init__(token_callback=token_callback)
+        self._service_root = service_root
+
+    def pending_request(self) -> GraphRequest:
+        if self._pending_request is None:
+            request = _GraphRequest(self._service_root)
+            request.with_access_token(self._token_callback)  # type: ignore[arg-type]
+            self._pending_request = request
+        return self._pending_request  # type: ignore[return-value]
+
+
+@dataclass
+class _WriteState:
+    """Whether a write may have reached SharePoint although its answer never came back."""
+
+    maybe_written: bool = False
+
+
+class _SessionGone(Exception):
+    """The upload session expired or vanished: start a fresh one."""
+
+
+class SharePointLibrary:
+    """A SharePoint document library (optionally one folder of it) as a `Library`, via Microsoft Graph.
+
+    ``site_url`` is the site's address as staff see it (``https://contoso.sharepoint.com/sites/careers``),
+    ``library`` the library's name ("Documents" is the default "Shared Documents"), ``folder`` a folder
+    inside it that acts as the root. ``token`` returns an access token (a string, or an msal result
+    dict); it is called per request, so msal's cache decides when to refresh. Nothing touches the
+    network until the first call.
+    """
+
+    def __init__(
+        self,
+        site_url: str,
+        library: str = "Documents",
+        folder: str = "",
+        *,
+        token: TokenSource,
+        graph_url: str = DEFAULT_GRAPH_URL,
+        upload_chunk_threshold: int = SIMPLE_UPLOAD_LIMIT,
+        upload_chunk_size: int = DEFAULT_FRAGMENT_SIZE,
+        max_retries: int = 4,
+        max_retry_wait: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: tuple[float, float] = (10.0, 120.0),
+    ) -> None:
+        parts = urlsplit(site_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise LibraryError(
+                f"{site_url!r} is not a SharePoint site address (expected https://contoso.sharepoint.com/sites/name)"
+            )
+        if upload_chunk_size < 1 or upload_chunk_threshold < 0 or max_retries < 0:
+            raise ValueError("upload_chunk_size must be >= 1, upload_chunk_threshold and max_retries >= 0")
+        self.site_url = site_url.strip().rstrip("/")
+        self.library = library
+        self.folder = "/".join(self._parts(folder, allow_empty=True))
+        self.graph_url = graph_url.rstrip("/")
+        self.upload_chunk_threshold = min(upload_chunk_threshold, SIMPLE_UPLOAD_LIMIT)
+        self.upload_chunk_size = upload_chunk_size
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self._token_source = token
+        self._host = parts.hostname
+        self._site_path = unquote(parts.path).rstrip("/")
+        self.client = _GraphClient(self._token, self.graph_url).with_transport(timeout=timeout)
+        self._drive_id: str | None = None
+        self.downloads = 0  # counted, so a re-run can prove it fetched nothing
+        self.uploads = 0
+
+    def __repr__(self) -> str:
+        return f"SharePointLibrary({self.site_url!r}, {self.library!r}, folder={self.folder!r})"
+
+    @property
+    def _where(self) -> str:
+        """The library as a programme manager would name it in a message."""
+        return (
+            f"{self.library}/{self.folder} on {self.site_url}"
+            if self.folder
+            else f"{self.library} on {self.site_url}"
+        )
+
+    # -- paths ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _parts(name: str, allow_empty: bool = False) -> list[str]:
+        parts = [p for p in name.replace("\\", "/").split("/") if p]
+        if (not parts and not allow_empty) or any(p in (".", "..") for p in parts):
+            raise LibraryError(f"invalid library path {name!r}")
+        return parts
+
+    def _path(self, name: str, allow_empty: bool = False) -> str:
+        """Path from the drive root for a name relative to our folder."""
+        return "/".join([*self._parts(self.folder, True), *self._parts(name, allow_empty)])
+
+    def _by_path(self, path: str, suffix: str = "") -> str:
+        """Graph path-based addressing: ``drives/{id}/root:/a/b.xlsx:/content``."""
+        drive = quote(self._drive(), safe="!")
+        if not path:
+            return f"drives/{drive}/root" + (suffix and "/" + suffix)
+        return f"drives/{drive}/root:/{quote(path, safe='/')}" + (f":/{suffix}" if suffix else "")
+
+    # -- token ----------------------------------------------------------------------------------
+
+    def _token(self) -> dict[str, Any]:
+        """Adapt our token callable to GraphClient's; a failed sign-in is an AuthError, said plainly."""
+        try:
+            token = self._token_source()
+        except LibraryError:
+            raise
+        except Exception as exc:  # msal and friends raise all sorts
+            raise AuthError(f"sign in again: could not get a Microsoft 365 token ({_one_line(exc)})") from exc
+        if isinstance(token, str):
+            return {"access_token": token, "token_type": "Bearer"}
+        if not isinstance(token, dict) or not token.get("access_token"):
+            reason = token.get("error_description") or token.get("error") if isinstance(token, dict) else None
+            raise AuthError(f"sign in again: no Microsoft 365 token ({_one_line(reason or 'none returned')})")
+        return {"token_type": "Bearer", **token}
+
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    def _once(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        json_body: dict[str, Any] | None = None,
+        auth: bool = True,
+    ) -> requests.Response:
+        """One request through GraphClient. ``auth=False`` for pre-authenticated upload URLs, which
+        Graph says must not get an Authorization header; they still use the client's transport."""
+        full = url if url.startswith(("http://", "https://")) else f"{self.graph_url}/{url}"
+        request = RequestOptions(url=full, method=HttpMethod(method), headers=dict(headers or {}))
+        if json_body is not None:
+            request.data = json_body
+            request.set_header("Content-Type", "application/json")
+        else:
+            request.data = data
+        pending = self.client.pending_request()
+        if auth:
+            return pending.execute_request_direct(request)
+        response = pending.transport.execute(request)
+        if response.status_code >= 400:
+            raise ClientRequestException.from_response(response)
+        return response
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        action: str,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        json_body: dict[str, Any] | None = None,
+        auth: bool = True,
+        write: _WriteState | None = None,
+    ) -> requests.Response:
+        """`_once`, retried on throttling (honouring Retry-After), outages and dropped connections.
+
+        Other HTTP errors are raised as `ClientRequestException` for the caller to translate; running
+        out of retries is a `LibraryError` saying what kept failing.
+        """
+        attempts = self.max_retries + 1
+        last = ""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._once(method, url, headers=headers, data=data, json_body=json_body, auth=auth)
+            except ClientRequestException as exc:
+                status = _status(exc)
+                if status not in _RETRY_STATUSES:
+                    raise
+                if write is not None and status != 429:
+                    write.maybe_written = True
+                wait = response_retry_after(exc.response)
+                last = f"SharePoint answered HTTP {status} ({_STATUS_WORDS[status]})"
+                if status != 429:
+                    self.client.pending_request().transport.reset_connections()
+            except _DROPPED as exc:
+                if isinstance(exc, requests.exceptions.SSLError):
+                    raise LibraryError(
+                        f"could not {action}: secure connection failed ({_one_line(exc)})"
+                    ) from exc
+                if write is not None:
+                    write.maybe_written = True
+                wait = None
+                last = "the connection to SharePoint dropped"
+                self.client.pending_request().transport.reset_connections()
+            if attempt == attempts:
+                break
+            delay = float(wait) if wait is not None else self._backoff(attempt)
+            if delay > self.max_retry_wait:
+                raise LibraryError(
+                    f"could not {action}: SharePoint is busy and asked us to wait {delay:.0f} s; "
+                    "try again later"
+                )
+            self._sleep(delay)
+        raise LibraryError(
+            f"gave up trying to {action} after {attempts} attempts: {last} each time; try again later"
+        )
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return float(min(2 ** (attempt - 1), 30))
+
+    def _failure(
+        self, exc: ClientRequestException, action: str, name: str = "", if_match: str | None = None
+    ) -> LibraryError:
+        """One actionable line for an HTTP error Graph gave us."""
+        status = _status(exc)
+        code = exc.code or ""
+        detail = _one_line(exc.message or code or f"HTTP {status}")
+        if status == 401:
+            return AuthError(
+                f"sign in again: Microsoft 365 did not accept the sign-in while trying to {action} ({detail})"
+            )
+        if status == 403:
+            return AccessDenied(f"not allowed to {action} on {self.site_url} (HTTP 403): {PERMISSION_HINT}")
+        if status == 412 or (status == 409 and code.lower() == "resourcemodified"):
+            expected = if_match or "no file"
+            return RemoteChanged(
+                f"{name} changed in the library since it was pulled (expected version {expected}); "
+                "pull again, then push"
+            )
+        if status == 409 and code.lower() == "namealreadyexists":
+            return RemoteChanged(
+                f"{name} already exists in the library but was not pulled; pull it first, then push"
+            )
+        if status == 404:
+            return RemoteNotFound(f"{name or 'the item'} is not in the library {self._where}")
+        if status == 423:
+            return LibraryError(
+                f"{name} is locked in SharePoint (probably open in Excel); close it there and try again"
+            )
+        if status == 507:
+            return LibraryError(f"could not {action}: the SharePoint site is out of storage space")
+        return LibraryError(f"could not {action}: SharePoint answered HTTP {status} ({detail})")
+
+    def _pages(self, url: str, action: str) -> list[dict[str, Any]]:
+        """Every ``value`` entry of a collection, following ``@odata.nextLink``."""
+        out: list[dict[str, Any]] = []
+        next_url: str | None = url
+        while next_url:
+            page = self._call("GET", next_url, action=action).json()
+            out.extend(page.get("value", []))
+            next_url = page.get("@odata.nextLink")
+        return out
+
+    # -- site and drive -------------------------------------------------------------------------
+
+    def _drive(self) -> str:
+        """The drive id of our library, looked up once (site by URL, then its drives by name)."""
+        if self._drive_id is not None:
+            return self._drive_id
+        site_ref = f"sites/{self._host}" + (f":{quote(self._site_path, safe='/')}" if self._site_path else "")
+        try:
+            site = self._call("GET", site_ref, action=f"open the SharePoint site {self.site_url}").json()
+            drives = self._pages(
+                f"sites/{quote(site['id'], safe=',')}/drives", action=f"list the libraries of {self.site_url}"
+            )
+        except ClientRequestException as exc:
+            if _status(exc) == 404:
+                raise LibraryError(
+                    f"SharePoint site {self.site_url} not found: check the site address "
+                    "(like https://contoso.sharepoint.com/sites/careers)"
+                ) from None
+            raise self._failure(exc, f"open the SharePoint site {self.site_url}") from None
+        wanted = self.library.strip().lower()
+        for drive in drives:
+            web_name = unquote(str(drive.get("webUrl", "")).rstrip("/").rsplit("/", 1)[-1]).lower()
+            if str(drive.get("name", "")).lower() == wanted or web_name == wanted:
+                self._drive_id = str(drive["id"])
+                return self._drive_id
+        names = ", ".join(sorted(str(d.get("name")) for d in drives)) or "none"
+        raise LibraryError(
+            f"no document library called {self.library!r} on {self.site_url} (it has: {names})"
+        )
+
+    # -- Library --------------------------------------------------------------------------------
+
+    def _remote_file(self, name: str, item: dict[str, Any], size: int | None = None) -> RemoteFile:
+        return RemoteFile(
+            name,
+            str(item.get("eTag", "")),
+            int(item.get("size", 0)) if size is None else size,
+            _parse_time(item.get("lastModifiedDateTime")),
+        )
+
+    def list(self, folder: str = "") -> list[RemoteFile]:
+        """Every file under ``folder``, recursively, named relative to our root folder."""
+        start = "/".join(self._parts(folder, allow_empty=True))
+        action = f"list {start or 'the files'} in {self._where}"
+        out: list[RemoteFile] = []
+        pending: list[tuple[str, str]] = [
+            (start, self._by_path(self._path(start, allow_empty=True), "children"))
+        ]
+        drive = quote(self._drive(), safe="!")
+        while pending:
+            prefix, url = pending.pop()
+            try:
+                items = self._pages(url, action)
+            except ClientRequestException as exc:
+                if _status(exc) == 404:
+                    continue  # no such folder (yet), or removed while we walked: nothing in it
+                raise self._failure(exc, action, start) from None
+            for item in items:
+                item_name = str(item.get("name", ""))
+                if not item_name or item_name.startswith((".", "~$")):
+                    continue  # hidden and Office lock files, as FolderLibrary skips them
+                rel = f"{prefix}/{item_name}" if prefix else item_name
+                if "folder" in item:
+                    pending.append((rel, f"drives/{drive}/items/{quote(str(item['id']), safe='!')}/children"))
+                elif "file" in item:
+                    out.append(self._remote_file(rel, item))
+        return sorted(out, key=lambda f: f.name)
+
+    def download(self, name: str) -> tuple[bytes, RemoteFile]:
+        """The file's bytes and the eTag read just before them (never newer than the bytes)."""
+        path = self._path(name)
+        action = f"download {name} from {self._where}"
+        try:
+            item = self._call("GET", self._by_path(path), action=action).json()
+            if "file" not in item:
+                raise LibraryError(f"{name} is a folder in {self._where}, not a workbook")
+            drive = quote(self._drive(), safe="!")
+            content = self._call(
+                "GET", f"drives/{drive}/items/{quote(str(item['id']), safe='!')}/content", action=action
+            ).content
+        except ClientRequestException as exc:
+            raise self._failure(exc, action, name) from None
+        self.downloads += 1
+        return content, self._remote_file(name, item, size=len(content))
+
+    def upload(self, name: str, data: bytes, if_match: str | None) -> RemoteFile:
+        """Write ``data`` only if the library still holds ``if_match`` (None: only if absent)."""
+        path = self._path(name)
+        action = f"upload {name} to {self._where}"
+        state = _WriteState()
+        try:
+            if len(data) <= self.upload_chunk_threshold:
+                item = self._put_small(path, data, if_match, action, state)
+            else:
+                item = self._put_session(path, data, if_match, action, state)
+        except ClientRequestException as exc:
+            if state.maybe_written and _status(exc) in (409, 412):
+                landed = self._already_there(name, path, data, action)
+                if landed is not None:
+                    self.uploads += 1
+                    return landed
+            raise self._failure(exc, action, name, if_match) from None
+        self.uploads += 1
+        return self._remote_file(name, item, size=len(data))
+
+    def _put_small(
+        self, path: str, data: bytes, if_match: str | None, action: str, state: _WriteState
+    ) -> dict[str, Any]:
+        headers = {"Content-Type": "application/octet-stream"}
+        url = self._by_path(path, "content")
+        if if_match is None:
+            url += "?@microsoft.graph.conflictBehavior=fail"
+        else:
+            headers["If-Match"] = if_match
+        return self._call("PUT", url, action=action, headers=headers, data=data, write=state).json()
+
+    def _put_session(
+        self, path: str, data: bytes, if_match: str | None, action: str, state: _WriteState
+    ) -> dict[str, Any]:
+        body = {"item": {"@microsoft.graph.conflictBehavior": "fail" if if_match is None else "replace"}}
+        headers = {"If-Match": if_match} if if_match is not None else {}
+        for _ in range(self.max_retries + 1):
+            session = self._call(
+                "POST",
+                self._by_path(path, "createUploadSession"),
+                action=action,
+                headers=headers,
+                json_body=body,
+            ).json()
+            try:
+                return self._send_fragments(str(session["uploadUrl"]), data, action, state)
+            except _SessionGone:
+                continue
+        raise LibraryError(f"could not {action}: SharePoint kept losing the upload session; try again later")
+
+    def _send_fragments(
+        self, upload_url: str, data: bytes, action: str, state: _WriteState
+    ) -> dict[str, Any]:
+        """PUT the fragments, resuming where SharePoint says after a failure; returns the committed item."""
+        total = len(data)
+        offset = 0
+        failures = 0
+        while True:
+            end = min(offset + self.upload_chunk_size, total)
+            last_fragment = end == total
+            headers = {
+                "Content-Range": f"bytes {offset}-{end - 1}/{total}",
+                "Content-Type": "application/octet-stream",
+            }
+            try:
+                response = self._once("PUT", upload_url, headers=headers, data=data[offset:end], auth=False)
+            except ClientRequestException as exc:
+                status = _status(exc)
+                if status == 404:
+                    raise _SessionGone() from None
+                if status in (409, 412):
+                    raise  # the commit was refused: a conflict, the session is over
+                if status not in _RETRY_STATUSES and status != 416:
+                    self._cancel(upload_url)
+                    raise
+                if last_fragment and status != 429:
+                    state.maybe_written = True
+                wait = response_retry_after(exc.response)
+                problem = f"SharePoint answered HTTP {status}"
+            except _DROPPED:
+                if last_fragment:
+                    state.maybe_written = True
+                wait = None
+                problem = "the connection to SharePoint dropped"
+                self.client.pending_request().transport.reset_connections()
+            else:
+                if response.status_code in (200, 201):
+                    return response.json()
+                offset = self._next_offset(response.json(), default=end)
+                failures = 0
+                continue
+            failures += 1
+            if failures > self.max_retries:
+                self._cancel(upload_url)
+                raise LibraryError(
+                    f"gave up trying to {action} after {failures} failed attempts at one part of the file "
+                    f"({problem}); nothing was changed in the library, try again later"
+                )
+            self._sleep(float(wait) if wait is not None else self._backoff(failures))
+            try:  # where to carry on: a fragment may have arrived although its answer did not
+                status_doc = self._call("GET", upload_url, action=action, auth=False).json()
+            except ClientRequestException as exc:
+                if _status(exc) == 404:
+                    raise _SessionGone() from None
+                raise
+            offset = self._next_offset(status_doc, default=offset)
+
+    @staticmethod
+    def _next_offset(doc: dict[str, Any], default: int) -> int:
+        ranges = doc.get("nextExpectedRanges")
+        if ranges is None:
+            return default
+        if not ranges:
+            raise _SessionGone()  # everything arrived yet nothing committed: start again
+        return int(str(ranges[0]).split("-", 1)[0])
+
+    def _cancel(self, upload_url: str) -> None:
+        """Delete an abandoned upload session (best effort: Graph expires it anyway, uncommitted)."""
+        try:
+            self._once("DELETE", upload_url, auth=False)
+        except (ClientRequestException, requests.RequestException):
+            pass
+
+    def _already_there(self, name: str, path: str, data: bytes, action: str) -> RemoteFile | None:
+        """After a lost answer and a conflict on retry: did our own write land? Then it is no conflict."""
+        try:
+            item = self._call("GET", self._by_path(path), action=action).json()
+            if "file" not in item or int(item.get("size", -1)) != len(data):
+                return None
+            drive = quote(self._drive(), safe="!")
+            content = self._call(
+                "GET", f"drives/{drive}/items/{quote(str(item['id']), safe='!')}/content", action=action
+            ).content
+        except ClientRequestException:
+            return None
+        return self._remote_file(name, item, size=len(data)) if content == data else None

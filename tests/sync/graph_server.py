@@ -1,0 +1,659 @@
+"""A small fake Microsoft Graph drive server for testing SharePointLibrary over real HTTP.
+
+Standard library only. It speaks the subset of Graph that `sync.sharepoint` uses, shaped like the real
+service (site lookup by URL, drives, paged children, path and id addressing, ``/content`` answered with
+a 302 to a pre-authenticated download URL, conditional PUT, upload sessions with ``Content-Range``
+chunks), holds files in memory, and lets tests inject faults (throttling, outages, auth failures,
+dropped connections) and simulate a colleague's edit.
+
+Choices where Graph's exact behaviour is undocumented or tenant-dependent:
+- ``If-Match`` on a path that does not exist answers 412 (RFC 9110 semantics).
+- An upload session created with ``If-Match`` re-checks the eTag when the last chunk arrives and answers
+  409 ``resourceModified`` if the file changed meanwhile (the "some tenants 409" case in DESIGN.md).
+- The upload URL rejects an ``Authorization`` header with 401, as Graph's documentation warns it may.
+- Paths are case-sensitive (SharePoint is not); tests do not depend on either.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+API = "/v1.0"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Item:
+    """A file or folder in a drive; ``path`` is relative to the drive root ("" is the root)."""
+
+    id: str
+    path: str
+    folder: bool
+    content: bytes = b""
+    version: int = 1
+    guid: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
+    modified: datetime = field(default_factory=_now)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1] if self.path else "root"
+
+    @property
+    def parent(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
+
+    @property
+    def etag(self) -> str:
+        return f'"{{{self.guid}}},{self.version}"'
+
+    @property
+    def ctag(self) -> str:
+        return f'"c:{{{self.guid}}},{self.version}"'
+
+
+@dataclass
+class Drive:
+    id: str
+    name: str
+    web_url: str
+    items: dict[str, Item] = field(default_factory=dict)  # by path
+
+    def by_id(self, item_id: str) -> Item | None:
+        return next((i for i in self.items.values() if i.id == item_id), None)
+
+
+@dataclass
+class UploadSession:
+    id: str
+    drive: Drive
+    path: str
+    if_match: str | None
+    behavior: str
+    received: bytearray = field(default_factory=bytearray)
+    total: int | None = None
+
+
+@dataclass
+class Fault:
+    """What the next ``remaining`` matching requests get instead of a normal answer."""
+
+    remaining: int
+    kinds: frozenset[str] | None
+    status: int | None = None
+    retry_after: str | None = None
+    code: str = ""
+    message: str = ""
+    drop: bool = False
+    after_apply: bool = False  # drop the connection after the request took effect
+    skip: int = 0  # let this many matching requests through first
+
+
+@dataclass
+class Seen:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    kind: str
+    headers: dict[str, str]
+    body_size: int
+
+
+class _Resp:
+    def __init__(
+        self, status: int, body: bytes | dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        self.status = status
+        self.headers = dict(headers or {})
+        if isinstance(body, dict):
+            self.body = json.dumps(body).encode()
+            self.headers.setdefault("Content-Type", "application/json")
+        else:
+            self.body = body or b""
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> _Resp:
+    return _Resp(status, {"error": {"code": code, "message": message}}, headers)
+
+
+_DEFAULT_ERRORS = {
+    401: ("InvalidAuthenticationToken", "Access token has expired or is not yet valid."),
+    403: ("accessDenied", "Either scp or roles claim need to be present in the token."),
+    429: ("TooManyRequests", "Too many requests, please retry later."),
+    500: ("generalException", "An unspecified error has occurred."),
+    502: ("badGateway", "Bad gateway."),
+    503: ("serviceNotAvailable", "The service is temporarily unavailable."),
+    504: ("gatewayTimeout", "Gateway timeout."),
+}
+
+_SITE_BY_PATH = re.compile(r"^/sites/(?P<host>[^/:]+):(?P<path>/[^:]*?):?$")
+_SITE_BY_ID = re.compile(r"^/sites/(?P<id>[^/:]+)$")
+_DRIVES = re.compile(r"^/sites/(?P<id>[^/]+)/drives$")
+_ROOT = re.compile(
+    r"^/drives/(?P<d>[^/]+)/root(?::(?P<p>/[^:]*))?:?(?P<op>/children|/content|/createUploadSession)?$"
+)
+_ITEM = re.compile(
+    r"^/drives/(?P<d>[^/]+)/items/(?P<i>[^/:]+)(?P<op>/children|/content|/createUploadSession)?$"
+)
+_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+
+
+class FakeGraph:
+    """In-memory Graph drive service. Start with :meth:`start`, stop with :meth:`stop`."""
+
+    def __init__(
+        self,
+        hostname: str = "contoso.sharepoint.com",
+        site_path: str = "/sites/careers",
+        drives: tuple[str, ...] = ("Documents", "Reports"),
+        page_size: int = 200,
+        tokens: tuple[str, ...] = ("test-token",),
+    ) -> None:
+        self.hostname = hostname
+        self.site_path = site_path
+        self.site_id = f"{hostname},{uuid.uuid4()},{uuid.uuid4()}"
+        self.page_size = page_size
+        self.tokens = set(tokens)
+        self.drives: dict[str, Drive] = {}
+        for name in drives:
+            drive_id = "b!" + uuid.uuid4().hex
+            folder = "Shared Documents" if name == "Documents" else name
+            web_url = f"https://{hostname}{site_path}/{quote(folder)}"
+            drive = Drive(drive_id, name, web_url)
+            drive.items[""] = Item("ROOT-" + drive_id[2:10], "", folder=True)
+            self.drives[drive_id] = drive
+        self.sessions: dict[str, UploadSession] = {}
+        self.faults: list[Fault] = []
+        self.seen: list[Seen] = []
+        self.counts: Counter[str] = Counter()
+        self.observers: list[Callable[[Seen], None]] = []  # called after every request, even dropped ones
+        self._before: list[tuple[str, Callable[[], None]]] = []
+        self.lock = threading.RLock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> FakeGraph:
+        handler = type("Handler", (_Handler,), {"graph": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-graph", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    @property
+    def base_url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    @property
+    def graph_url(self) -> str:
+        """The service root to give the client, like ``https://graph.microsoft.com/v1.0``."""
+        return self.base_url + API
+
+    @property
+    def site_url(self) -> str:
+        return f"https://{self.hostname}{self.site_path}"
+
+    # -- test helpers ---------------------------------------------------------------------------
+
+    def drive(self, name: str = "Documents") -> Drive:
+        return next(d for d in self.drives.values() if d.name == name)
+
+    def put(self, path: str, data: bytes, drive: str = "Documents") -> str:
+        """Create or replace a file (and its folders) directly; returns its new eTag."""
+        with self.lock:
+            return self._write(self.drive(drive), path.strip("/"), data).etag
+
+    def edit(self, path: str, data: bytes | None = None, drive: str = "Documents") -> str:
+        """A colleague's edit: new content (or the same content re-saved), new eTag."""
+        with self.lock:
+            item = self.drive(drive).items[path.strip("/")]
+            return self._write(self.drive(drive), item.path, item.content if data is None else data).etag
+
+    def mkdir(self, path: str, drive: str = "Documents") -> None:
+        with self.lock:
+            self._ensure_folders(self.drive(drive), path.strip("/"))
+
+    def content(self, path: str, drive: str = "Documents") -> bytes | None:
+        with self.lock:
+            item = self.drive(drive).items.get(path.strip("/"))
+            return None if item is None or item.folder else bytes(item.content)
+
+    def etag(self, path: str, drive: str = "Documents") -> str | None:
+        with self.lock:
+            item = self.drive(drive).items.get(path.strip("/"))
+            return None if item is None else item.etag
+
+    def fail_next(
+        self,
+        n: int,
+        status: int,
+        *,
+        kinds: tuple[str, ...] | None = None,
+        retry_after: float | str | None = None,
+        code: str | None = None,
+        message: str | None = None,
+        skip: int = 0,
+    ) -> None:
+        """The next ``n`` requests (of the given kinds, if any) answer ``status`` with a Graph error body."""
+        default_code, default_message = _DEFAULT_ERRORS.get(status, ("error", f"HTTP {status}"))
+        with self.lock:
+            self.faults.append(
+                Fault(
+                    n,
+                    frozenset(kinds) if kinds else None,
+                    status=status,
+                    retry_after=None if retry_after is None else str(retry_after),
+                    code=code or default_code,
+                    message=message or default_message,
+                    skip=skip,
+                )
+            )
+
+    def drop_next(
+        self, n: int = 1, *, kinds: tuple[str, ...] | None = None, after_apply: bool = False, skip: int = 0
+    ) -> None:
+        """Close the socket without answering the next ``n`` matching requests.
+
+        ``after_apply=False``: the request is read and discarded (nothing changes server-side).
+        ``after_apply=True``: the request takes effect, then the answer is lost (the ambiguous case).
+        """
+        with self.lock:
+            self.faults.append(
+                Fault(n, frozenset(kinds) if kinds else None, drop=True, after_apply=after_apply, skip=skip)
+            )
+
+    def on_next(self, kind: str, action: Callable[[], None]) -> None:
+        """Run ``action`` once, just before the next ``kind`` request is handled (a colleague's edit)."""
+        with self.lock:
+            self._before.append((kind, action))
+
+    def run_before(self, kind: str) -> None:
+        with self.lock:
+            due = [a for k, a in self._before if k == kind]
+            self._before = [(k, a) for k, a in self._before if k != kind]
+        for action in due:
+            action()
+
+    def reset_log(self) -> None:
+        with self.lock:
+            self.seen.clear()
+            self.counts.clear()
+
+    def requests_of(self, kind: str) -> list[Seen]:
+        with self.lock:
+            return [s for s in self.seen if s.kind == kind]
+
+    # -- model ----------------------------------------------------------------------------------
+
+    def _ensure_folders(self, drive: Drive, path: str) -> None:
+        parts = [p for p in path.split("/") if p]
+        for i in range(1, len(parts) + 1):
+            sub = "/".join(parts[:i])
+            existing = drive.items.get(sub)
+            if existing is None:
+                drive.items[sub] = Item(uuid.uuid4().hex.upper(), sub, folder=True)
+            elif not existing.folder:
+                raise ValueError(f"{sub} is a file")
+
+    def _write(self, drive: Drive, path: str, data: bytes) -> Item:
+        self._ensure_folders(drive, path.rsplit("/", 1)[0] if "/" in path else "")
+        item = drive.items.get(path)
+        if item is None:
+            item = Item(uuid.uuid4().hex.upper(), path, folder=False, content=bytes(data))
+            drive.items[path] = item
+        else:
+            item.content = bytes(data)
+            item.version += 1
+            item.modified = _now()
+        return item
+
+    def _item_json(self, drive: Drive, item: Item) -> dict[str, Any]:
+        parent_path = f"/drives/{drive.id}/root" + (f":/{item.parent}" if item.parent else ":")
+        out: dict[str, Any] = {
+            "id": item.id,
+            "name": item.name,
+            "eTag": item.etag,
+            "cTag": item.ctag,
+            "size": len(item.content)
+            if not item.folder
+            else sum(len(i.content) for i in drive.items.values() if i.path.startswith(item.path)),
+            "createdDateTime": _iso(item.modified),
+            "lastModifiedDateTime": _iso(item.modified),
+            "webUrl": f"{drive.web_url}/{quote(item.path)}",
+            "parentReference": {"driveId": drive.id, "driveType": "documentLibrary", "path": parent_path},
+        }
+        if item.folder:
+            out["folder"] = {"childCount": len(self._children(drive, item))}
+        else:
+            out["file"] = {"mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        return out
+
+    def _children(self, drive: Drive, folder: Item) -> list[Item]:
+        return sorted(
+            (i for i in drive.items.values() if i.path and i.parent == folder.path),
+            key=lambda i: i.name.lower(),
+        )
+
+    # -- request handling -----------------------------------------------------------------------
+
+    def classify(self, method: str, path: str) -> str:
+        if path.startswith("/upload/"):
+            return {"PUT": "chunk", "GET": "session_status", "DELETE": "session_delete"}.get(method, "other")
+        if path.startswith("/download/"):
+            return "download"
+        if not path.startswith(API):
+            return "other"
+        rest = path[len(API) :]
+        if _DRIVES.match(rest):
+            return "drives"
+        if _SITE_BY_PATH.match(rest) or _SITE_BY_ID.match(rest):
+            return "site"
+        m = _ROOT.match(rest) or _ITEM.match(rest)
+        if m is None:
+            return "other"
+        op = m.group("op")
+        if op == "/children":
+            return "children"
+        if op == "/createUploadSession":
+            return "createUploadSession"
+        if op == "/content":
+            return "upload" if method == "PUT" else "content"
+        return "item"
+
+    def take_fault(self, kind: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.remaining > 0 and (fault.kinds is None or kind in fault.kinds):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
+                    fault.remaining -= 1
+                    return fault
+            return None
+
+    def handle(
+        self, method: str, raw_path: str, query: dict[str, list[str]], headers: Any, body: bytes
+    ) -> _Resp:
+        with self.lock:
+            if raw_path.startswith("/download/"):
+                return self._download(raw_path[len("/download/") :])
+            if raw_path.startswith("/upload/"):
+                if headers.get("Authorization"):
+                    return _error(401, "unauthenticated", "Do not send Authorization to an upload URL.")
+                return self._session(method, raw_path[len("/upload/") :], headers, body)
+            auth = headers.get("Authorization", "")
+            if not auth.startswith("Bearer ") or auth[len("Bearer ") :] not in self.tokens:
+                return _error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+            if not raw_path.startswith(API):
+                return _error(400, "BadRequest", "Unsupported API version.")
+            return self._api(method, raw_path[len(API) :], query, headers, body)
+
+    def _api(self, method: str, rest: str, query: dict[str, list[str]], headers: Any, body: bytes) -> _Resp:
+        if m := _DRIVES.match(rest):
+            if unquote(m.group("id")) != self.site_id:
+                return _error(404, "itemNotFound", "Site not found.")
+            value = [
+                {"id": d.id, "name": d.name, "webUrl": d.web_url, "driveType": "documentLibrary"}
+                for d in self.drives.values()
+            ]
+            return _Resp(200, {"value": value})
+        if m := _SITE_BY_PATH.match(rest):
+            host, path = m.group("host"), unquote(m.group("path")).rstrip("/")
+            if host != self.hostname or path.lower() != self.site_path.lower():
+                return _error(404, "itemNotFound", "Requested site could not be found")
+            return _Resp(200, self._site_json())
+        if m := _SITE_BY_ID.match(rest):
+            site = unquote(m.group("id"))
+            if site == self.site_id or (site == self.hostname and self.site_path in ("", "/")):
+                return _Resp(200, self._site_json())
+            return _error(404, "itemNotFound", "Requested site could not be found")
+        m = _ROOT.match(rest) or _ITEM.match(rest)
+        if m is None:
+            return _error(400, "invalidRequest", f"Unsupported request {method} {rest}")
+        drive = self.drives.get(unquote(m.group("d")))
+        if drive is None:
+            return _error(404, "itemNotFound", "Drive not found.")
+        if "i" in m.groupdict():
+            found = drive.by_id(unquote(m.group("i")))
+            path = found.path if found is not None else None
+        else:
+            path = unquote(m.group("p") or "").strip("/")
+        op = m.group("op") or ""
+        item = drive.items.get(path) if path is not None else None
+        if op == "/content" and method == "PUT":
+            return self._put_content(drive, path, item, query, headers, body)
+        if op == "/createUploadSession" and method == "POST":
+            return self._create_session(drive, path, item, headers, body)
+        if method != "GET":
+            return _error(405, "invalidRequest", f"{method} not supported here")
+        if item is None:
+            return _error(404, "itemNotFound", "The resource could not be found.")
+        if op == "/children":
+            if not item.folder:
+                return _error(400, "invalidRequest", "Item is not a folder.")
+            return self._page(drive, item, query)
+        if op == "/content":
+            if item.folder:
+                return _error(400, "invalidRequest", "Folders have no content.")
+            token = f"{drive.id}/{item.id}/{uuid.uuid4().hex}"
+            return _Resp(302, headers={"Location": f"{self._base()}/download/{token}"})
+        return _Resp(200, self._item_json(drive, item))
+
+    def _base(self) -> str:
+        return self.base_url
+
+    def _site_json(self) -> dict[str, Any]:
+        return {
+            "id": self.site_id,
+            "name": self.site_path.rsplit("/", 1)[-1],
+            "displayName": "Careers",
+            "webUrl": self.site_url,
+        }
+
+    def _page(self, drive: Drive, folder: Item, query: dict[str, list[str]]) -> _Resp:
+        children = self._children(drive, folder)
+        start = int(query.get("$skiptoken", ["0"])[0])
+        page = children[start : start + self.page_size]
+        out: dict[str, Any] = {"value": [self._item_json(drive, i) for i in page]}
+        if start + self.page_size < len(children):
+            out["@odata.nextLink"] = (
+                f"{self.graph_url}/drives/{drive.id}/items/{folder.id}/children"
+                f"?$skiptoken={start + self.page_size}"
+            )
+        return _Resp(200, out)
+
+    def _download(self, token: str) -> _Resp:
+        drive_id, item_id, _ = (token.split("/") + ["", "", ""])[:3]
+        drive = self.drives.get(drive_id)
+        item = drive.by_id(item_id) if drive else None
+        if item is None:
+            return _error(404, "itemNotFound", "The download URL has expired or the file is gone.")
+        return _Resp(200, item.content, {"Content-Type": "application/octet-stream", "ETag": item.etag})
+
+    def _precondition(self, item: Item | None, headers: Any, behavior: str) -> _Resp | None:
+        if_match = headers.get("If-Match")
+        if if_match is not None and if_match != "*":
+            if item is None or item.etag != if_match:
+                return _error(412, "preconditionFailed", "ETag does not match current item's value")
+        if behavior == "fail" and item is not None:
+            return _error(409, "nameAlreadyExists", "The specified item name already exists.")
+        return None
+
+    def _put_content(
+        self,
+        drive: Drive,
+        path: str | None,
+        item: Item | None,
+        query: dict[str, list[str]],
+        headers: Any,
+        body: bytes,
+    ) -> _Resp:
+        if path is None:
+            return _error(404, "itemNotFound", "The resource could not be found.")
+        if item is not None and item.folder:
+            return _error(409, "nameAlreadyExists", "A folder with that name exists.")
+        behavior = query.get("@microsoft.graph.conflictBehavior", ["replace"])[0]
+        refused = self._precondition(item, headers, behavior)
+        if refused is not None:
+            return refused
+        created = item is None
+        written = self._write(drive, path, body)
+        return _Resp(201 if created else 200, self._item_json(drive, written))
+
+    def _create_session(
+        self, drive: Drive, path: str | None, item: Item | None, headers: Any, body: bytes
+    ) -> _Resp:
+        if path is None:
+            return _error(404, "itemNotFound", "The resource could not be found.")
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            return _error(400, "invalidRequest", "Body is not JSON.")
+        behavior = (payload.get("item") or {}).get("@microsoft.graph.conflictBehavior", "replace")
+        refused = self._precondition(item, headers, behavior)
+        if refused is not None:
+            return refused
+        if_match = headers.get("If-Match")
+        session = UploadSession(
+            uuid.uuid4().hex, drive, path, if_match if if_match != "*" else None, behavior
+        )
+        self.sessions[session.id] = session
+        return _Resp(
+            200,
+            {
+                "uploadUrl": f"{self._base()}/upload/{session.id}",
+                "expirationDateTime": "2099-01-01T00:00:00Z",
+                "nextExpectedRanges": ["0-"],
+            },
+        )
+
+    def _session(self, method: str, session_id: str, headers: Any, body: bytes) -> _Resp:
+        session = self.sessions.get(session_id)
+        if session is None:
+            return _error(404, "itemNotFound", "The upload session was not found.")
+        if method == "DELETE":
+            del self.sessions[session_id]
+            return _Resp(204)
+        if method == "GET":
+            return _Resp(
+                200,
+                {
+                    "expirationDateTime": "2099-01-01T00:00:00Z",
+                    "nextExpectedRanges": [f"{len(session.received)}-"],
+                },
+            )
+        if method != "PUT":
+            return _error(405, "invalidRequest", f"{method} not supported on an upload URL")
+        m = _RANGE.match(headers.get("Content-Range", ""))
+        if m is None:
+            return _error(400, "invalidRange", "Content-Range is missing or malformed.")
+        start, end, total = (int(g) for g in m.groups())
+        if session.total is not None and total != session.total:
+            return _error(400, "invalidRange", "The total size changed between fragments.")
+        if start != len(session.received):
+            return _error(416, "invalidRange", f"Expected a fragment starting at {len(session.received)}.")
+        if end - start + 1 != len(body) or end >= total:
+            return _error(400, "invalidRange", "Content-Range does not match the fragment's length.")
+        session.total = total
+        session.received.extend(body)
+        if len(session.received) < total:
+            return _Resp(
+                202,
+                {
+                    "expirationDateTime": "2099-01-01T00:00:00Z",
+                    "nextExpectedRanges": [f"{len(session.received)}-"],
+                },
+            )
+        # Last fragment: commit the whole file in one step, or not at all.
+        del self.sessions[session_id]
+        item = session.drive.items.get(session.path)
+        if session.if_match is not None and (item is None or item.etag != session.if_match):
+            return _error(409, "resourceModified", "The resource has changed since the upload session began.")
+        if session.behavior == "fail" and item is not None:
+            return _error(409, "nameAlreadyExists", "The specified item name already exists.")
+        created = item is None
+        written = self._write(session.drive, session.path, bytes(session.received))
+        return _Resp(201 if created else 200, self._item_json(session.drive, written))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    graph: FakeGraph
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        graph = self.graph
+        kind = graph.classify(self.command, parts.path)
+        seen = Seen(self.command, self.path, kind, dict(self.headers.items()), len(body))
+        with graph.lock:
+            graph.counts[kind] += 1
+            graph.seen.append(seen)
+        try:
+            self._answer(graph, kind, parts.path, parts.query, body)
+        finally:
+            for observer in list(graph.observers):
+                observer(seen)
+
+    def _answer(self, graph: FakeGraph, kind: str, path: str, query: str, body: bytes) -> None:
+        graph.run_before(kind)
+        fault = graph.take_fault(kind)
+        if fault is not None and fault.drop and not fault.after_apply:
+            return self._drop()
+        if fault is not None and fault.status is not None:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            return self._send(_error(fault.status, fault.code, fault.message, headers))
+        resp = graph.handle(self.command, path, parse_qs(query, keep_blank_values=True), self.headers, body)
+        if fault is not None and fault.drop:
+            return self._drop()
+        self._send(resp)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _send(self, resp: _Resp) -> None:
+        self.send_response(resp.status)
+        for name, value in resp.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(resp.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(resp.body)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _serve
