@@ -36,6 +36,7 @@ from office365.runtime.client_request_exception import ClientRequestException
 from office365.runtime.http.http_method import HttpMethod
 from office365.runtime.http.request_options import RequestOptions
 from office365.runtime.retry import response_retry_after
+from urllib3.exceptions import NewConnectionError
 
 from sync.library import AccessDenied, AuthError, LibraryError, RemoteChanged, RemoteFile, RemoteNotFound
 
@@ -73,6 +74,14 @@ def _status(exc: ClientRequestException) -> int | None:
     return getattr(response, "status_code", None)
 
 
+def _connection_problem(exc: Exception) -> str:
+    """Could not connect at all, or connected and lost the answer: the user's next step differs."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(exc, requests.ConnectTimeout) or isinstance(reason, NewConnectionError):
+        return "could not reach SharePoint (check the network connection)"
+    return "the connection to SharePoint kept dropping"
+
+
 def _parse_time(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -80,6 +89,23 @@ def _parse_time(value: object) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _json_object(response: requests.Response, action: str) -> dict[str, Any]:
+    try:
+        doc = response.json()
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise LibraryError(f"could not {action}: SharePoint sent an answer that is not Graph JSON")
+    return doc
+
+
+def _need(doc: dict[str, Any], key: str, action: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or not value:
+        raise LibraryError(f"could not {action}: SharePoint's answer has no {key!r}")
+    return value
 
 
 class _GraphRequest(GraphRequest):
@@ -162,7 +188,12 @@ class SharePointLibrary:
         self.folder = "/".join(self._parts(folder, allow_empty=True))
         self.graph_url = graph_url.rstrip("/")
         self.upload_chunk_threshold = min(upload_chunk_threshold, SIMPLE_UPLOAD_LIMIT)
-        self.upload_chunk_size = upload_chunk_size
+        # Graph wants fragments in multiples of 320 KiB; smaller sizes are left alone for test servers.
+        self.upload_chunk_size = (
+            upload_chunk_size - upload_chunk_size % FRAGMENT_UNIT
+            if upload_chunk_size >= FRAGMENT_UNIT
+            else upload_chunk_size
+        )
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
@@ -281,7 +312,7 @@ class SharePointLibrary:
                 if write is not None and status != 429:
                     write.maybe_written = True
                 wait = response_retry_after(exc.response)
-                last = f"SharePoint answered HTTP {status} ({_STATUS_WORDS[status]})"
+                last = f"SharePoint kept answering HTTP {status} ({_STATUS_WORDS[status]})"
                 if status != 429:
                     self.client.pending_request().transport.reset_connections()
             except _DROPPED as exc:
@@ -292,24 +323,21 @@ class SharePointLibrary:
                 if write is not None:
                     write.maybe_written = True
                 wait = None
-                last = "the connection to SharePoint dropped"
+                last = _connection_problem(exc)
                 self.client.pending_request().transport.reset_connections()
             if attempt == attempts:
                 break
-            delay = float(wait) if wait is not None else self._backoff(attempt)
-            if delay > self.max_retry_wait:
-                raise LibraryError(
-                    f"could not {action}: SharePoint is busy and asked us to wait {delay:.0f} s; "
-                    "try again later"
-                )
-            self._sleep(delay)
-        raise LibraryError(
-            f"gave up trying to {action} after {attempts} attempts: {last} each time; try again later"
-        )
+            self._sleep(self._delay(wait, attempt, action))
+        raise LibraryError(f"gave up trying to {action} after {attempts} attempts: {last}; try again later")
 
-    @staticmethod
-    def _backoff(attempt: int) -> float:
-        return float(min(2 ** (attempt - 1), 30))
+    def _delay(self, retry_after: float | None, attempt: int, action: str) -> float:
+        """The server's Retry-After if it gave one, else 1, 2, 4 ... 30 s; refuse to wait for ages."""
+        delay = float(retry_after) if retry_after is not None else float(min(2 ** (attempt - 1), 30))
+        if delay > self.max_retry_wait:
+            raise LibraryError(
+                f"could not {action}: SharePoint is busy and asked us to wait {delay:.0f} s; try again later"
+            )
+        return delay
 
     def _failure(
         self, exc: ClientRequestException, action: str, name: str = "", if_match: str | None = None
@@ -344,12 +372,21 @@ class SharePointLibrary:
             return LibraryError(f"could not {action}: the SharePoint site is out of storage space")
         return LibraryError(f"could not {action}: SharePoint answered HTTP {status} ({detail})")
 
+    def _call_json(self, method: str, url: str, *, action: str, **kwargs: Any) -> dict[str, Any]:
+        """`_call`, answered with a JSON object (anything else is a plain, one-line LibraryError)."""
+        return _json_object(self._call(method, url, action=action, **kwargs), action)
+
+    def _item_url(self, item: dict[str, Any], suffix: str, action: str) -> str:
+        """``drives/{drive}/items/{id}/{suffix}``: by id, so a rename mid-walk cannot confuse us."""
+        drive = quote(self._drive(), safe="!")
+        return f"drives/{drive}/items/{quote(_need(item, 'id', action), safe='!')}/{suffix}"
+
     def _pages(self, url: str, action: str) -> list[dict[str, Any]]:
         """Every ``value`` entry of a collection, following ``@odata.nextLink``."""
         out: list[dict[str, Any]] = []
         next_url: str | None = url
         while next_url:
-            page = self._call("GET", next_url, action=action).json()
+            page = self._call_json("GET", next_url, action=action)
             out.extend(page.get("value", []))
             next_url = page.get("@odata.nextLink")
         return out
@@ -361,23 +398,22 @@ class SharePointLibrary:
         if self._drive_id is not None:
             return self._drive_id
         site_ref = f"sites/{self._host}" + (f":{quote(self._site_path, safe='/')}" if self._site_path else "")
+        action = f"open the SharePoint site {self.site_url}"
         try:
-            site = self._call("GET", site_ref, action=f"open the SharePoint site {self.site_url}").json()
-            drives = self._pages(
-                f"sites/{quote(site['id'], safe=',')}/drives", action=f"list the libraries of {self.site_url}"
-            )
+            site = self._call_json("GET", site_ref, action=action)
+            drives = self._pages(f"sites/{quote(_need(site, 'id', action), safe=',')}/drives", action=action)
         except ClientRequestException as exc:
             if _status(exc) == 404:
                 raise LibraryError(
                     f"SharePoint site {self.site_url} not found: check the site address "
                     "(like https://contoso.sharepoint.com/sites/careers)"
                 ) from None
-            raise self._failure(exc, f"open the SharePoint site {self.site_url}") from None
+            raise self._failure(exc, action) from None
         wanted = self.library.strip().lower()
         for drive in drives:
             web_name = unquote(str(drive.get("webUrl", "")).rstrip("/").rsplit("/", 1)[-1]).lower()
             if str(drive.get("name", "")).lower() == wanted or web_name == wanted:
-                self._drive_id = str(drive["id"])
+                self._drive_id = _need(drive, "id", action)
                 return self._drive_id
         names = ", ".join(sorted(str(d.get("name")) for d in drives)) or "none"
         raise LibraryError(
@@ -402,7 +438,6 @@ class SharePointLibrary:
         pending: list[tuple[str, str]] = [
             (start, self._by_path(self._path(start, allow_empty=True), "children"))
         ]
-        drive = quote(self._drive(), safe="!")
         while pending:
             prefix, url = pending.pop()
             try:
@@ -417,7 +452,7 @@ class SharePointLibrary:
                     continue  # hidden and Office lock files, as FolderLibrary skips them
                 rel = f"{prefix}/{item_name}" if prefix else item_name
                 if "folder" in item:
-                    pending.append((rel, f"drives/{drive}/items/{quote(str(item['id']), safe='!')}/children"))
+                    pending.append((rel, self._item_url(item, "children", action)))
                 elif "file" in item:
                     out.append(self._remote_file(rel, item))
         return sorted(out, key=lambda f: f.name)
@@ -427,13 +462,10 @@ class SharePointLibrary:
         path = self._path(name)
         action = f"download {name} from {self._where}"
         try:
-            item = self._call("GET", self._by_path(path), action=action).json()
+            item = self._call_json("GET", self._by_path(path), action=action)
             if "file" not in item:
                 raise LibraryError(f"{name} is a folder in {self._where}, not a workbook")
-            drive = quote(self._drive(), safe="!")
-            content = self._call(
-                "GET", f"drives/{drive}/items/{quote(str(item['id']), safe='!')}/content", action=action
-            ).content
+            content = self._call("GET", self._item_url(item, "content", action), action=action).content
         except ClientRequestException as exc:
             raise self._failure(exc, action, name) from None
         self.downloads += 1
@@ -468,7 +500,7 @@ class SharePointLibrary:
             url += "?@microsoft.graph.conflictBehavior=fail"
         else:
             headers["If-Match"] = if_match
-        return self._call("PUT", url, action=action, headers=headers, data=data, write=state).json()
+        return self._call_json("PUT", url, action=action, headers=headers, data=data, write=state)
 
     def _put_session(
         self, path: str, data: bytes, if_match: str | None, action: str, state: _WriteState
@@ -476,15 +508,10 @@ class SharePointLibrary:
         body = {"item": {"@microsoft.graph.conflictBehavior": "fail" if if_match is None else "replace"}}
         headers = {"If-Match": if_match} if if_match is not None else {}
         for _ in range(self.max_retries + 1):
-            session = self._call(
-                "POST",
-                self._by_path(path, "createUploadSession"),
-                action=action,
-                headers=headers,
-                json_body=body,
-            ).json()
+            url = self._by_path(path, "createUploadSession")
+            session = self._call_json("POST", url, action=action, headers=headers, json_body=body)
             try:
-                return self._send_fragments(str(session["uploadUrl"]), data, action, state)
+                return self._send_fragments(_need(session, "uploadUrl", action), data, action, state)
             except _SessionGone:
                 continue
         raise LibraryError(f"could not {action}: SharePoint kept losing the upload session; try again later")
@@ -518,16 +545,17 @@ class SharePointLibrary:
                     state.maybe_written = True
                 wait = response_retry_after(exc.response)
                 problem = f"SharePoint answered HTTP {status}"
-            except _DROPPED:
+            except _DROPPED as exc:
                 if last_fragment:
                     state.maybe_written = True
                 wait = None
-                problem = "the connection to SharePoint dropped"
+                problem = _connection_problem(exc)
                 self.client.pending_request().transport.reset_connections()
             else:
+                doc = _json_object(response, action)
                 if response.status_code in (200, 201):
-                    return response.json()
-                offset = self._next_offset(response.json(), default=end)
+                    return doc
+                offset = self._next_offset(doc, default=end)
                 failures = 0
                 continue
             failures += 1
@@ -537,9 +565,9 @@ class SharePointLibrary:
                     f"gave up trying to {action} after {failures} failed attempts at one part of the file "
                     f"({problem}); nothing was changed in the library, try again later"
                 )
-            self._sleep(float(wait) if wait is not None else self._backoff(failures))
+            self._sleep(self._delay(wait, failures, action))
             try:  # where to carry on: a fragment may have arrived although its answer did not
-                status_doc = self._call("GET", upload_url, action=action, auth=False).json()
+                status_doc = self._call_json("GET", upload_url, action=action, auth=False)
             except ClientRequestException as exc:
                 if _status(exc) == 404:
                     raise _SessionGone() from None
@@ -565,13 +593,10 @@ class SharePointLibrary:
     def _already_there(self, name: str, path: str, data: bytes, action: str) -> RemoteFile | None:
         """After a lost answer and a conflict on retry: did our own write land? Then it is no conflict."""
         try:
-            item = self._call("GET", self._by_path(path), action=action).json()
-            if "file" not in item or int(item.get("size", -1)) != len(data):
+            item = self._call_json("GET", self._by_path(path), action=action)
+            if "file" not in item or item.get("size") != len(data):
                 return None
-            drive = quote(self._drive(), safe="!")
-            content = self._call(
-                "GET", f"drives/{drive}/items/{quote(str(item['id']), safe='!')}/content", action=action
-            ).content
+            content = self._call("GET", self._item_url(item, "content", action), action=action).content
         except ClientRequestException:
             return None
         return self._remote_file(name, item, size=len(data)) if content == data else None

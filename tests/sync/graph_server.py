@@ -196,7 +196,9 @@ class FakeGraph:
         handler = type("Handler", (_Handler,), {"graph": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-graph", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-graph", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -262,7 +264,11 @@ class FakeGraph:
         message: str | None = None,
         skip: int = 0,
     ) -> None:
-        """The next ``n`` requests (of the given kinds, if any) answer ``status`` with a Graph error body."""
+        """The next ``n`` requests (of the given kinds, if any) answer ``status`` with a Graph error body.
+
+        ``skip`` lets that many matching requests through first. Kinds: site, drives, children, item,
+        content, download, upload (small PUT), createUploadSession, chunk, session_status, session_delete.
+        """
         default_code, default_message = _DEFAULT_ERRORS.get(status, ("error", f"HTTP {status}"))
         with self.lock:
             self.faults.append(
@@ -390,14 +396,16 @@ class FakeGraph:
 
     def take_fault(self, kind: str) -> Fault | None:
         with self.lock:
+            chosen = None
             for fault in self.faults:
-                if fault.remaining > 0 and (fault.kinds is None or kind in fault.kinds):
-                    if fault.skip > 0:
-                        fault.skip -= 1
-                        return None
+                if fault.remaining <= 0 or (fault.kinds is not None and kind not in fault.kinds):
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1  # every fault counts its own skips, from when it was set up
+                elif chosen is None:
                     fault.remaining -= 1
-                    return fault
-            return None
+                    chosen = fault
+            return chosen
 
     def handle(
         self, method: str, raw_path: str, query: dict[str, list[str]], headers: Any, body: bytes
@@ -606,6 +614,7 @@ class FakeGraph:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stalls
     graph: FakeGraph
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
