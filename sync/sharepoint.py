@@ -124,8 +124,11 @@ class _GraphClient(GraphClient):
     """GraphClient pointed at an arbitrary service root.
 
     office365 3.x derives the root from an `AzureEnvironment` enum (graph.microsoft.com and the
-    national clouds only), so the one supported way in is the request object the client builds
-    lazily in `pending_request`.
+    national clouds only), with no setting for any other address. So we override `pending_request`,
+    the factory GraphClient itself uses for its one request object, to build a `GraphRequest` with our
+    root and the same token callback; everything else (auth hook, client-request-id, transport, error
+    classification) is the stock pipeline. Relies on office365 3.x internals (`_pending_request`,
+    `_token_callback`): pin the major version.
     """
 
     def __init__(self, token_callback: Callable[[], dict[str, Any]], service_root: str) -> None:

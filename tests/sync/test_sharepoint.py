@@ -509,3 +509,15 @@ def test_403_names_the_permission(graph_server: FakeGraph, sp_library: SharePoin
     assert "Sites.Selected application permission granted on this site" in message
     assert "Sites.ReadWrite.All" in message and "Files.ReadWrite.All" in message
     assert graph_server.content(remote("a.xlsx")) == b"A"
+
+
+def test_fragment_size_follows_graphs_320_kib_rule() -> None:
+    library = SharePointLibrary(
+        "https://contoso.sharepoint.com/sites/careers",
+        token=lambda: "t",
+        upload_chunk_size=1_000_000,
+        upload_chunk_threshold=100 * 1024 * 1024,
+    )
+    assert library.upload_chunk_size == 3 * 320 * 1024
+    assert library.upload_chunk_threshold == 4 * 1024 * 1024  # a single PUT never exceeds Graph's limit
+    assert library.client.service_root_url == "https://graph.microsoft.com/v1.0"
