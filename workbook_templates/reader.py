@@ -26,7 +26,7 @@ import python_calamine
 from workbook_templates.spec import Spec, SpecError, loads_spec
 from workbook_templates.template import CURRENT_RAG, META_FORMAT, META_SHEET
 
-_A1 = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*?(?<!/)><f[ >/]')
+_FORMULA = re.compile(rb"<f[ >/]")
 _NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -151,9 +151,12 @@ def formula_cells(data: bytes, sheets: list[str]) -> dict[str, set[str]]:
             if not part:
                 continue
             xml = zf.read(part)
-            if b"<f" not in xml:
-                continue
-            out[name] = {(m.group(1) + m.group(2)).decode() for m in _A1.finditer(xml)}
+            found = set()
+            for m in _FORMULA.finditer(xml):  # <formula> of conditional formats does not match
+                start = xml.rfind(b'<c r="', 0, m.start()) + 6
+                found.add(xml[start:xml.index(b'"', start)].decode())
+            if found:
+                out[name] = found
     return out
 
 
@@ -214,15 +217,32 @@ def _sheet_rows(wb: python_calamine.CalamineWorkbook, name: str, spec: Spec,
     kinds = {c.header: c.kind for c in spec.columns}
     kinds[CURRENT_RAG] = "rag"
     cols = [(i, h, kinds.get(h, "text")) for i, h in enumerate(headers) if h]
+    width = len(headers)
     id_header = spec.id_header
     rows = []
     for r, raw in enumerate(grid[1:], start=2):
-        values = {}
+        if not any(raw) and all(v == "" or v is None for v in raw):
+            continue  # an empty free row: the common case, skipped without a per-cell loop
+        if len(raw) < width:
+            raw = list(raw) + [""] * (width - len(raw))
+        values: dict[str, Any] = {}
         used = False
         for i, h, kind in cols:
-            v = normalise(raw[i], kind) if i < len(raw) else None
+            v = raw[i]
+            if v == "" or v is None:
+                values[h] = None
+                continue
+            if kind == "text" and type(v) is str:  # the hot path: typed text, kept as typed
+                if v.isspace():
+                    values[h] = None
+                    continue
+            else:
+                v = normalise(v, kind)
+                if v is None:
+                    values[h] = None
+                    continue
             values[h] = v
-            if v is not None and h != CURRENT_RAG:
+            if h != CURRENT_RAG:
                 used = True
         if used:
             rid = values.get(id_header)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from workbook_templates.spec import Spec
 
@@ -23,6 +23,7 @@ RULES = ("score", "worst", "majority")
 ORDER = {"R": 0, "A": 1, "G": 2}  # worse first
 POINTS = {"G": 1.0, "A": 0.5, "R": 0.0}
 NOT_APPLICABLE = "Not applicable"
+_RATINGS = frozenset(("R", "A", "G", "B"))
 
 
 def clean(ratings: Iterable[Any]) -> list[str]:
@@ -87,9 +88,14 @@ def roll(ratings: Iterable[Any], rule: str = "score", green: float = 0.75, red: 
 def current_rating(values: dict[str, Any], spec: Spec) -> str:
     """The row's rating: its only RAG column, or for termly plans the latest term rated."""
     for col in reversed(spec.rag_columns):
-        rated = clean([values.get(col.header)])
-        if rated:
-            return str(values.get(col.header)).strip().upper()
+        v = values.get(col.header)
+        if v is None:
+            continue
+        if v in _RATINGS:
+            return v
+        text = str(v).strip().upper()
+        if text in _RATINGS:
+            return text
     return ""
 
 
@@ -120,8 +126,7 @@ class RollupResult:
                 "overall": self.overall.as_dict()}
 
 
-@dataclass(frozen=True)
-class RatedRow:
+class RatedRow(NamedTuple):
     """What a roll-up needs of a row: its group keys and its current rating."""
 
     school: str
@@ -135,19 +140,21 @@ def rated_rows(spec: Spec, school_rows: dict[str, Sequence[Any]]) -> list[RatedR
     theme = spec.column("theme")
     lead = spec.column("lead")
     status = spec.column("status")
+    th, lh, sh = (c.header if c else None for c in (theme, lead, status))
     out = []
     for school, rows in school_rows.items():
         for row in rows:
             values = row.values
-            if status is not None and values.get(status.header) == NOT_APPLICABLE:
+            if sh is not None and values.get(sh) == NOT_APPLICABLE:
                 continue
-            out.append(RatedRow(
-                school,
-                str(values.get(theme.header) or "(none)") if theme else "(none)",
-                str(values.get(lead.header) or "(none)") if lead else "(none)",
-                current_rating(values, spec),
-            ))
+            out.append(RatedRow(school,
+                                str(values.get(th) or "(none)") if th else "(none)",
+                                str(values.get(lh) or "(none)") if lh else "(none)",
+                                current_rating(values, spec)))
     return out
+
+
+_FIELD = {"school": 0, "theme": 1, "lead": 2}
 
 
 def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
@@ -155,31 +162,34 @@ def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
                ) -> RollupResult:
     """Counts and rolled-up rating per group; groups keep first-seen order unless ``order`` says."""
     for b in by:
-        if b not in ("school", "theme", "lead"):
+        if b not in _FIELD:
             raise ValueError(f"cannot group by {b!r} (use school, theme or lead)")
-    groups: dict[tuple[str, ...], Group] = {}
-    overall = Group({})
+    idx = [_FIELD[b] for b in by]
+    counts: dict[tuple[str, ...], Counter[str]] = {}
     for row in rows:
-        key = tuple(getattr(row, b) for b in by)
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = Group(dict(zip(by, key, strict=True)))
-        for target in (g, overall):
-            if row.rating:
-                target.ratings.append(row.rating)
-                setattr(target, "G" if row.rating == "B" else row.rating,
-                        getattr(target, "G" if row.rating == "B" else row.rating) + 1)
-            else:
-                target.unrated += 1
-    result = list(groups.values())
+        key = tuple(row[i] for i in idx)
+        c = counts.get(key)
+        if c is None:
+            c = counts[key] = Counter()
+        c[row.rating] += 1
+    total: Counter[str] = Counter()
+    for c in counts.values():
+        total.update(c)
+    keys = list(counts)
     if order:
-        def rank(g: Group) -> tuple[int, ...]:
-            return tuple((order.get(b) or []).index(g.key[b]) if g.key[b] in (order.get(b) or [])
-                         else 10**6 for b in by)
-        result.sort(key=rank)
-    for g in [*result, overall]:
-        g.rag = roll(g.ratings, rule, green, red)
-    return RollupResult(rule, list(by), result, overall)
+        def rank(key: tuple[str, ...]) -> tuple[int, ...]:
+            return tuple((order.get(b) or []).index(k) if k in (order.get(b) or []) else 10**6
+                         for b, k in zip(by, key, strict=True))
+        keys.sort(key=rank)
+
+    def make(key: dict[str, str], c: Counter[str]) -> Group:
+        ratings = [r for r in ("R", "A", "G", "B") for _ in range(c[r])]
+        g = Group(key, c["R"], c["A"], c["G"] + c["B"], c[""], ratings)
+        g.rag = roll(ratings, rule, green, red)
+        return g
+
+    groups = [make(dict(zip(by, key, strict=True)), counts[key]) for key in keys]
+    return RollupResult(rule, list(by), groups, make({}, total))
 
 
 def rollup_workbook(data: Any, by: Sequence[str] | None = None, rule: str | None = None) -> RollupResult:

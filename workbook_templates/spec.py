@@ -13,6 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -90,16 +91,16 @@ class Spec:
                 return col
         return None
 
-    @property
+    @cached_property
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
 
-    @property
+    @cached_property
     def rag_columns(self) -> list[Column]:
         """Rating columns in order; for termly plans the last rated one is the current rating."""
         return [c for c in self.columns if c.kind == "rag"]
 
-    @property
+    @cached_property
     def master_columns(self) -> list[Column]:
         """The expectation columns: shown on the Master tab and locked on school tabs."""
         return [c for c in self.columns if c.locked]

@@ -38,6 +38,7 @@ ERROR, WARNING = "error", "warning"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)(?:\d[\s-]?){9,10}\b")
 INJECTION_START = ("=", "+", "-", "@")
+SUSPECT = re.compile("|".join((EMAIL.pattern, PHONE.pattern, r"(?m:^\s*[=+\-@])")))
 ACTIVE_STATUSES = ("In progress", "Complete")
 
 
@@ -99,7 +100,7 @@ def _text_warnings(col: Column, value: Any) -> list[tuple[str, str]]:
     if "@" in value and EMAIL.search(value):
         out.append(("personal-data", f"{col.header} holds an e-mail address: the TOM must hold no "
                                      "pupil or personal contact data"))
-    elif sum(ch.isdigit() for ch in value) >= 10 and PHONE.search(value):
+    elif PHONE.search(value):
         out.append(("personal-data", f"{col.header} holds a phone number: the TOM must hold no "
                                      "pupil or personal contact data"))
     return out
@@ -153,7 +154,9 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
     status, notes, updated = spec.column("status"), spec.column("notes"), spec.column("last_updated")
     rating_h = spec.rag_columns[0].header if len(spec.rag_columns) == 1 else CURRENT_RAG
     formulas = data.formula_cells.get(sheet.name, set())
-    text_headers = {c.header for c in spec.columns if c.kind in ("text", "url")}
+    checks = [(c, c.header, c.kind in ("text", "url"),
+               frozenset(c.choices) if c.kind in ("choice", "rag") else None,
+               c.required or c.role == "id") for c in spec.columns]
     seen_ids: dict[str, int] = {}
     master_seen: set[str] = set()
     newest: tuple[date, int] | None = None
@@ -172,29 +175,37 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
         want = expected.get(rid or "")
         if want is not None:
             master_seen.add(rid or "")
-        for col in spec.columns:
-            value = row.get(col.header)
+        values = row.values
+        texts: list[tuple[Column, str]] = []
+        for col, header, is_text, choices, needed in checks:
+            value = values.get(header)
             if want is not None and col.locked:
-                if canonical(value) != canonical(want.get(col.header)):
-                    add(col.header, row.row, rid, "master-text-changed", ERROR,
-                        f"{col.header} of master row {rid} must read '{canonical(want.get(col.header))}'"
+                if value != want.get(header) and canonical(value) != canonical(want.get(header)):
+                    add(header, row.row, rid, "master-text-changed", ERROR,
+                        f"{header} of master row {rid} must read '{canonical(want.get(header))}'"
                         f" (found '{canonical(value)}'): master wording is locked")
                 continue
             if value is None:
-                if col.required or col.role == "id":
-                    add(col.header, row.row, rid, "required", ERROR, f"{col.header} is required")
+                if needed:
+                    add(header, row.row, rid, "required", ERROR, f"{header} is required")
+                continue
+            if choices is not None:
+                if value not in choices:
+                    add(header, row.row, rid, *_check_value(col, value))  # type: ignore[misc]
                 continue
             bad = _check_value(col, value)
             if bad:
-                add(col.header, row.row, rid, *bad)
-            if col.header in text_headers:
-                address = tab.cell(col.header, row.row)
-                if address in formulas:
-                    add(col.header, row.row, rid, "formula", WARNING,
-                        f"{col.header} holds a formula; type the text itself")
-                else:
-                    for rule, msg in _text_warnings(col, value):
-                        add(col.header, row.row, rid, rule, WARNING, msg)
+                add(header, row.row, rid, *bad)
+            if is_text:
+                if formulas and tab.cell(header, row.row) in formulas:
+                    add(header, row.row, rid, "formula", WARNING,
+                        f"{header} holds a formula; type the text itself")
+                elif isinstance(value, str):
+                    texts.append((col, value))
+        if texts and SUSPECT.search("\n".join(v for _, v in texts)):  # one search per row, not per cell
+            for col, value in texts:
+                for rule, msg in _text_warnings(col, value):
+                    add(col.header, row.row, rid, rule, WARNING, msg)
         rating = current_rating(row.values, spec)
         if status is not None and row.get(status.header) in ACTIVE_STATUSES and not rating:
             add(rating_h if rating_h in tab.letters else spec.rag_columns[-1].header, row.row, rid,
