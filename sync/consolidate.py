@@ -1,0 +1,158 @@
+"""Consolidation: many area workbooks for one month -> one view for the partnership's report.
+
+Pure data in, pure data out (no I/O beyond reading the workbooks given), so the report writers and
+the cycle stay thin. With several area workbooks (one per local authority) schools are labelled
+"Area: School" so names cannot collide; with one area the school tab name is the label.
+
+Trend: each month's per-school ratings are kept as a small JSON beside the archived workbook
+(`archive/YYYY-MM/rollup.json`), so a later month's report draws the trend without re-reading old
+workbooks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from workbook_templates.reader import WorkbookData, WorkbookReadError, read_workbook
+from workbook_templates.rollup import RatedRow, RollupResult, group_rows, rated_rows, roll
+from workbook_templates.validate import Finding, validate
+
+
+@dataclass
+class AreaResult:
+    """One area workbook, read, validated and reduced to rated rows."""
+
+    name: str  # the workbook's path in the library, e.g. "scottish-borders.xlsx"
+    area: str
+    title: str
+    rows: list[RatedRow]  # school field already labelled for the consolidated view
+    findings: list[Finding]
+    schools: list[str]  # labels, in spec order
+    themes: list[str]
+    leads: list[str]
+    last_updated: dict[str, date | None]  # school label -> newest Last updated on its tab
+    error: str | None = None  # set when the workbook could not be read at all
+
+
+@dataclass
+class Consolidated:
+    month: str
+    areas: list[AreaResult]
+    by_school: RollupResult
+    by_theme: RollupResult
+    by_lead: RollupResult
+    heatmap: dict[str, dict[str, str]]  # school label -> theme -> rolled-up RAG
+    trend: dict[str, dict[str, str]]  # school label -> month -> rolled-up RAG (earlier months + this)
+    not_updated: list[tuple[str, date | None]]  # school label, newest Last updated (None: never)
+    rule: str = "score"
+    thresholds: tuple[float, float] = (0.75, 0.4)
+    months: list[str] = field(default_factory=list)  # trend columns, oldest first
+
+    @property
+    def findings(self) -> list[tuple[str, Finding]]:
+        return [(a.name, f) for a in self.areas for f in a.findings]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for _, f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for _, f in self.findings if f.severity == "warning")
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the archive keeps of this month for later trends: per school its rolled-up RAG."""
+        return {"month": self.month, "rule": self.rule,
+                "schools": {"/".join(g.key.values()): g.rag for g in self.by_school.groups}}
+
+
+def _label(area: str, school: str, multi: bool) -> str:
+    return f"{area}: {school}" if multi else school
+
+
+def area_result(name: str, data: WorkbookData, month: str, today: date, multi: bool) -> AreaResult:
+    spec = data.spec
+    findings = validate(data, month, today)
+    per_school = {s: sheet.rows for s, sheet in data.schools.items()}
+    rows = [r._replace(school=_label(spec.area, r.school, multi)) for r in rated_rows(spec, per_school)]
+    updated = spec.column("last_updated")
+    last: dict[str, date | None] = {}
+    for s in spec.schools:
+        dates = [r.values.get(updated.header) for r in per_school.get(s.sheet, [])] if updated else []
+        dates = [d for d in dates if isinstance(d, date) and d <= today]
+        last[_label(spec.area, s.sheet, multi)] = max(dates) if dates else None
+    theme, lead = spec.column("theme"), spec.column("lead")
+    return AreaResult(name, spec.area, spec.title, rows, findings,
+                      [_label(spec.area, s.sheet, multi) for s in spec.schools],
+                      list(theme.choices) if theme else [], list(lead.choices) if lead else [], last)
+
+
+def read_areas(paths: Sequence[tuple[str, Path]], month: str, today: date,
+               progress: Any = None) -> list[AreaResult]:
+    """Read and validate every workbook; 2 threads, as calamine releases the GIL while parsing."""
+    multi = len(paths) > 1
+
+    def one(item: tuple[str, Path]) -> AreaResult:
+        name, path = item
+        try:
+            result = area_result(name, read_workbook(path), month, today, multi)
+        except WorkbookReadError as exc:
+            result = AreaResult(name, name, name, [], [Finding(name, "", None, "unreadable", "error",
+                                                               str(exc))], [], [], [], {}, str(exc))
+        if progress is not None:
+            progress()
+        return result
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(one, paths))
+
+
+def _ordered(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str, str]] | None = None,
+                rule: str = "score", green: float = 0.75, red: float = 0.4) -> Consolidated:
+    """Roll up all areas together; ``history`` is month -> school label -> RAG from the archive."""
+    rows = [r for a in areas for r in a.rows]
+    order = {"school": _ordered(s for a in areas for s in a.schools),
+             "theme": _ordered(t for a in areas for t in a.themes),
+             "lead": _ordered(lead for a in areas for lead in a.leads)}
+    by_school = group_rows(rows, ["school"], rule, green, red, order)
+    by_theme = group_rows(rows, ["theme"], rule, green, red, order)
+    by_lead = group_rows(rows, ["lead"], rule, green, red, order)
+    heat: dict[str, dict[str, list[str]]] = {}
+    for r in rows:
+        heat.setdefault(r.school, {}).setdefault(r.theme, []).append(r.rating)
+    heatmap = {s: {t: roll(v, rule, green, red) for t, v in themes.items()} for s, themes in heat.items()}
+    history = dict(history or {})
+    history[month] = {"/".join(g.key.values()): g.rag for g in by_school.groups}
+    months = sorted(m for m in history if m <= month)
+    trend = {s: {m: history[m].get(s, "") for m in months} for s in order["school"]}
+    first = date(int(month[:4]), int(month[5:7]), 1)
+    not_updated = [(s, last) for a in areas for s, last in a.last_updated.items()
+                   if last is None or last < first]
+    return Consolidated(month, areas, by_school, by_theme, by_lead, heatmap, trend, not_updated, rule,
+                        (green, red), months)
+
+
+def load_history(archive_root: Path, before: str) -> dict[str, dict[str, str]]:
+    """month -> school label -> RAG, from archive/*/rollup.json of months before ``before``."""
+    out: dict[str, dict[str, str]] = {}
+    if not archive_root.is_dir():
+        return out
+    for path in sorted(archive_root.glob("*/rollup.json")):
+        month = path.parent.name
+        if month >= before:
+            continue
+        try:
+            out[month] = dict(json.loads(path.read_text(encoding="utf-8")).get("schools", {}))
+        except (ValueError, OSError):
+            continue
+    return out
