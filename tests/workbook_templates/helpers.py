@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
@@ -84,15 +84,17 @@ def zip_parts(path: Path) -> dict[str, bytes]:
 def sheet_part(path: Path, sheet: str) -> str:
     """The zip part name (xl/worksheets/sheetN.xml) of a tab, from workbook.xml and its relationships."""
     parts = zip_parts(path)
-    wb_xml = parts["xl/workbook.xml"].decode()
-    rels = parts["xl/_rels/workbook.xml.rels"].decode()
-    escaped = sheet.replace("&", "&amp;").replace("'", "&apos;")
-    m = re.search(r'<sheet [^>]*name="(?:' + re.escape(sheet) + "|" + re.escape(escaped) + r')"[^>]*/>', wb_xml)
-    assert m, f"no sheet {sheet!r} in workbook.xml"
-    rid = re.search(r'r:id="([^"]+)"', m.group(0)).group(1)
-    target = re.search(r'<Relationship [^>]*Id="' + rid + r'"[^>]*/>', rels).group(0)
-    target = re.search(r'Target="([^"]+)"', target).group(1).lstrip("/")
-    return target if target.startswith("xl/") else "xl/" + target
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    pkg = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    wb_xml = ElementTree.fromstring(parts["xl/workbook.xml"])
+    rels = ElementTree.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{pkg}Relationship")}
+    for sh in wb_xml.iter(f"{main}sheet"):
+        if sh.get("name") == sheet:
+            target = targets[sh.get(f"{rel_ns}id")].lstrip("/")
+            return target if target.startswith("xl/") else "xl/" + target
+    raise AssertionError(f"no sheet {sheet!r} in workbook.xml")
 
 
 def rewrite_part(path: Path, part: str, change: Callable[[str], str]) -> None:

@@ -157,8 +157,9 @@ def test_master_row_missing_its_id_is_refused() -> None:
     assert "master[1]" in message and "'ID'" in message
 
 
-@pytest.mark.xfail(reason="BUG: spec.parse_spec indexes row[id_header] without checking it exists when the "
-                          "id column is not locked: KeyError instead of SpecError", strict=True, raises=KeyError)
+@pytest.mark.xfail(reason="BUG: spec.parse_spec indexes row[id_header] without checking it exists when "
+                          "the id column is not locked: KeyError instead of SpecError",
+                   strict=True, raises=KeyError)
 def test_master_row_missing_its_id_is_refused_when_the_id_column_is_not_locked() -> None:
     columns = COLUMNS.replace('role = "id"\nrequired = true\nlocked = true', 'role = "id"')
     message = refused(spec_text('[[master]]\nActivity = "Second expectation"\n', columns=columns))
@@ -277,7 +278,8 @@ def test_missing_required_key_is_named() -> None:
 def test_wrong_type_is_named() -> None:
     message = refused(spec_text('[[columns]]\nheader = "Notes"\nwidth = "wide"\n'))
     assert "key 'width' has the wrong type (str)" in message
-    assert "key 'deadline_day' has the wrong type (bool)" in refused(spec_text("[cycle]\ndeadline_day = true\n"))
+    message = refused(spec_text("[cycle]\ndeadline_day = true\n"))
+    assert "key 'deadline_day' has the wrong type (bool)" in message
 
 
 def test_spec_without_id_column_is_refused() -> None:
