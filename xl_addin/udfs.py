@@ -1,0 +1,253 @@
+"""Worksheet functions over the core: each one a line or two of glue around workbook_templates.
+
+Excel hands a function its arguments in several shapes, whatever the host: a single value, a 1-D list
+(one row or column) or a 2-D list; blanks as None or ""; dates as `datetime` (desktop xlwings) or as
+Excel serial numbers (Office.js custom functions); error cells as None, as "#N/A"-style text, as
+Office.js error objects (``{"type": "Error", ...}``) or as COM error codes. `cells` and `cell` turn
+all of that into plain values, with an error counted like a blank (as COUNTIF does), so the roll-up
+rules of DESIGN.md see only ratings. With no rule given, the `score` rule applies (G=1, A=0.5, R=0;
+G from 0.75, R below 0.4).
+
+Names: desktop Excel with the xlwings add-in ("Import Functions") shows them as TOM_RAG, TOM_SCORE,
+TOM_ROLLUP, TOM_CHECK and TOM_STALE; the Office.js add-in registers the same functions in its TOM
+namespace as TOM.RAG, TOM.SCORE, TOM.ROLLUP, TOM.CHECK and TOM.STALE (xl_addin/officejs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import xlwings as xw
+
+from workbook_templates.reader import (
+    Row,
+    SheetRows,
+    WorkbookData,
+    excel_serial_to_date,
+    normalise,
+    to_date,
+)
+from workbook_templates.rollup import RULES, RatedRow, clean, current_rating, group_rows, roll, score
+from workbook_templates.spec import SHIPPED, Spec, canonical, load_spec
+from workbook_templates.template import CURRENT_RAG, Layout
+from workbook_templates.validate import parse_month, validate
+from xl_addin.surface import split_cell
+
+EXCEL_ERRORS = frozenset({
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+    "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#DATA!",
+})
+# What Excel's COM interface passes for error cells (CVErr values as 32-bit HRESULTs).
+COM_ERRORS = frozenset({-2146826288, -2146826281, -2146826273, -2146826265, -2146826259, -2146826252,
+                        -2146826246})
+MAX_SERIAL = 2958465  # 31/12/9999
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+_NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
+# Rows whose checks concern the row itself; the rest need the whole tab or workbook.
+ROW_RULES = frozenset({
+    "required", "vocabulary", "not-a-date", "not-a-number", "bad-link", "rag-missing", "red-without-note",
+    "master-text-changed", "future-date", "formula-injection", "personal-data",
+})
+
+
+# -- argument shapes ------------------------------------------------------------------------------
+
+def is_error(value: Any) -> bool:
+    """An Excel error value in any of the forms a host may pass it."""
+    if isinstance(value, BaseException):
+        return True
+    if isinstance(value, dict):
+        return value.get("type") == "Error"
+    if isinstance(value, str):
+        return value.strip().upper() in EXCEL_ERRORS
+    return type(value) is int and value in COM_ERRORS
+
+
+def cell(value: Any) -> Any:
+    """One argument value as Excel means it: errors and blank text become None, text is trimmed."""
+    if value is None or is_error(value):
+        return None
+    if isinstance(value, dict):  # an Office.js data type (e.g. a formatted number): its plain value
+        return cell(value.get("basicValue"))
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def cells(values: Any) -> list[Any]:
+    """A single value, a 1-D or a 2-D list as one flat list, row by row, errors and blanks as None."""
+    if isinstance(values, list | tuple):
+        out: list[Any] = []
+        for v in values:
+            out.extend(cells(v) if isinstance(v, list | tuple) else [cell(v)])
+        return out
+    return [cell(values)]
+
+
+def grid(values: Any) -> list[list[Any]]:
+    """A range argument as a 2-D list (a single value is 1x1, a 1-D list one row)."""
+    if not isinstance(values, list | tuple):
+        return [[cell(values)]]
+    if not values or not isinstance(values[0], list | tuple):
+        return [[cell(v) for v in values]]
+    return [[cell(v) for v in row] for row in values]
+
+
+def rule_of(rule: Any) -> str:
+    """The roll-up rule named by ``rule``; blank means the default `score`."""
+    text = str(cell(rule) or "score").lower()
+    if text not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(RULES)}, not {rule!r}")
+    return text
+
+
+def as_date(value: Any) -> date | None:
+    """A date from a date, a datetime, an Excel serial number (also as text) or date text; else None."""
+    value = cell(value)
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str) and _NUMBER.match(value):
+        value = float(value)
+    if isinstance(value, int | float):
+        return excel_serial_to_date(value) if 1 <= value <= MAX_SERIAL else None
+    found = to_date(value)
+    return found if isinstance(found, date) else None
+
+
+def month_start(month: Any, today: date | None = None) -> date:
+    """The first day of ``month``: "YYYY-MM" text, a date or a serial; blank means this month."""
+    value = cell(month)
+    if value is None:
+        today = today or date.today()
+        return today.replace(day=1)
+    if isinstance(value, str) and _MONTH.match(value):
+        return parse_month(value.strip())
+    when = as_date(value)
+    if when is None:
+        raise ValueError(f"month must be YYYY-MM or a date, not {month!r}")
+    return when.replace(day=1)
+
+
+@lru_cache(maxsize=16)
+def _spec(name: str) -> Spec:
+    return load_spec(name)
+
+
+def spec_for(headers: Iterable[str], name: Any = None) -> Spec:
+    """The spec named, or the shipped spec whose headers best match the given ones."""
+    if cell(name) is not None:
+        return _spec(str(cell(name)))
+    given = {h.lower() for h in headers if h}
+    best = max(SHIPPED, key=lambda n: len(given & {h.lower() for h in _spec(n).headers}))
+    spec = _spec(best)
+    if spec.id_header.lower() not in given or len(given & {h.lower() for h in spec.headers}) < 2:
+        raise ValueError("the headers do not match a TOM spec: include the ID column, or name the spec "
+                         f"({', '.join(SHIPPED)}) as the third argument")
+    return spec
+
+
+# -- the functions --------------------------------------------------------------------------------
+
+@xw.func
+def TOM_RAG(ratings: Any, rule: Any = None) -> str:
+    """Rolled-up RAG (R, A, G, or blank when nothing is rated) of a range of ratings."""
+    return roll(cells(ratings), rule_of(rule))
+
+
+@xw.func
+def TOM_SCORE(ratings: Any) -> float | None:
+    """Mean score of a range of ratings (G=1, A=0.5, R=0, B counts as G); blank when nothing is rated."""
+    return score(cells(ratings))
+
+
+@xw.func
+def TOM_ROLLUP(table: Any, by: Any, rule: Any = None) -> list[list[Any]]:
+    """Spilled table: one row per value of column ``by``: group, R, A, G, Unrated, RAG; then All."""
+    rows = grid(table)
+    headers = [str(h) if h is not None else "" for h in rows[0]]
+    lower = [h.lower() for h in headers]
+    key = str(cell(by) or "")
+    if key.lower() not in lower:
+        raise ValueError(f"no column '{key}' in the table's header row")
+    k = lower.index(key.lower())
+    rating = _rating_reader(headers)
+    status = lower.index("status") if "status" in lower else None
+    rated = []
+    for raw in rows[1:]:
+        if all(v is None for v in raw) or (status is not None and raw[status] == "Not applicable"):
+            continue
+        group = canonical(raw[k]) or "(none)"
+        rated.append(RatedRow(group, group, group, rating(raw)))
+    result = group_rows(rated, ["theme"], rule_of(rule))
+    out: list[list[Any]] = [[headers[k], "R", "A", "G", "Unrated", "RAG"]]
+    for g in [*result.groups, result.overall]:
+        out.append([g.key.get("theme", "All"), g.R, g.A, g.G, g.unrated, g.rag])
+    return out
+
+
+def _rating_reader(headers: list[str]) -> Any:
+    """How to get a row's rating: the Current RAG or RAG column, or a termly spec's latest rated term."""
+    lower = [h.lower() for h in headers]
+    for name in (CURRENT_RAG.lower(), "rag"):
+        if name in lower:
+            i = lower.index(name)
+            return lambda raw: next(iter(clean([raw[i]])), "")
+    for spec_name in SHIPPED:
+        spec = _spec(spec_name)
+        terms = [c.header for c in spec.rag_columns if c.header.lower() in lower]
+        if terms:
+            idx = {h: lower.index(h.lower()) for h in terms}
+            return lambda raw: current_rating({h: raw[i] for h, i in idx.items()}, spec)
+    raise ValueError("no rating column (RAG or Current RAG) in the table's header row")
+
+
+@xw.func
+def TOM_CHECK(row: Any, headers: Any, spec: Any = None) -> str:
+    """"" when the row passes the spec's row checks, else the first finding's message."""
+    names = [str(h) if h is not None else "" for h in cells(headers)]
+    values = cells(row)
+    s = spec_for(names, spec)
+    layout = Layout(s)
+    kinds = {c.header: c.kind for c in s.columns}
+    typed: dict[str, Any] = {h: None for h in layout.headers}
+    given: set[str] = set()
+    for h, v in zip(names, values, strict=False):
+        match = next((x for x in layout.headers if x.lower() == h.strip().lower()), None)
+        if match is None:
+            continue
+        given.add(match)
+        kind = kinds.get(match, "rag" if match == CURRENT_RAG else "text")
+        if kind == "date" and isinstance(v, int | float) and not isinstance(v, bool):
+            v = as_date(v)  # Office.js passes dates as serial numbers
+        typed[match] = normalise(v, kind)
+    if any(c.header in given for c in s.rag_columns):
+        given.add(CURRENT_RAG)
+    sheet = s.schools[0].sheet
+    master_ids = {str(r[s.id_header]) for r in s.master}
+    rid = typed.get(s.id_header)
+    tab = SheetRows(sheet, layout.headers, [Row(sheet, 2, typed, is_master=str(rid) in master_ids)])
+    data = WorkbookData(Path("(worksheet function)"), s, {"master_sha256": s.master_fingerprint()}, [sheet],
+                        SheetRows("Master", [], []), {sheet: tab})
+    by_column = {i: h for i, h in enumerate(layout.headers, start=1)}
+    for f in validate(data):
+        if f.sheet != sheet or f.rule not in ROW_RULES or not f.cell:
+            continue
+        r, c = split_cell(f.cell)
+        if r == 2 and by_column.get(c) in given:
+            return f.message
+    return ""
+
+
+@xw.func
+def TOM_STALE(last_updated: Any, month: Any = None) -> bool:
+    """TRUE when the newest date in ``last_updated`` is before ``month`` (default: this month) or none."""
+    dates = [d for d in (as_date(v) for v in cells(last_updated)) if d is not None]
+    return not dates or max(dates) < month_start(month)
+
+
+__all__ = ["TOM_RAG", "TOM_SCORE", "TOM_ROLLUP", "TOM_CHECK", "TOM_STALE"]
