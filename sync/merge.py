@@ -31,9 +31,14 @@ from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.formula.translate import Translator
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.functions import iterparse  # defusedxml when installed, as openpyxl itself
 
 CONFLICTS_SHEET = "Conflicts"
 """Title of the sheet ``conflict_copy`` adds; a merge never copies a new sheet of this name to the remote."""
@@ -201,12 +206,107 @@ def _snapshot(ws: Any, *, read_only: bool) -> _Sheet:
 
 
 def _read_values(data: bytes) -> dict[str, _Sheet]:
-    """Values of every worksheet, read once in read-only mode (formulas as their text)."""
+    """Values of every worksheet (formulas as their text), read once in read-only mode. openpyxl sets up
+    the shared strings, date styles and epoch; the cells themselves go through ``_lean_sheet``, which
+    gives the same values as ``iter_rows(values_only=True)`` in well under half the time."""
     wb = load_workbook(BytesIO(data), read_only=True, data_only=False)
     try:
-        return {ws.title: _snapshot(ws, read_only=True) for ws in wb.worksheets}
+        lean = all(hasattr(wb, a) for a in ("_date_formats", "_timedelta_formats", "epoch"))
+        out: dict[str, _Sheet] = {}
+        for ws in wb.worksheets:
+            if lean and hasattr(ws, "_get_source") and hasattr(ws, "_shared_strings"):
+                out[ws.title] = _lean_sheet(ws)
+            else:  # an openpyxl without those internals: the public, slower way
+                out[ws.title] = _snapshot(ws, read_only=True)
+        return out
     finally:
         wb.close()
+
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _V, _F, _IS, _T, _R = (_NS + tag for tag in ("row", "v", "f", "is", "t", "r"))
+_COLUMNS: dict[str, int] = {}
+
+
+def _column_of(coordinate: str) -> int:
+    """0-based column of an A1 coordinate, cached per column letters."""
+    letters = coordinate.rstrip("0123456789")
+    col = _COLUMNS.get(letters)
+    if col is None:
+        col = _COLUMNS[letters] = column_index_from_string(letters) - 1
+    return col
+
+
+def _lean_sheet(ws: Any) -> _Sheet:
+    """One read-only worksheet's values, decoded like openpyxl's ``WorkSheetParser.parse_cell`` (same
+    number casts, date styles, shared/array formulas) without building a cell object per cell."""
+    wb = ws.parent
+    strings, dates, spans, epoch = ws._shared_strings, wb._date_formats, wb._timedelta_formats, wb.epoch
+    shared: dict[str, Translator] = {}
+    rows: dict[int, Row] = {}
+    row_n = 0
+    with ws._get_source() as src:
+        for _, el in iterparse(src):
+            if el.tag != _ROW:
+                continue
+            number = el.get("r")
+            row_n = int(number) if number else row_n + 1
+            cells: dict[int, object] = {}
+            col = -1
+            for c in el:
+                coordinate = c.get("r")
+                col = _column_of(coordinate) if coordinate else col + 1
+                f = c.find(_F)
+                if f is not None:
+                    kind, value = f.get("t"), "=" + (f.text or "")
+                    if kind == "array":
+                        cells[col] = ArrayFormula(ref=f.get("ref"), text=value)
+                    elif kind == "dataTable":
+                        cells[col] = DataTableFormula(**f.attrib)
+                    elif kind == "shared" and f.get("si") in shared:
+                        cells[col] = shared[f.get("si", "")].translate_formula(coordinate)
+                    else:
+                        if kind == "shared" and value != "=":
+                            shared[f.get("si", "")] = Translator(value, coordinate)
+                        cells[col] = value
+                    continue
+                t = c.get("t", "n")
+                if t == "inlineStr":
+                    node = c.find(_IS)
+                    if node is not None:
+                        cells[col] = "".join(
+                            [node.findtext(_T) or ""] + [r.findtext(_T) or "" for r in node.iterfind(_R)]
+                        )
+                    continue
+                v = c.findtext(_V)
+                if not v:
+                    continue
+                if t == "n":
+                    number_value: Any = float(v) if ("." in v or "E" in v or "e" in v) else int(v)
+                    style = c.get("s")
+                    if style and int(style) in dates:
+                        try:
+                            number_value = from_excel(number_value, epoch, timedelta=int(style) in spans)
+                        except (OverflowError, ValueError):
+                            number_value = "#VALUE!"
+                    cells[col] = number_value
+                elif t == "s":
+                    cells[col] = strings[int(v)]
+                elif t == "b":
+                    cells[col] = bool(int(v))
+                elif t == "d":
+                    cells[col] = from_ISO8601(v)
+                else:  # "str", "e"
+                    cells[col] = v
+            el.clear()
+            if cells:
+                row = tuple(cells.get(i) for i in range(max(cells) + 1))
+                n = len(row)
+                while n and _blank(row[n - 1]):
+                    n -= 1
+                if n:
+                    rows[row_n] = row[:n]
+    return _Sheet(ws.title, ws.sheet_state, rows)
 
 
 def _header_key(value: object) -> str | None:

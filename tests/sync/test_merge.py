@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import BytesIO
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
+import sync.merge as merge_module
 from sync.merge import CONFLICTS_SHEET, Conflict, conflict_copy, merge_workbooks, values_equal
 
 HEADERS = ["ID", "Activity", "Lead", "Status", "Notes", "Check"]
@@ -394,3 +396,81 @@ def test_formula_sheets_keep_our_formulas(base: bytes) -> None:
     assert plain.merged is not None and kept.merged is not None
     assert load(plain.merged)["Summary"]["C2"].data_type == "s"
     assert load(kept.merged)["Summary"]["C2"].data_type == "f"
+
+
+# ----------------------------------------------------------------------------------- the reader
+
+
+def _crafted_workbook() -> bytes:
+    """A workbook whose first sheet is hand-written XML with what Excel writes and openpyxl does not:
+    shared strings (rich too), shared formulas, cells and rows without addresses, booleans, errors."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"], ws["B1"] = datetime(2024, 9, 1, 0, 0), timedelta(hours=30)
+    ws["C1"] = 1.5
+    data = _save(wb)
+    with zipfile.ZipFile(BytesIO(data)) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    s_date = re.search(r'<c r="A1" s="(\d+)"', xml)
+    s_span = re.search(r'<c r="B1" s="(\d+)"', xml)
+    assert s_date and s_span
+    rows = (
+        f'<row r="1"><c r="A1" s="{s_date[1]}"><v>45536</v></c><c r="B1" s="{s_span[1]}"><v>1.25</v></c>'
+        '<c r="C1" t="s"><v>0</v></c><c r="D1" t="s"><v>1</v></c><c r="E1" t="b"><v>1</v></c>'
+        '<c r="F1" t="e"><v>#N/A</v></c><c r="G1" t="str"><f>"a"&amp;"b"</f><v>ab</v></c></row>'
+        '<row r="3"><c r="A3"><f t="shared" ref="A3:A5" si="0">B3*2</f><v>2</v></c><c r="B3"><v>1</v></c>'
+        '<c r="C3"><f t="array" ref="C3:C4">SUM(B3:B4*2)</f><v>4</v></c><c r="D3"><v>1E-3</v></c></row>'
+        '<row r="4"><c r="A4"><f t="shared" si="0"/><v>4</v></c><c r="B4"><v>2</v></c></row>'
+        '<row><c><v>7</v></c><c t="inlineStr"><is><t>in</t><r><t>line</t></r></is></c>'
+        '<c r="E5"><v></v></c></row>'
+    )
+    sheet = re.sub(
+        r"<sheetData>.*</sheetData>|<sheetData/>", f"<sheetData>{rows}</sheetData>", xml, flags=re.S
+    )
+    sheet = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1"/>', sheet)  # stale, as some tools write
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    parts["xl/sharedStrings.xml"] = (
+        f'<sst xmlns="{ns}" count="2" uniqueCount="2"><si><t xml:space="preserve"> plain </t></si>'
+        '<si><r><t>Rich </t></r><r><rPr><b/></rPr><t>text</t></r><rPh sb="0" eb="1"><t>x</t></rPh></si></sst>'
+    ).encode()
+    sst = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    types = parts["[Content_Types].xml"].decode()
+    override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{sst}"/>'
+    parts["[Content_Types].xml"] = types.replace("</Types>", override + "</Types>").encode()
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def _plain(rows: dict[int, tuple[object, ...]]) -> dict[int, tuple[object, ...]]:
+    """Rows with formula objects (which have no ==) as tuples."""
+    return {
+        r: tuple(("array", v.ref, v.text) if isinstance(v, ArrayFormula) else v for v in row)
+        for r, row in rows.items()
+    }
+
+
+def test_the_lean_reader_reads_what_openpyxl_reads() -> None:
+    for data in (_crafted_workbook(), build_base()):
+        lean = merge_module._read_values(data)
+        wb = load_workbook(BytesIO(data), read_only=True)
+        public = {ws.title: _plain(merge_module._snapshot(ws, read_only=True).rows) for ws in wb.worksheets}
+        wb.close()
+        assert {title: _plain(s.rows) for title, s in lean.items()} == public
+    rows = merge_module._read_values(_crafted_workbook())["Sheet"].rows
+    assert rows[1] == (
+        datetime(2024, 9, 1),
+        timedelta(hours=30),
+        " plain ",
+        "Rich text",
+        True,
+        "#N/A",
+        '="a"&"b"',
+    )
+    assert rows[3][0] == "=B3*2" and rows[4][0] == "=B4*2" and rows[5] == (7, "inline")
+    assert _plain(rows)[3][2:] == (("array", "C3:C4", "=SUM(B3:B4*2)"), 0.001)
