@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -36,8 +36,6 @@ from workbook_templates.template import META_SHEET, resolve_password
 
 # Sheets the template protects without a password; the others use $TOMSYNC_SHEET_PASSWORD.
 _NO_PASSWORD = (META_SHEET, "Guide")
-# Office.js / Excel turn text starting with these into a formula (or eat a leading apostrophe).
-_FORMULA_START = ("=", "+", "-", "@", "'")
 
 
 def split_cell(cell: str) -> tuple[int, int]:
@@ -83,9 +81,13 @@ class WorkbookSurface(Protocol):
         """Write a block of values as data (text that looks like a formula stays text); None clears."""
         ...
 
-    def set_fill(self, sheet: str, cells: Iterable[str], colour: str | None, font: str | None = None,
+    def set_fill(self, sheet: str, cells: Iterable[str], colour: str | None) -> None:
+        """Fill the cells (or ranges like "H1:O9") with ``colour``; None removes the fill."""
+        ...
+
+    def set_font(self, sheet: str, cells: Iterable[str], colour: str | None = None,
                  bold: bool = False) -> None:
-        """Fill the cells with ``colour`` (None: no fill); optionally set the font colour and weight."""
+        """Set the font colour (None: automatic) and weight of the cells or ranges."""
         ...
 
     def set_note(self, sheet: str, cell: str, text: str | None) -> None:
@@ -163,15 +165,24 @@ class OpenpyxlSurface:
                 set_data(ws.cell(row=r0 + i, column=c0 + j), value)
         self._touched.add(sheet)
 
-    def set_fill(self, sheet: str, cells: Iterable[str], colour: str | None, font: str | None = None,
-                 bold: bool = False) -> None:
+    def _cells(self, sheet: str, refs: Iterable[str]) -> Iterator[Any]:
         ws = self.wb[sheet]
+        for ref in refs:
+            if ":" in ref:
+                for row in ws[ref]:
+                    yield from row
+            else:
+                yield ws[ref]
+
+    def set_fill(self, sheet: str, cells: Iterable[str], colour: str | None) -> None:
         fill = PatternFill("solid", start_color=colour, end_color=colour) if colour else PatternFill()
-        for cell in cells:
-            c = ws[cell]
+        for c in self._cells(sheet, cells):
             c.fill = fill
-            if font is not None or bold:
-                c.font = Font(color=font, bold=bold)
+
+    def set_font(self, sheet: str, cells: Iterable[str], colour: str | None = None,
+                 bold: bool = False) -> None:
+        for c in self._cells(sheet, cells):
+            c.font = Font(color=colour, bold=bold)
 
     def set_note(self, sheet: str, cell: str, text: str | None) -> None:
         c = self.wb[sheet][cell]
@@ -207,8 +218,10 @@ class OpenpyxlSurface:
 # -- a book open in Excel (desktop COM, or an Office.js request through xlwings Server) ----------------
 
 def as_text_for_excel(value: Any) -> Any:
-    """Text Excel would take for a formula (or whose leading apostrophe it would eat) is kept as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Text as Excel must be given it to keep it text: Excel (and Office.js) parse what they are given
+    like typing, turning "2026-03" into a date, "1" into a number and "=x" into a formula; a leading
+    apostrophe stops that and is not part of the value."""
+    if isinstance(value, str) and value:
         return "'" + value
     return value
 
@@ -292,6 +305,7 @@ class XlwingsSurface:
 
     # writes -------------------------------------------------------------------------------------
     def write_values(self, sheet: str, top_left: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Strings go in with Excel's text prefix ('), so "2026-03" or "=x" stay the text typed."""
         if not rows:
             return
         self._editable(sheet)
@@ -299,17 +313,20 @@ class XlwingsSurface:
         block = [[as_text_for_excel(v) for v in row] + [None] * (width - len(row)) for row in rows]
         self._sheet(sheet).range(top_left).value = block
 
-    def set_fill(self, sheet: str, cells: Iterable[str], colour: str | None, font: str | None = None,
+    def set_fill(self, sheet: str, cells: Iterable[str], colour: str | None) -> None:
+        self._editable(sheet)
+        sh = self._sheet(sheet)
+        for cell in cells:
+            sh.range(cell).color = f"#{colour}" if colour else None
+
+    def set_font(self, sheet: str, cells: Iterable[str], colour: str | None = None,
                  bold: bool = False) -> None:
         self._editable(sheet)
         sh = self._sheet(sheet)
         for cell in cells:
-            rng = sh.range(cell)
-            rng.color = f"#{colour}" if colour else None
-            if font is not None:
-                rng.font.color = f"#{font}"
-            if bold:
-                rng.font.bold = True
+            font = sh.range(cell).font
+            font.color = f"#{colour or '000000'}"
+            font.bold = bold
 
     def set_note(self, sheet: str, cell: str, text: str | None) -> None:
         self._editable(sheet)
