@@ -38,6 +38,7 @@ class AreaResult:
     leads: list[str]
     last_updated: dict[str, date | None]  # school label -> newest Last updated on its tab
     error: str | None = None  # set when the workbook could not be read at all
+    settings: tuple[str, float, float] = ("score", 0.75, 0.4)  # the spec's roll-up rule, green, red
 
 
 @dataclass
@@ -90,7 +91,8 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
     theme, lead = spec.column("theme"), spec.column("lead")
     return AreaResult(name, spec.area, spec.title, rows, findings,
                       [_label(spec.area, s.sheet, multi) for s in spec.schools],
-                      list(theme.choices) if theme else [], list(lead.choices) if lead else [], last)
+                      list(theme.choices) if theme else [], list(lead.choices) if lead else [], last,
+                      settings=(spec.rollup.rule, spec.rollup.green, spec.rollup.red))
 
 
 def read_areas(paths: Sequence[tuple[str, Path]], month: str, today: date,

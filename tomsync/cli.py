@@ -10,12 +10,15 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import date
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress as RProgress
 from rich.table import Table
 
 from workbook_templates.reader import WorkbookReadError, read_workbook
@@ -24,6 +27,11 @@ from workbook_templates.spec import SpecError, load_spec
 from workbook_templates.summary import refresh_summary_file
 from workbook_templates.template import write_template
 from workbook_templates.validate import Finding, parse_month, summary_counts, validate
+
+if TYPE_CHECKING:
+    from sync.connect import Connection
+    from sync.cycle import CycleResult
+    from sync.workflow import SyncReport
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="TOM workbooks for school careers services: build, validate, roll up, sync.")
@@ -74,7 +82,8 @@ def findings_table(findings: list[Finding]) -> Table:
     table = Table("Sheet", "Cell", "ID", "Rule", "Severity", "Message", show_lines=False)
     for f in findings:
         style = "red" if f.severity == "error" else "yellow"
-        table.add_row(f.sheet, f.cell, f.row_id or "", f.rule, f"[{style}]{f.severity}[/]", f.message)
+        table.add_row(escape(f.sheet), f.cell, escape(f.row_id or ""), f.rule, f"[{style}]{f.severity}[/]",
+                      escape(f.message))
     return table
 
 
@@ -108,7 +117,7 @@ def rollup_table(result: RollupResult) -> Table:
     table = Table(*[b.capitalize() for b in result.by], "R", "A", "G", "Unrated", "RAG",
                   title=f"Roll-up by {', '.join(result.by)} (rule: {result.rule})")
     for g in [*result.groups, result.overall]:
-        keys = list(g.key.values()) if g.key else ["[b]All[/b]"] + [""] * (len(result.by) - 1)
+        keys = [escape(k) for k in g.key.values()] if g.key else ["[b]All[/b]"] + [""] * (len(result.by) - 1)
         rag = f"[{RAG_STYLE[g.rag]}] {g.rag} [/]" if g.rag in RAG_STYLE else "-"
         table.add_row(*keys, str(g.R), str(g.A), str(g.G), str(g.unrated), rag)
     return table
@@ -157,6 +166,130 @@ def rollup_cmd(
             out.print(f"refreshed the Summary tab of {file}")
 
 
+# -- sync --------------------------------------------------------------------------------------
+
+WorkdirOpt = Annotated[Path, typer.Option("--workdir", "-C", help="the local working copy")]
+LibraryOpt = Annotated[Path | None, typer.Option("--library", help="a folder used as the library")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="tomsync.toml naming the library")]
+
+
+@contextmanager
+def sync_errors(conn: Connection | None = None) -> Iterator[None]:
+    """Turn the sync layer's errors into one line and exit status 2."""
+    from sync.config import ConfigError
+    from sync.library import AuthError, LibraryError
+
+    try:
+        yield
+    except AuthError as exc:
+        if conn is not None:
+            conn.forget_sign_in()
+        raise fail(f"{exc} (the cached sign-in was dropped: run the command again to sign in)") from None
+    except (LibraryError, ConfigError, WorkbookReadError, OSError, ValueError) as exc:
+        raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+
+def _connect(workdir: Path, library: Path | None, config: Path | None) -> Connection:
+    from sync.connect import connect
+
+    with sync_errors():
+        conn = connect(workdir, library, config)
+    err.print(f"library: {conn.description}", markup=False, highlight=False)
+    return conn
+
+
+def print_sync(report: SyncReport) -> None:
+    changed = report.changed()
+    for action, outcome in changed:
+        out.print(f"  {action.name}: {outcome}", markup=False, highlight=False)
+    for conflict in report.conflicts:
+        table = Table("Sheet", "Cell", "ID", "Base", "Ours", "Theirs",
+                      title=f"Conflicts in {conflict.name}: {conflict.reason}")
+        for c in conflict.conflicts:
+            values = (c.sheet, c.cell, c.row_id or "", c.base, c.ours, c.theirs)
+            table.add_row(*(escape(str(v)) for v in values))
+        out.print(table)
+        out.print("  both versions kept: " + ", ".join(str(p) for p in conflict.copies), markup=False)
+    out.print(f"{report.direction}: {len(changed)} file(s) changed, {report.downloads} download(s), "
+              f"{report.uploads} upload(s), {len(report.conflicts)} conflict(s)")
+
+
+def _sync(direction: str, workdir: Path, library: Path | None, config: Path | None) -> None:
+    from sync.workflow import pull, push
+
+    conn = _connect(workdir, library, config)
+    with sync_errors(conn):
+        report = (pull if direction == "pull" else push)(workdir, conn.library)
+    print_sync(report)
+    raise typer.Exit(0 if report.ok else 3)
+
+
+@app.command("pull")
+def pull_cmd(workdir: WorkdirOpt = Path("."), library: LibraryOpt = None, config: ConfigOpt = None) -> None:
+    """Bring the library's changes into the working copy; unpushed local edits are merged, not lost."""
+    _sync("pull", workdir, library, config)
+
+
+@app.command("push")
+def push_cmd(workdir: WorkdirOpt = Path("."), library: LibraryOpt = None, config: ConfigOpt = None) -> None:
+    """Send local edits to the library; a version changed meanwhile is merged first (exit 3: conflict)."""
+    _sync("push", workdir, library, config)
+
+
+class RichProgress:
+    """Adapter from the cycle's progress protocol to a rich progress bar."""
+
+    def __init__(self, progress: RProgress) -> None:
+        self.progress = progress
+
+    def task(self, description: str, total: int) -> Callable[[], None]:
+        task_id = self.progress.add_task(description, total=total)
+        return lambda: self.progress.advance(task_id)
+
+
+def print_cycle(result: CycleResult) -> None:
+    print_sync(result.pulled)
+    c = result.consolidated
+    if result.unchanged or c is None:
+        out.print(f"{result.month}: nothing changed since the last run; the report stands")
+        return
+    table = Table("School", *[m for m in c.months], "R", "A", "G", "Unrated",
+                  title=f"Schools, {result.month} (rule: {c.rule}), with the trend")
+    for g in c.by_school.groups:
+        school = g.key["school"]
+        trend = [_rag_cell(c.trend.get(school, {}).get(m, "")) for m in c.months]
+        table.add_row(escape(school), *trend, str(g.R), str(g.A), str(g.G), str(g.unrated))
+    out.print(table)
+    if c.not_updated:
+        out.print("Not updated this month: " + ", ".join(
+            f"{s} (last {d:%d/%m/%Y})" if d else f"{s} (never)" for s, d in c.not_updated), markup=False)
+    out.print(f"validation: {c.errors} error(s), {c.warnings} warning(s) (listed in the report)")
+    for name in result.outputs[-2:]:
+        out.print(f"report: {name}", markup=False)
+    if result.pushed is not None:
+        out.print(f"pushed {result.pushed.uploads} file(s) to the library")
+
+
+def _rag_cell(rag: str) -> str:
+    return f"[{RAG_STYLE[rag]}] {rag} [/]" if rag in RAG_STYLE else "-"
+
+
+@app.command("cycle")
+def cycle_cmd(
+    month: Annotated[str, typer.Option(help="the cycle month YYYY-MM")],
+    workdir: WorkdirOpt = Path("."), library: LibraryOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Month end: pull, validate, roll up, snapshot, write and push the consolidated report."""
+    from sync.cycle import run_cycle
+
+    _month(month)
+    conn = _connect(workdir, library, config)
+    with sync_errors(conn), RProgress(console=err, transient=True) as bar:
+        result = run_cycle(workdir, conn.library, month, progress=RichProgress(bar))
+    print_cycle(result)
+    raise typer.Exit(3 if result.conflicts else 0)
+
+
 # -- demo --------------------------------------------------------------------------------------
 
 @app.command("demo")
@@ -165,23 +298,21 @@ def demo_cmd(
     spec: Annotated[str, typer.Option(help="spec file or shipped spec name")] = "scottish-tom",
     seed: Annotated[int, typer.Option(help="random seed for the demo data")] = 2026,
 ) -> None:
-    """Build a demo workbook with realistic progress and mistakes, validate it and roll it up."""
-    from workbook_templates.demo import build_demo_workbook, demo_month
-    try:
-        s = load_spec(spec)
-    except SpecError as exc:
-        raise fail(str(exc)) from None
-    today = date.today()
-    month = demo_month(s, today)
-    path = build_demo_workbook(s, directory / f"{s.name}.xlsx", month, today, seed)
-    data = read_workbook(path)
-    findings = validate(data, month, today)
-    out.print(findings_table(findings))
-    errors, warnings = summary_counts(findings)
-    out.print(f"{path}: {errors} error(s), {warnings} warning(s) for {month}")
-    for by in (["school"], ["theme"]):
-        out.print(rollup_table(rollup_workbook(data, by)))
-    out.print(f"The workbook is at {path}: open it in Excel.")
+    """A folder library with three months of school updates, each month run through the cycle."""
+    from sync.demo import run_demo
+
+    with sync_errors(), RProgress(console=err, transient=True) as bar:
+        demo = run_demo(directory, spec, seed, progress=RichProgress(bar))
+    last = demo.cycles[-1]
+    c = last.consolidated
+    if c is not None:
+        findings = [f for _, f in c.findings]
+        if findings:
+            out.print(findings_table(findings))
+    print_cycle(last)
+    out.print(f"\nLibrary (stands in for SharePoint): {demo.library}")
+    out.print(f"Working copy with archive/ and reports/: {demo.workdir}")
+    out.print(f"Open {demo.workdir / last.outputs[-1]} in a browser, or the .xlsx beside it in Excel.")
 
 
 def main() -> None:

@@ -1,0 +1,104 @@
+"""The monthly cycle: pull, validate, roll up, snapshot, report, push.
+
+    archive/YYYY-MM/<workbook>                   the month's snapshot of every area workbook
+    archive/YYYY-MM/rollup.json                  per-school ratings, for later months' trends
+    reports/YYYY-MM/tom-report-YYYY-MM.xlsx      the consolidated report (and .html beside it)
+
+Re-running a month whose inputs did not change does nothing: the pull downloads nothing (eTags are
+unchanged) and an input fingerprint (month + the hash of every area workbook) recorded in the
+archive says the outputs already stand, so nothing is rewritten or uploaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from sync.consolidate import Consolidated, consolidate, load_history, read_areas
+from sync.library import Library
+from sync.state import Archive, sha256
+from sync.workflow import SyncReport, local_files, pull, push
+from workbook_templates.atomic import atomic_write_bytes
+from workbook_templates.validate import parse_month
+
+FORMAT_VERSION = "1"  # bump when the report changes shape, so old months are redone on request
+
+
+class Progress(Protocol):
+    def task(self, description: str, total: int) -> Callable[[], None]: ...
+
+
+@dataclass
+class CycleResult:
+    month: str
+    pulled: SyncReport
+    pushed: SyncReport | None = None
+    consolidated: Consolidated | None = None
+    outputs: list[str] = field(default_factory=list)
+    unchanged: bool = False
+
+    @property
+    def conflicts(self) -> list:
+        return [*self.pulled.conflicts, *(self.pushed.conflicts if self.pushed else [])]
+
+
+def area_workbooks(workdir: Path) -> list[str]:
+    """Every workbook in the working copy except the cycle's own outputs."""
+    return [n for n in local_files(workdir)
+            if n.endswith(".xlsx") and not n.startswith(("archive/", "reports/"))]
+
+
+def report_names(month: str) -> tuple[str, str]:
+    base = f"reports/{month}/tom-report-{month}"
+    return base + ".xlsx", base + ".html"
+
+
+def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, today: date | None = None,
+              progress: Progress | None = None) -> CycleResult:
+    """One month's cycle on the working copy ``workdir`` against ``library``."""
+    from sync.report import write_report_html, write_report_xlsx
+
+    parse_month(month)
+    work = Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    today = today or date.today()
+    result = CycleResult(month, pull(work, library))
+    books = area_workbooks(work)
+    archive = Archive(work)
+    fingerprint = sha256(json.dumps([FORMAT_VERSION, month, [(b, archive.local_hash(b)) for b in books]])
+                         .encode())
+    xlsx_name, html_name = report_names(month)
+    outputs = [f"archive/{month}/{b}" for b in books] + [f"archive/{month}/rollup.json", xlsx_name,
+                                                         html_name]
+    result.outputs = outputs
+    key = f"cycle:{month}"
+    if archive.extra.get(key) == fingerprint and all((work / o).exists() for o in outputs):
+        result.pushed = push(work, library, outputs)  # only lists the library: pushes what a stop left
+        result.unchanged = not result.pushed.changed()
+        return result
+
+    advance = progress.task(f"Reading {len(books)} workbook(s)", len(books)) if progress else None
+    areas = read_areas([(b, work / b) for b in books], month, today, advance)
+    first = next((a for a in areas if a.error is None), None)
+    history = load_history(work / "archive", month)
+    settings = first.settings if first else ("score", 0.75, 0.4)
+    result.consolidated = c = consolidate(areas, month, history, *settings)
+
+    for b in books:
+        atomic_write_bytes(work / "archive" / month / b, (work / b).read_bytes())
+    atomic_write_bytes(work / "archive" / month / "rollup.json",
+                       json.dumps(c.snapshot(), indent=1, sort_keys=True).encode())
+    write_report_xlsx(c, work / xlsx_name)
+    write_report_html(c, work / html_name)
+    result.pushed = push(work, library, outputs)
+    if result.pushed.ok:
+        done = Archive(work)  # re-read: push has recorded the uploads
+        done.extra[key] = fingerprint
+        done.save()
+    return result
+

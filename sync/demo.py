@@ -1,0 +1,72 @@
+"""The embedded default: a local folder library with three months of history, run through the cycle.
+
+    DIR/library/   stands in for the SharePoint document library (a FolderLibrary)
+    DIR/work/      the programme manager's working copy: pulled workbooks, archive/, reports/
+
+Each month, "staff" update the workbook in the library (an upload naming the version they pulled,
+exactly as a push does), then the programme manager runs the month's cycle.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from sync.cycle import CycleResult, Progress, run_cycle
+from sync.library import FolderLibrary
+from workbook_templates.demo import demo_month, fill_month
+from workbook_templates.spec import Spec, load_spec
+from workbook_templates.template import build_workbook
+
+WORKBOOK = "scottish-borders-tom.xlsx"
+
+
+@dataclass
+class DemoResult:
+    library: Path
+    workdir: Path
+    months: list[str]
+    cycles: list[CycleResult]
+
+
+def _month_end(month: str, today: date) -> date:
+    y, m = int(month[:4]), int(month[5:7])
+    return min(date(y, m, 28), today)
+
+
+def staff_update(library: FolderLibrary, spec: Spec, name: str, month: str, today: date, seed: int) -> None:
+    """Staff fill in their tabs for ``month`` and push the workbook to the library."""
+    remote = {f.name: f for f in library.list()}
+    if name in remote:
+        data, current = library.download(name)
+        wb = load_workbook(io.BytesIO(data))
+        etag: str | None = current.etag
+    else:
+        wb, etag = build_workbook(spec), None
+    fill_month(wb, spec, month, today, seed)
+    buf = io.BytesIO()
+    wb.save(buf)
+    library.upload(name, buf.getvalue(), etag)
+
+
+def run_demo(directory: str | Path, spec_name: str = "scottish-tom", seed: int = 2026,
+             today: date | None = None, progress: Progress | None = None) -> DemoResult:
+    """Build the folder library, then three monthly cycles ending with the current month."""
+    today = today or date.today()
+    spec = load_spec(spec_name)
+    root = Path(directory)
+    lib_dir, work = root / "library", root / "work"
+    lib_dir.mkdir(parents=True, exist_ok=True)
+    library = FolderLibrary(lib_dir)
+    last = spec.months.index(demo_month(spec, today))
+    months = list(spec.months[max(0, last - 2): last + 1])
+    cycles = []
+    for month in months:
+        end = _month_end(month, today)
+        staff_update(library, spec, WORKBOOK, month, end, seed)
+        cycles.append(run_cycle(work, library, month, end, progress))
+    return DemoResult(lib_dir, work, months, cycles)
