@@ -10,6 +10,7 @@ exactly as a push does), then the programme manager runs the month's cycle.
 from __future__ import annotations
 
 import io
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,7 @@ from workbook_templates.spec import Spec, load_spec
 from workbook_templates.template import build_workbook
 
 WORKBOOK = "scottish-borders-tom.xlsx"
+MARKER = ".tomsync-demo"
 
 
 @dataclass
@@ -60,7 +62,14 @@ def run_demo(directory: str | Path, spec_name: str = "scottish-tom", seed: int =
     spec = load_spec(spec_name)
     root = Path(directory)
     lib_dir, work = root / "library", root / "work"
+    marker = root / MARKER
+    if root.exists() and any(root.iterdir()):
+        if not marker.exists():
+            raise ValueError(f"{root} is not empty and holds no earlier demo: choose another folder")
+        shutil.rmtree(lib_dir, ignore_errors=True)  # a demo starts afresh, so history is consistent
+        shutil.rmtree(work, ignore_errors=True)
     lib_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by 'tomsync demo'; the demo empties library/ and work/ when run again\n")
     library = FolderLibrary(lib_dir)
     last = spec.months.index(demo_month(spec, today))
     months = list(spec.months[max(0, last - 2): last + 1])
