@@ -1,0 +1,594 @@
+"""The monthly consolidated report: one `Consolidated` month as an Excel workbook and as an HTML page.
+
+Who reads it: area managers, the DYW programme manager, directors of education and governors. So the
+report leads with an Overview in plain English, then the detail (per school, theme and lead, a colour
+heat map, the trend, the schools that did not update, the validation findings).
+
+Rules the writers keep:
+- Everything that came from a workbook (school names, areas, messages) is data, never markup or a
+  formula: cells are written with `set_data`, HTML with `html.escape`.
+- The same input gives the same report: no clock is read; the workbook's created/modified dates are
+  the first of the report's month.
+- RAG cells carry the letter as well as the colour, so the report reads in black and white and for
+  colour-blind readers.
+- Files are replaced atomically: a reader never sees half a report.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from sync.consolidate import Consolidated
+from workbook_templates.atomic import atomic_write_bytes
+from workbook_templates.cells import set_data
+from workbook_templates.rollup import ORDER, Group, RollupResult
+from workbook_templates.template import HEADER_FILL, HEADER_FONT, RAG_FILLS
+from workbook_templates.validate import parse_month
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+RAG_NAMES = {"R": "Red", "A": "Amber", "G": "Green", "B": "Blue (complete)", "": "Not rated"}
+RAG_MEANINGS = (
+    ("R", "Red: not started when it should have, or off track; needs action."),
+    ("A", "Amber: under way, some risk."),
+    ("G", "Green: on track or achieved."),
+    ("", "Blank: not yet rated."),
+)
+# Chart series need stronger colours than the pale cell fills to read as red / amber / green.
+SERIES_COLOURS = {"R": "C00000", "A": "FFC000", "G": "00B050"}
+SEVERITY_FILL = {"error": "R", "warning": "A"}
+SHEETS = ("Overview", "By school", "By theme", "By lead", "Heat map", "Trend", "Not updated", "Findings")
+SECTIONS = (  # (html id, heading)
+    ("overview", "Overview"), ("by-school", "By school"), ("by-theme", "By theme"), ("by-lead", "By lead"),
+    ("heat-map", "Heat map"), ("trend", "Trend"), ("not-updated", "Not updated"), ("findings", "Findings"),
+)
+GROUP_HEADERS = ("Red", "Amber", "Green", "Not rated", "Rows", "RAG")
+FINDING_HEADERS = ("Workbook", "Sheet", "Cell", "ID", "Rule", "Severity", "Message")
+MAX_CELL = 32000  # Excel refuses more than 32,767 characters in a cell
+NOTE_FONT = Font(italic=True, color="595959")
+
+
+# -- what both writers say ---------------------------------------------------------------------
+
+def month_label(month: str) -> str:
+    """'2026-11' -> 'November 2026': the words a director reads, not the cycle key."""
+    first = parse_month(month)
+    return f"{MONTHS[first.month - 1]} {first.year}"
+
+
+def short_month(month: str) -> str:
+    first = parse_month(month)
+    return f"{MONTHS[first.month - 1][:3]} {first.year}"
+
+
+def report_title(c: Consolidated) -> str:
+    return f"TOM monthly report — {month_label(c.month)}"
+
+
+def _label(g: Group) -> str:
+    return " / ".join(g.key.values())
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _fmt_date(d: date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d else "never"
+
+
+def _schools(c: Consolidated) -> list[str]:
+    """Every school in the report, in spec order: also those with no rated rows or a missing tab."""
+    return list(dict.fromkeys([*(s for a in c.areas for s in a.schools), *c.trend,
+                               *(_label(g) for g in c.by_school.groups), *c.heatmap]))
+
+
+def _themes(c: Consolidated) -> list[str]:
+    """Themes in spec order (by_theme keeps it), then any only the heat map knows."""
+    return list(dict.fromkeys([*(_label(g) for g in c.by_theme.groups),
+                               *(t for row in c.heatmap.values() for t in row)]))
+
+
+def _change(c: Consolidated, school: str) -> str:
+    """This month's rating against the month before: Better, Worse, Same, or '' when either is blank."""
+    if len(c.months) < 2:
+        return ""
+    row = c.trend.get(school, {})
+    before, now = row.get(c.months[-2], ""), row.get(c.months[-1], "")
+    before, now = ("G" if r == "B" else r for r in (before, now))
+    if before not in ORDER or now not in ORDER:
+        return ""
+    diff = ORDER[now] - ORDER[before]
+    return "Better" if diff > 0 else "Worse" if diff < 0 else "Same"
+
+
+def summary_text(c: Consolidated) -> str:
+    """A short plain-English paragraph for the Overview: what a director needs in one breath."""
+    schools = _schools(c)
+    rag = {_label(g): g.rag for g in c.by_school.groups}
+    counts = {k: sum(1 for s in schools if (rag.get(s, "") or "") == k) for k in ("G", "A", "R", "")}
+    counts["G"] += sum(1 for s in schools if rag.get(s) == "B")
+    parts: list[str] = []
+    if not schools:
+        parts.append("No schools were found in the workbooks read this month.")
+    else:
+        rest = [f"{counts[k]} {RAG_NAMES[k]}" for k in ("A", "R") if counts[k]]
+        verb = "is" if counts["G"] == 1 else "are"
+        lead = f"{counts['G']} of {_plural(len(schools), 'school')} {verb} Green"
+        parts.append(lead + (", " + " and ".join(rest) if rest else "") + " overall.")
+        if counts[""]:
+            parts.append(f"{_plural(counts[''], 'school has', 'schools have')} no ratings yet.")
+    o = c.by_school.overall
+    if o.R + o.A + o.G + o.unrated:
+        parts.append(f"Across all {_plural(o.R + o.A + o.G + o.unrated, 'row')}: {o.G} Green, {o.A} Amber, "
+                     f"{o.R} Red and {o.unrated} not yet rated; the partnership is "
+                     f"{RAG_NAMES.get(o.rag, 'not rated').split(' ')[0]} overall.")
+    n = len(c.not_updated)
+    if n:
+        names = ", ".join(s for s, _ in c.not_updated[:5]) + (" and others" if n > 5 else "")
+        parts.append(f"{_plural(n, 'school')} did not update {'its' if n == 1 else 'their'} tab this "
+                     f"month ({names}).")
+    elif schools:
+        parts.append("Every school updated its tab this month.")
+    if c.errors or c.warnings:
+        parts.append(f"Validation found {_plural(c.errors, 'error')} and {_plural(c.warnings, 'warning')}"
+                     " (see Findings).")
+    else:
+        parts.append("Validation found no problems.")
+    failed = [a for a in c.areas if a.error]
+    if failed:
+        parts.append(f"{_plural(len(failed), 'workbook')} could not be read: "
+                     + ", ".join(a.name for a in failed) + ".")
+    return " ".join(parts)
+
+
+def _headline(c: Consolidated) -> list[tuple[str, Any, bool]]:
+    """(label, value, value is a RAG) rows of the Overview's headline table."""
+    o = c.by_school.overall
+    green, red = c.thresholds
+    rule = f"{c.rule} (Green ≥ {green:g}, Red < {red:g})" if c.rule == "score" else c.rule
+    return [
+        ("Schools", len(_schools(c)), False),
+        ("Overall RAG", o.rag, True),
+        ("Rows rated Green", o.G, False),
+        ("Rows rated Amber", o.A, False),
+        ("Rows rated Red", o.R, False),
+        ("Rows not rated", o.unrated, False),
+        ("Errors", c.errors, False),
+        ("Warnings", c.warnings, False),
+        ("Schools not updated", len(c.not_updated), False),
+        ("Roll-up rule", rule, False),
+    ]
+
+
+def _areas(c: Consolidated) -> list[tuple[str, str, str, int, str]]:
+    return [(a.area, a.name, a.title, len(a.schools), f"could not be read: {a.error}" if a.error else "read")
+            for a in c.areas]
+
+
+def _group_rows(r: RollupResult) -> list[tuple[str, int, int, int, int, int, str]]:
+    """Each group then the 'All' line, as (label, R, A, G, unrated, rows, RAG)."""
+    def row(label: str, g: Group) -> tuple[str, int, int, int, int, int, str]:
+        return (label, g.R, g.A, g.G, g.unrated, g.R + g.A + g.G + g.unrated, g.rag)
+    return [row(_label(g), g) for g in r.groups] + [row("All", r.overall)]
+
+
+def _heat_rows(c: Consolidated) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the heat map: school, one RAG per theme, the school's overall; then 'All'."""
+    themes = _themes(c)
+    overall = {_label(g): g.rag for g in c.by_school.groups}
+    rows = [[s, *(c.heatmap.get(s, {}).get(t, "") for t in themes), overall.get(s, "")] for s in _schools(c)]
+    by_theme = {_label(g): g.rag for g in c.by_theme.groups}
+    rows.append(["All", *(by_theme.get(t, "") for t in themes), c.by_theme.overall.rag])
+    return ["School", *themes, "Overall"], rows
+
+
+def _trend_rows(c: Consolidated) -> tuple[list[str], list[list[str]]]:
+    header = ["School", *(short_month(m) for m in c.months), "Change"]
+    return header, [[s, *(c.trend.get(s, {}).get(m, "") for m in c.months), _change(c, s)]
+                    for s in _schools(c)]
+
+
+def _finding_rows(c: Consolidated) -> list[tuple[str, str, str, str, str, str, str]]:
+    return [(name, f.sheet, f.cell, f.row_id or "", f.rule, f.severity, f.message) for name, f in c.findings]
+
+
+# -- Excel -------------------------------------------------------------------------------------
+
+def _clean(value: Any) -> Any:
+    """Text Excel will store: no control characters (openpyxl refuses them), within the cell limit."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return value[:MAX_CELL]
+    return value
+
+
+def _put(ws: Worksheet, row: int, col: int, value: Any) -> Any:
+    """Every value goes in as data: a school's '=HYPERLINK(...)' stays text."""
+    cell = ws.cell(row=row, column=col)
+    set_data(cell, _clean(value) if value != "" else None)
+    return cell
+
+
+def _rag_cell(cell: Any) -> None:
+    value = cell.value if isinstance(cell.value, str) else ""
+    if value in RAG_FILLS:
+        fill, font = RAG_FILLS[value]
+        cell.fill = PatternFill("solid", start_color=fill, end_color=fill)
+        cell.font = Font(bold=True, color=font)
+    cell.alignment = Alignment(horizontal="center", vertical="center")
+
+
+def _page(ws: Worksheet, title_rows: str = "1:1") -> None:
+    """Print on landscape pages one page wide, with the header row repeated."""
+    ws.print_title_rows = title_rows
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+
+
+def _table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]],
+           rag_cols: Iterable[int] = (), start: int = 1, widths: dict[int, float] | None = None,
+           wrap: Iterable[int] = (), empty: str = "") -> int:
+    """A header row (frozen, filtered, printed on every page) and data rows; returns the last row used."""
+    rag_cols, wrap = set(rag_cols), set(wrap)
+    for i, h in enumerate(headers, start=1):
+        cell = _put(ws, start, i, h)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="center",
+                                   horizontal="center" if i in rag_cols else "left")
+    lengths = {i: len(str(h)) for i, h in enumerate(headers, start=1)}
+    r = start
+    for r, values in enumerate(rows, start=start + 1):
+        for i, v in enumerate(values, start=1):
+            cell = _put(ws, r, i, v)
+            if i in rag_cols:
+                _rag_cell(cell)
+            elif i in wrap:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            else:
+                cell.alignment = Alignment(vertical="top")
+            lengths[i] = max(lengths.get(i, 0), len(str(v)) if v is not None else 0)
+    if r == start and empty:
+        _put(ws, start + 1, 1, empty).font = NOTE_FONT
+        r = start + 1
+    for i, n in lengths.items():
+        width = (widths or {}).get(i) or min(max(n + 2, 8 if i in rag_cols else 10), 48)
+        ws.column_dimensions[get_column_letter(i)].width = width
+    last = get_column_letter(len(headers))
+    ws.freeze_panes = ws.cell(row=start + 1, column=2 if len(headers) > 2 else 1).coordinate
+    if r > start:
+        ws.auto_filter.ref = f"A{start}:{last}{r}"
+    _page(ws, f"{start}:{start}")
+    return r
+
+
+def _chart(ws: Worksheet, label: str, n: int, anchor: str) -> None:
+    """A stacked bar of Red / Amber / Green rows per group, drawn from the table's count columns."""
+    if n == 0:
+        return
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.gapWidth = 60
+    chart.title = f"Rated rows per {label.lower()}"
+    chart.y_axis.title = "Rows"
+    chart.x_axis.scaling.orientation = "maxMin"  # first group at the top, as in the table
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend.position = "b"
+    data = Reference(ws, min_col=2, max_col=4, min_row=1, max_row=n + 1)
+    cats = Reference(ws, min_col=1, min_row=2, max_row=n + 1)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(cats)
+    for series, rag in zip(chart.series, ("R", "A", "G"), strict=True):
+        series.graphicalProperties.solidFill = SERIES_COLOURS[rag]
+        series.graphicalProperties.line.solidFill = SERIES_COLOURS[rag]
+    chart.width = 18
+    chart.height = max(7.5, 0.7 * n + 3)
+    ws.add_chart(chart, anchor)
+
+
+def _overview_sheet(ws: Worksheet, c: Consolidated) -> None:
+    _put(ws, 1, 1, report_title(c)).font = Font(bold=True, size=16, color="1F4E79")
+    areas = ", ".join(a.area for a in c.areas) or "none"
+    _put(ws, 2, 1, f"Areas covered: {areas}").font = Font(italic=True)
+    summary = summary_text(c)
+    cell = _put(ws, 4, 1, summary)
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A4:E4")
+    ws.row_dimensions[4].height = 15 * (len(summary) // 95 + 2)  # merged cells do not auto-fit
+    row = 6
+    for i, h in enumerate(("Headline", "Value"), start=1):
+        cell = _put(ws, row, i, h)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+    for label, value, is_rag in _headline(c):
+        row += 1
+        _put(ws, row, 1, label)
+        cell = _put(ws, row, 2, value)
+        if is_rag:
+            _rag_cell(cell)
+        else:
+            cell.alignment = Alignment(horizontal="left")
+    row += 2
+    headers = ("Area", "Workbook", "Title", "Schools", "Status")
+    for i, h in enumerate(headers, start=1):
+        cell = _put(ws, row, i, h)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+    for values in _areas(c):
+        row += 1
+        for i, v in enumerate(values, start=1):
+            _put(ws, row, i, v).alignment = Alignment(horizontal="left", vertical="top", wrap_text=i == 5)
+    row += 2
+    _put(ws, row, 1, "Key").font = Font(bold=True)
+    for letter, meaning in RAG_MEANINGS:
+        row += 1
+        _rag_cell(_put(ws, row, 1, letter))
+        _put(ws, row, 2, meaning)
+    for col, width in zip("ABCDE", (24, 28, 40, 10, 30), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    _page(ws)
+
+
+def _group_sheet(ws: Worksheet, r: RollupResult, label: str) -> None:
+    rows = _group_rows(r)
+    last = _table(ws, (label, *GROUP_HEADERS), rows, rag_cols=(7,))
+    for col in range(1, 8):
+        ws.cell(row=last, column=col).font = Font(bold=True, color=ws.cell(row=last, column=col).font.color)
+    _chart(ws, label, len(r.groups), "I2")
+
+
+def _heat_sheet(ws: Worksheet, c: Consolidated) -> None:
+    header, rows = _heat_rows(c)
+    n = len(header)
+    last = _table(ws, header, rows, rag_cols=range(2, n + 1), widths={i: 12 for i in range(2, n + 1)})
+    ws.row_dimensions[1].height = 45
+    for i in range(2, n + 1):
+        ws.cell(row=1, column=i).alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    ws.cell(row=last, column=1).font = Font(bold=True)
+    row = last + 2
+    _put(ws, row, 1, "Key").font = Font(bold=True)
+    for letter, meaning in RAG_MEANINGS:
+        row += 1
+        _rag_cell(_put(ws, row, 2, letter))
+        _put(ws, row, 3, meaning)
+
+
+def _trend_sheet(ws: Worksheet, c: Consolidated) -> None:
+    header, rows = _trend_rows(c)
+    _table(ws, header, rows, rag_cols=range(2, len(header)),
+           widths={i: 11 for i in range(2, len(header))} | {len(header): 10})
+
+
+def _not_updated_sheet(ws: Worksheet, c: Consolidated) -> None:
+    last = _table(ws, ("School", "Last updated"), [(s, d if d else "never") for s, d in c.not_updated],
+                  widths={2: 14}, empty="Every school updated its tab this month.")
+    for row in ws.iter_rows(min_row=2, max_row=last, min_col=2, max_col=2):
+        for cell in row:
+            if isinstance(cell.value, date):
+                cell.number_format = "dd/mm/yyyy"
+            cell.alignment = Alignment(horizontal="left")
+
+
+def _findings_sheet(ws: Worksheet, c: Consolidated) -> None:
+    last = _table(ws, FINDING_HEADERS, _finding_rows(c), widths={7: 80}, wrap=(7,),
+                  empty="No findings: every workbook passed validation.")
+    for (cell,) in ws.iter_rows(min_row=2, max_row=last, min_col=6, max_col=6):
+        rag = SEVERITY_FILL.get(str(cell.value))
+        if rag:
+            fill, font = RAG_FILLS[rag]
+            cell.fill = PatternFill("solid", start_color=fill, end_color=fill)
+            cell.font = Font(color=font)
+
+
+def report_workbook(c: Consolidated) -> Workbook:
+    """The report as an openpyxl workbook; the same Consolidated always gives the same cells."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEETS[0]
+    writers: list[Callable[[Worksheet], None]] = [
+        lambda s: _overview_sheet(s, c),
+        lambda s: _group_sheet(s, c.by_school, "School"),
+        lambda s: _group_sheet(s, c.by_theme, "Theme"),
+        lambda s: _group_sheet(s, c.by_lead, "Lead"),
+        lambda s: _heat_sheet(s, c),
+        lambda s: _trend_sheet(s, c),
+        lambda s: _not_updated_sheet(s, c),
+        lambda s: _findings_sheet(s, c),
+    ]
+    for i, (name, write) in enumerate(zip(SHEETS, writers, strict=True)):
+        write(ws if i == 0 else wb.create_sheet(name))
+    stamp = datetime.combine(parse_month(c.month), datetime.min.time())
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    wb.properties.creator = "tomsync"
+    wb.properties.lastModifiedBy = "tomsync"
+    wb.properties.title = report_title(c)
+    return wb
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    """Serialise without openpyxl's save(), which stamps 'modified' with the clock."""
+    buf = io.BytesIO()
+    archive = ZipFile(buf, "w", ZIP_DEFLATED, allowZip64=True)
+    ExcelWriter(wb, archive).save()  # closes the archive
+    return buf.getvalue()
+
+
+def write_report_xlsx(c: Consolidated, path: Path) -> Path:
+    """Write the Excel report to ``path`` atomically; returns the path."""
+    path = Path(path)
+    atomic_write_bytes(path, workbook_bytes(report_workbook(c)))
+    return path
+
+
+# -- HTML --------------------------------------------------------------------------------------
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _css() -> str:
+    rag = "\n".join(f".rag-{k}{{background:#{fill};color:#{font};}}" for k, (fill, font) in RAG_FILLS.items())
+    bars = "\n".join(f".bar-{k}{{background:#{v};}}" for k, v in SERIES_COLOURS.items())
+    return f"""
+*{{box-sizing:border-box;}}
+body{{font-family:-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0 auto;max-width:1100px;
+padding:1rem;color:#1a1a1a;line-height:1.45;}}
+h1{{color:#1F4E79;font-size:1.6rem;margin:.2rem 0;}}
+h2{{color:#1F4E79;font-size:1.25rem;border-bottom:2px solid #1F4E79;padding-bottom:.2rem;margin-top:2rem;}}
+.areas{{color:#444;font-style:italic;margin:.2rem 0 1rem;}}
+.summary{{font-size:1.05rem;background:#F2F2F2;border-left:4px solid #1F4E79;padding:.6rem .8rem;}}
+nav.toc ol{{columns:2;margin:.3rem 0;padding-left:1.4rem;}}
+nav.toc a{{color:#1F4E79;}}
+.wrap{{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.5rem 0;}}
+table{{border-collapse:collapse;font-size:.9rem;}}
+th,td{{border:1px solid #BFBFBF;padding:.3rem .5rem;text-align:left;vertical-align:top;}}
+th{{background:#1F4E79;color:#FFFFFF;font-weight:bold;}}
+td.num{{text-align:right;}}
+td.rag{{text-align:center;font-weight:bold;min-width:2.2rem;}}
+tr.all td{{font-weight:bold;border-top:2px solid #1F4E79;}}
+td.msg{{min-width:18rem;}}
+.note{{color:#595959;font-style:italic;}}
+.mix{{display:flex;width:10rem;height:.9rem;background:#E7E6E6;}}
+.mix span{{display:block;height:100%;}}
+.key{{display:flex;flex-wrap:wrap;gap:.4rem 1rem;padding:0;list-style:none;}}
+.key .rag{{display:inline-block;width:1.6rem;text-align:center;font-weight:bold;border:1px solid #BFBFBF;}}
+{rag}
+{bars}
+.sev-error{{background:#{RAG_FILLS['R'][0]};color:#{RAG_FILLS['R'][1]};}}
+.sev-warning{{background:#{RAG_FILLS['A'][0]};color:#{RAG_FILLS['A'][1]};}}
+footer{{margin-top:2rem;color:#595959;font-size:.85rem;border-top:1px solid #BFBFBF;padding-top:.4rem;}}
+@media (max-width:600px){{body{{padding:.5rem;}}h1{{font-size:1.3rem;}}nav.toc ol{{columns:1;}}
+table{{font-size:.8rem;}}th,td{{padding:.2rem .3rem;}}}}
+@media print{{@page{{size:A4 landscape;margin:12mm;}}
+*{{-webkit-print-color-adjust:exact;print-color-adjust:exact;}}
+body{{max-width:none;padding:0;font-size:10pt;}}nav.toc{{display:none;}}.wrap{{overflow:visible;}}
+section{{break-before:page;}}section#overview{{break-before:auto;}}tr{{break-inside:avoid;}}
+thead{{display:table-header-group;}}}}
+"""
+
+
+def _rag_td(value: str) -> str:
+    name = RAG_NAMES.get(value, value)
+    cls = f"rag rag-{_e(value)}" if value in RAG_FILLS else "rag"
+    return f'<td class="{cls}" title="{_e(name)}">{_e(value)}</td>'
+
+
+def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], empty: str = "") -> str:
+    """Cells arrive already rendered (each value escaped where it was made)."""
+    rows = list(rows)
+    if not rows and empty:
+        return f'<p class="note">{_e(empty)}</p>'
+    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
+    body = "\n".join(f"<tr{cls}>{''.join(cells)}</tr>" for cls, *cells in rows)
+    return (f'<div class="wrap"><table>\n<thead><tr>{head}</tr></thead>\n'
+            f"<tbody>\n{body}\n</tbody></table></div>")
+
+
+def _mix(r: int, a: int, g: int, unrated: int) -> str:
+    """The chart's counterpart in HTML: a stacked bar drawn with CSS widths, no script or image."""
+    total = r + a + g + unrated
+    if not total:
+        return "<td></td>"
+    spans = "".join(f'<span class="bar-{k}" style="width:{100 * n / total:.1f}%"></span>'
+                    for k, n in (("R", r), ("A", a), ("G", g)) if n)
+    text = f"{r} red, {a} amber, {g} green, {unrated} not rated"
+    return f'<td><div class="mix" role="img" aria-label="{_e(text)}" title="{_e(text)}">{spans}</div></td>'
+
+
+def _html_groups(r: RollupResult, label: str) -> str:
+    rows = _group_rows(r)
+    return _html_table((label, *GROUP_HEADERS, "Mix"), [
+        [' class="all"' if i == len(rows) - 1 else "", f"<td>{_e(name)}</td>",
+         *(f'<td class="num">{n}</td>' for n in (red, amber, green, unrated, total)),
+         _rag_td(rag), _mix(red, amber, green, unrated)]
+        for i, (name, red, amber, green, unrated, total, rag) in enumerate(rows)])
+
+
+def _html_key() -> str:
+    items = "".join(f'<li><span class="rag{" rag-" + k if k else ""}">{_e(k) or "&nbsp;"}</span> {_e(m)}</li>'
+                    for k, m in RAG_MEANINGS)
+    return f'<ul class="key" aria-label="Key">{items}</ul>'
+
+
+def _html_sections(c: Consolidated) -> dict[str, str]:
+    headline = "".join(
+        f"<tr><th scope=\"row\">{_e(label)}</th>{_rag_td(value) if is_rag else f'<td>{_e(value)}</td>'}</tr>"
+        for label, value, is_rag in _headline(c))
+    areas = _html_table(("Area", "Workbook", "Title", "Schools", "Status"),
+                        [["", *(f"<td>{_e(v)}</td>" for v in row)] for row in _areas(c)],
+                        empty="No workbooks were read.")
+    overview = (f'<p class="summary">{_e(summary_text(c))}</p>\n'
+                f'<div class="wrap"><table>{headline}</table></div>\n<h3>Areas covered</h3>\n{areas}\n'
+                f"<h3>Key</h3>\n{_html_key()}")
+    header, rows = _heat_rows(c)
+    heat = _html_table(header, [[' class="all"' if i == len(rows) - 1 else "", f"<td>{_e(row[0])}</td>",
+                                 *(_rag_td(v) for v in row[1:])] for i, row in enumerate(rows)])
+    header, rows = _trend_rows(c)
+    trend = _html_table(header, [["", f"<td>{_e(row[0])}</td>", *(_rag_td(v) for v in row[1:-1]),
+                                  f"<td>{_e(row[-1])}</td>"] for row in rows], empty="No schools.")
+    stale = _html_table(("School", "Last updated"),
+                        [["", f"<td>{_e(s)}</td>", f"<td>{_e(_fmt_date(d))}</td>"] for s, d in c.not_updated],
+                        empty="Every school updated its tab this month.")
+    findings = _html_table(FINDING_HEADERS, [
+        ["", *(f"<td>{_e(v)}</td>" for v in row[:5]), f'<td class="sev-{_e(row[5])}">{_e(row[5])}</td>',
+         f'<td class="msg">{_e(row[6])}</td>'] for row in _finding_rows(c)],
+        empty="No findings: every workbook passed validation.")
+    return {
+        "overview": overview,
+        "by-school": _html_groups(c.by_school, "School"),
+        "by-theme": _html_groups(c.by_theme, "Theme"),
+        "by-lead": _html_groups(c.by_lead, "Lead"),
+        "heat-map": f"{heat}\n{_html_key()}",
+        "trend": f"<p>Rolled-up rating per school for each month, oldest first.</p>\n{trend}",
+        "not-updated": "<p>Schools whose tab has no update dated this month.</p>\n" + stale,
+        "findings": findings,
+    }
+
+
+def report_html(c: Consolidated) -> str:
+    """The report as one self-contained HTML page: inline CSS, no scripts, no external assets."""
+    title = report_title(c)
+    body = _html_sections(c)
+    toc = "".join(f'<li><a href="#{sid}">{_e(name)}</a></li>' for sid, name in SECTIONS)
+    sections = "\n".join(f'<section id="{sid}">\n<h2>{_e(name)}</h2>\n{body[sid]}\n</section>'
+                         for sid, name in SECTIONS)
+    areas = ", ".join(a.area for a in c.areas) or "none"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n<style>{_css()}</style>\n</head>\n<body>\n"
+        f"<header>\n<h1>{_e(title)}</h1>\n<p class=\"areas\">Areas covered: {_e(areas)}</p>\n</header>\n"
+        f'<nav class="toc" aria-label="Contents">\n<strong>Contents</strong>\n<ol>{toc}</ol>\n</nav>\n'
+        f"{sections}\n"
+        f"<footer>Generated by tomsync for {_e(month_label(c.month))}</footer>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def write_report_html(c: Consolidated, path: Path) -> Path:
+    """Write the HTML report to ``path`` atomically (UTF-8); returns the path."""
+    path = Path(path)
+    atomic_write_bytes(path, report_html(c).encode("utf-8"))
+    return path
