@@ -36,6 +36,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import iterparse  # defusedxml when installed, as openpyxl itself
@@ -462,7 +463,7 @@ class _Merger:
                 typed = {
                     c: ov for c, ov in enumerate(orow) if not values_equal(ov, _at(b.rows.get(ro, ()), c))
                 }
-                if rt is not None:  # the same new ID on both sides: must agree cell by cell
+                if rt is not None and key[0] == "id":  # the same new ID on both sides: must agree
                     for c, ov in typed.items():
                         tv = _at(trow, _map(ot, c))
                         if not values_equal(ov, tv):
@@ -586,12 +587,15 @@ class _Merger:
 
 
 def _extend_formatting(ws: Worksheet, row: int) -> None:
-    """Give an appended row the style, height and data validation of the row above it."""
+    """Give an appended row what the row above has: style (fill, unlocked cells), height, data validation,
+    conditional formatting, and the auto-filter range when it ended just above."""
     above = row - 1
     height = ws.row_dimensions[above].height
     if height is not None:
         ws.row_dimensions[row].height = height
     validations = ws.data_validations.dataValidation
+    cf_rules = getattr(ws.conditional_formatting, "_cf_rules", None)  # keyed by range: rebuilt below
+    formats = list(cf_rules.items()) if isinstance(cf_rules, dict) else []
     for col in range(1, ws.max_column + 1):
         src = ws.cell(row=above, column=col)
         dst = ws.cell(row=row, column=col)
@@ -600,6 +604,17 @@ def _extend_formatting(ws: Worksheet, row: int) -> None:
         for dv in validations:
             if src.coordinate in dv.sqref:
                 dv.sqref.add(dst.coordinate)
+        for cf, _rules in formats:
+            if src.coordinate in cf.sqref:
+                cf.sqref.add(dst.coordinate)
+    if formats and isinstance(cf_rules, dict):
+        cf_rules.clear()
+        cf_rules.update(formats)
+    if ws.auto_filter.ref:
+        area = CellRange(ws.auto_filter.ref)
+        if area.max_row == above:
+            area.expand(down=1)
+            ws.auto_filter.ref = area.coord
 
 
 def _differs(b: _Sheet, o: _Sheet) -> int:

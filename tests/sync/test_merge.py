@@ -10,6 +10,7 @@ from io import BytesIO
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
@@ -70,6 +71,11 @@ def build_base() -> bytes:
         dv.showErrorMessage = True
         dv.add(f"D2:D{last}")
         ws.add_data_validation(dv)
+        green = PatternFill("solid", fgColor="FFC6EFCE")
+        ws.conditional_formatting.add(
+            f"D2:D{last}", CellIsRule(operator="equal", formula=['"Complete"'], fill=green)
+        )
+        ws.auto_filter.ref = f"A1:F{last}"
         ws.protection.sheet = True
         ws.protection.password = PASSWORD
 
@@ -223,6 +229,18 @@ def test_rows_added_on_both_sides_both_survive(base: bytes) -> None:
     assert "Hawick High: added row 7 [HAW-02]" in result.changes
 
 
+def test_the_same_free_row_filled_without_ids_on_both_sides_keeps_both(base: bytes) -> None:
+    ours = edit(base, lambda wb: fill_row(wb["Hawick High"], 6, [None, "Assembly talk"]))
+    theirs = edit(base, lambda wb: fill_row(wb["Hawick High"], 6, [None, "Employer breakfast"]))
+    result = merge_workbooks(base, ours, theirs)
+    assert result.conflicts == [] and result.merged is not None
+    ws = load(result.merged)["Hawick High"]
+    assert (ws["B6"].value, ws["B7"].value) == ("Employer breakfast", "Assembly talk")
+    # typed identically on both sides: one row, not two
+    result = merge_workbooks(base, ours, ours)
+    assert result.merged is not None and load(result.merged)["Hawick High"]["B7"].value is None
+
+
 def test_new_rows_are_appended_with_formatting_when_no_free_rows_left(base: bytes) -> None:
     def mine(wb: Workbook) -> None:
         fill_row(wb["Kelso High"], 6, ["KEL-02", "Parents' evening stall", "Joint"])
@@ -237,6 +255,9 @@ def test_new_rows_are_appended_with_formatting_when_no_free_rows_left(base: byte
     assert row_of(ws, "KEL-02") == 10 and ws["B10"].value == "Parents' evening stall"
     assert all(row_of(ws, f"KEL-{i}") == r for i, r in zip(range(10, 14), range(6, 10), strict=True))
     assert_formatting_kept(ws, free_row=10)
+    (cf,) = list(ws.conditional_formatting)
+    assert "D10" in cf.sqref and "D9" in cf.sqref and "D11" not in cf.sqref
+    assert ws.auto_filter.ref == "A1:F10"
 
 
 def test_theirs_inserted_a_row_above_and_our_edit_lands_on_the_right_id(base: bytes) -> None:
