@@ -16,13 +16,16 @@ both to different values -> a ``Conflict`` and no merged workbook. Rows added on
 ours go into the first empty (pre-formatted) rows below theirs' data. Nothing copied from ours is kept as a
 formula (unless the sheet is named in ``formula_sheets``): staff-typed "=HYPERLINK(...)" stays text.
 
-Cost: three loads (base and ours read-only, values only) and one save; ``iter_rows(values_only=True)``
-snapshots into plain tuples, compared row by row before any cell-level work.
+Cost: base and ours are read once each, read-only, into plain dicts of value tuples (a lean cell loop over
+openpyxl's own shared strings and date styles); theirs is loaded once in full and saved once. Rows are
+compared as tuples before any cell-level work, and only changed cells are touched. Loading and saving
+theirs with openpyxl is most of the time on a big workbook.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Collection, Iterable
 from copy import copy
 from dataclasses import dataclass, field
@@ -71,6 +74,8 @@ class MergeResult:
     merged: bytes | None
     conflicts: list[Conflict] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What openpyxl said while loading theirs, e.g. Excel 2010 extensions (data bars) it will drop."""
 
     @property
     def ok(self) -> bool:
@@ -460,8 +465,11 @@ class _Merger:
             rb = bkeys.get(key)
             if rb is None:
                 # a new row: what we typed is what differs from the (empty, formatted) base row there
+                there = b.rows.get(ro, ())
                 typed = {
-                    c: ov for c, ov in enumerate(orow) if not values_equal(ov, _at(b.rows.get(ro, ()), c))
+                    c: ov
+                    for c, ov in enumerate(orow)
+                    if not _blank(ov) and not values_equal(ov, _at(there, c))
                 }
                 if rt is not None and key[0] == "id":  # the same new ID on both sides: must agree
                     for c, ov in typed.items():
@@ -634,7 +642,10 @@ def merge_workbooks(
     from ours stay formulas (e.g. a regenerated "Summary"); everywhere else "=..." from ours is text."""
     base_s = _read_values(base)
     ours_s = _read_values(ours)
-    wb = load_workbook(BytesIO(theirs))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wb = load_workbook(BytesIO(theirs))
+    said = list(dict.fromkeys(str(w.message) for w in caught))
     theirs_s = {ws.title: _snapshot(ws, read_only=False) for ws in wb.worksheets}
     m = _Merger(wb, formula_sheets)
 
@@ -664,10 +675,10 @@ def merge_workbooks(
             m.conflicts.append(Conflict(title, "", None, "(sheet)", "(sheet deleted)", "(sheet kept)"))
 
     if m.conflicts:
-        return MergeResult(None, m.conflicts, m.changes)
+        return MergeResult(None, m.conflicts, m.changes, said)
     out = BytesIO()
     wb.save(out)
-    return MergeResult(out.getvalue(), [], m.changes)
+    return MergeResult(out.getvalue(), [], m.changes, said)
 
 
 def conflict_copy(ours: bytes, conflicts: list[Conflict]) -> bytes:

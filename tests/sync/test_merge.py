@@ -161,7 +161,7 @@ def test_disjoint_edits_merge_and_keep_protection_validation_fills(base: bytes) 
         setv(wb, "Kelso High", "M03", "Status", "Complete")  # other school
 
     result = merge_workbooks(base, edit(base, mine), edit(base, theirs_))
-    assert result.conflicts == []
+    assert result.conflicts == [] and result.warnings == []
     assert result.merged is not None
     wb = load(result.merged)
     haw, kel = wb["Hawick High"], wb["Kelso High"]
@@ -291,6 +291,16 @@ def test_theirs_inserted_a_column_and_our_edit_lands_under_its_header(base: byte
     assert result.conflicts == [] and result.merged is not None
     ws = load(result.merged)["Hawick High"]
     assert ws["F5"].value == "hall confirmed" and value(ws, "HAW-01", "Notes") == "hall confirmed"
+
+
+def test_an_id_edited_in_place_is_the_same_row(base: bytes) -> None:
+    ours = edit(base, lambda wb: setv(wb, "Hawick High", "HAW-01", "ID", "HAW-1"))
+    theirs = edit(base, lambda wb: setv(wb, "Hawick High", "HAW-01", "Notes", "hall booked twice"))
+    result = merge_workbooks(base, ours, theirs)
+    assert result.conflicts == [] and result.merged is not None
+    ws = load(result.merged)["Hawick High"]
+    assert row_of(ws, "HAW-1") == 5 and value(ws, "HAW-1", "Notes") == "hall booked twice"
+    assert ws["A6"].value is None
 
 
 def test_a_row_we_cleared_is_cleared_unless_they_edited_it(base: bytes) -> None:
