@@ -1,0 +1,65 @@
+"""Ribbon and task pane buttons of the Office.js add-in: the macros of `xl_addin.ribbon` over the book.
+
+The book is the one xlwings Server builds from the add-in's request; `XlwingsSurface` turns every
+write into an action that the add-in replays in Excel, and the result is shown in a dialog.
+"""
+
+import os
+from pathlib import Path
+
+import xlwings as xw
+from xlwings.server import script
+
+from workbook_templates.reader import WorkbookReadError
+from xl_addin import ribbon
+from xl_addin.surface import XlwingsSurface
+
+WORKDIR_ENV = "TOMSYNC_WORKDIR"
+
+
+def _workdir() -> Path:
+    """Where Pull and Push look for tomsync.toml: the folder `tomsync addin serve` was started for."""
+    return Path(os.environ.get(WORKDIR_ENV) or os.getcwd())
+
+
+def run(book: xw.Book, macro, **kwargs) -> str:
+    """Run one macro over the book and show its one-line result (or why it could not run)."""
+    surface = XlwingsSurface(book)
+    try:
+        message = macro(surface, **kwargs)
+    except (WorkbookReadError, ValueError) as exc:
+        message = str(exc)
+    finally:
+        surface.save()  # protection back on whatever happened
+    book.app.alert(message, title="TOM", buttons="ok", mode="info")
+    return message
+
+
+@script
+def tom_validate(book: xw.Book):
+    """Validate: Issues tab with links, offending cells marked."""
+    run(book, ribbon.validate_workbook)
+
+
+@script
+def tom_roll_up(book: xw.Book):
+    """Roll up: refresh the Summary tab's computed roll-ups."""
+    run(book, ribbon.roll_up)
+
+
+@script
+def tom_new_month(book: xw.Book):
+    """New month: stamp this month as the workbook's cycle."""
+    run(book, ribbon.new_month)
+
+
+@script
+def tom_pull(book: xw.Book):
+    """Pull: fetch the latest workbooks through the sync layer."""
+    run(book, ribbon.pull, workdir=_workdir())
+
+
+@script
+def tom_push(book: xw.Book):
+    """Push: send the saved workbooks through the sync layer."""
+    run(book, ribbon.push, workdir=_workdir())

@@ -1,0 +1,1 @@
+"""Extra routes of the TOM add-in (xlwings Server loads ``routers.custom``)."""

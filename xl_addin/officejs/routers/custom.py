@@ -1,0 +1,29 @@
+"""The task pane's findings list: the book sent by the pane, validated, rendered as an HTML fragment."""
+
+from fastapi import APIRouter, Request
+from xlwings_server import dependencies as dep
+from xlwings_server.config import settings
+from xlwings_server.templates import TemplateResponse
+
+from workbook_templates.reader import WorkbookReadError
+from workbook_templates.validate import summary_counts, validate
+from xl_addin.grids import workbook_data
+from xl_addin.ribbon import cycle_of
+from xl_addin.surface import XlwingsSurface
+
+router = APIRouter(prefix=f"{settings.app_path}/tom")
+
+
+@router.post("/findings")
+async def findings(request: Request, book: dep.Book, current_user: dep.User):
+    """The latest findings for the open workbook (nothing is written to it)."""
+    context = {"book": book.name, "findings": [], "error": None, "month": None, "errors": 0, "warnings": 0}
+    try:
+        data = workbook_data(XlwingsSurface(book))
+        context["month"] = cycle_of(data.meta)
+        found = validate(data, context["month"])
+        context["findings"] = found
+        context["errors"], context["warnings"] = summary_counts(found)
+    except WorkbookReadError as exc:
+        context["error"] = str(exc)
+    return TemplateResponse(request=request, name="tom_findings.html", context=context)

@@ -1,0 +1,100 @@
+"""The Office.js add-in: xlwings Server (package ``xlwings-server``) pointed at `xl_addin/officejs`.
+
+xlwings Server is a FastAPI app that serves the manifest, the task pane, the custom functions and
+the custom scripts, and turns each request's workbook payload into an `xlwings.Book`. It reads its
+settings from XLWINGS_* environment variables when it is first imported, so `configure` sets them
+(without overriding what the user set) before `load_app` imports it.
+
+Licence: xlwings Server and the xlwings PRO parts it uses (``xw.Book(json=...)``) are dual-licensed:
+PolyForm Noncommercial 1.0.0 (free for noncommercial use; its terms cover educational institutions and
+government bodies such as schools, councils and SDS: set XLWINGS_LICENSE_KEY=noncommercial) or a paid
+xlwings PRO licence (set XLWINGS_LICENSE_KEY to that key). Nothing starts without the key being set.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent / "officejs"
+LICENSE_ENV = "XLWINGS_LICENSE_KEY"
+MANIFEST_ID = "dd5a4e68-5c56-44ca-830c-e38f967f9e74"  # this add-in's own id (not xlwings' sample id)
+DEFAULTS = {
+    "XLWINGS_PROJECT_DIR": str(PROJECT_DIR),
+    "XLWINGS_PROJECT_NAME": "TOM",
+    "XLWINGS_FUNCTIONS_NAMESPACE": "TOM",
+    "XLWINGS_MANIFEST_ID_PROD": MANIFEST_ID,
+    "XLWINGS_ENVIRONMENT": "prod",
+    "XLWINGS_ENABLE_EXAMPLES": "false",
+    "XLWINGS_ENABLE_HOTRELOAD": "false",
+    "XLWINGS_ON_SERVER": "true",
+}
+NO_LICENSE = (
+    f"xlwings Server needs {LICENSE_ENV}: for noncommercial use (schools, councils, SDS; PolyForm "
+    f"Noncommercial 1.0.0) set {LICENSE_ENV}=noncommercial, otherwise set your xlwings PRO key"
+)
+
+
+class AddinError(RuntimeError):
+    """The add-in server cannot start; the message says what to do."""
+
+
+def configure(env: MutableMapping[str, str] | None = None) -> None:
+    """Set xlwings Server's settings for the TOM add-in (values already set by the user win)."""
+    env = os.environ if env is None else env
+    if not env.get(LICENSE_ENV):
+        raise AddinError(NO_LICENSE)
+    for key, value in DEFAULTS.items():
+        env.setdefault(key, value)
+
+
+def ensure_remote_engine() -> None:
+    """Register xlwings' remote engine if xlwings was imported before the licence key was set."""
+    import xlwings as xw
+
+    if "remote" not in [e.name for e in xw.engines]:
+        from xlwings.main import Engine
+        from xlwings.pro import _xlremote
+
+        xw.engines.add(Engine(impl=_xlremote.engine))
+
+
+def load_app() -> tuple[Any, Any]:
+    """(ASGI app to serve, the FastAPI app inside it) of xlwings Server with the TOM project."""
+    if importlib.util.find_spec("xlwings_server") is None:
+        raise AddinError("the Office.js add-in needs xlwings-server: pip install xlwings-server")
+    configure()  # before xlwings_server is imported: it reads its settings at import time
+    if Path(os.environ["XLWINGS_PROJECT_DIR"]).resolve() != PROJECT_DIR:
+        raise AddinError(f"XLWINGS_PROJECT_DIR must be {PROJECT_DIR} (or unset) for the TOM add-in")
+    ensure_remote_engine()
+    from xlwings_server import config, main
+
+    if config.PROJECT_DIR.resolve() != PROJECT_DIR:
+        raise AddinError("xlwings Server was imported before the TOM add-in configured it")
+
+    return main.main_app, main.app
+
+
+def manifest_xml(base_url: str = "https://127.0.0.1:8000") -> str:
+    """The manifest as the running server would serve it at ``base_url`` (for sideloading)."""
+    from fastapi.testclient import TestClient
+
+    asgi, _ = load_app()
+    headers = {"X-Forwarded-Proto": "https"} if base_url.startswith("https://") else {}
+    with TestClient(asgi, base_url=base_url.rstrip("/")) as client:
+        response = client.get("/manifest.xml", headers=headers)
+    response.raise_for_status()
+    return response.text
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, certfile: Path | None = None,
+          keyfile: Path | None = None) -> None:
+    """Run the add-in server (Office.js add-ins need HTTPS: give a certificate for the host)."""
+    import uvicorn
+
+    asgi, _ = load_app()
+    uvicorn.run(asgi, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
+                ssl_keyfile=str(keyfile) if keyfile else None, log_level="info")
