@@ -1,0 +1,82 @@
+"""`tomsync addin ...`: serve the Office.js add-in, write its manifest, add xlwings.conf to a workbook.
+
+Mounted by the main CLI with ``app.add_typer(addin_app, name="addin")``. Exit status 2 with one line
+on stderr when something cannot run (no licence key, xlwings-server missing, unreadable file).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+addin_app = typer.Typer(no_args_is_help=True, help="The Excel add-in: serve it, write its manifest.")
+HOST = "127.0.0.1"
+
+
+def _fail(message: str) -> typer.Exit:
+    print(f"tomsync: {message}", file=sys.stderr)
+    return typer.Exit(2)
+
+
+@addin_app.command("serve")
+def serve_cmd(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8000,
+    certfile: Annotated[Path | None, typer.Option(help="TLS certificate (Office.js needs HTTPS)")] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="TLS private key for --certfile")] = None,
+    workdir: Annotated[Path | None, typer.Option(
+        help="folder holding tomsync.toml, for Pull and Push (default: the current folder)")] = None,
+) -> None:
+    """Run the TOM add-in server (xlwings Server) on 127.0.0.1; needs XLWINGS_LICENSE_KEY."""
+    from xl_addin.server import AddinError, serve
+
+    if (certfile is None) != (keyfile is None):
+        raise _fail("give both --certfile and --keyfile, or neither")
+    for f in (certfile, keyfile):
+        if f is not None and not f.is_file():
+            raise _fail(f"{f}: no such file")
+    if workdir is not None:
+        os.environ["TOMSYNC_WORKDIR"] = str(workdir.resolve())
+    if certfile is None:
+        print("tomsync: serving over HTTP: Excel loads Office.js add-ins over HTTPS only; give --certfile "
+              "and --keyfile (see docs/excel-addin.md)", file=sys.stderr)
+    try:
+        serve(HOST, port, certfile, keyfile)
+    except AddinError as exc:
+        raise _fail(str(exc)) from None
+
+
+@addin_app.command("manifest")
+def manifest_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="the manifest .xml to write")],
+    url: Annotated[str, typer.Option(help="where the add-in server runs")] = f"https://{HOST}:8000",
+) -> None:
+    """Write the add-in's manifest (sideload it in Excel: see docs/excel-addin.md)."""
+    from workbook_templates.atomic import atomic_write_bytes
+    from xl_addin.server import AddinError, manifest_xml
+
+    if not url.startswith(("https://", "http://")):
+        raise _fail(f"--url must start with https://, not {url!r}")
+    try:
+        xml = manifest_xml(url)
+    except AddinError as exc:
+        raise _fail(str(exc)) from None
+    atomic_write_bytes(output, xml.encode("utf-8"))
+    print(f"wrote {output} (add-in served at {url})")
+
+
+@addin_app.command("conf")
+def conf_cmd(file: Annotated[Path, typer.Argument(help="the workbook (.xlsx)")]) -> None:
+    """Add the xlwings.conf sheet, so the xlwings add-in's Import Functions finds the TOM functions."""
+    from xl_addin.conf import add_xlwings_conf_file
+
+    if not file.is_file():
+        raise _fail(f"{file}: no such file")
+    try:
+        add_xlwings_conf_file(file)
+    except Exception as exc:  # openpyxl raises several types for files it cannot read
+        raise _fail(f"{file}: cannot be updated ({str(exc).splitlines()[0] if str(exc) else exc})") from None
+    print(f"added the xlwings.conf sheet to {file}")

@@ -1,0 +1,40 @@
+"""The `xlwings.conf` sheet: how the free xlwings add-in for Excel on Windows finds the TOM functions.
+
+With the sheet in the workbook, the xlwings ribbon's "Import Functions" registers TOM_RAG, TOM_SCORE,
+TOM_ROLLUP, TOM_CHECK and TOM_STALE from `xl_addin.udfs` (the interpreter is the one set in the
+xlwings add-in's own settings, where tomsync is installed). The sheet is hidden: staff never need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workbook_templates.atomic import save_workbook_atomic
+
+CONF_SHEET = "xlwings.conf"
+UDF_MODULES = ("xl_addin.udfs",)
+
+
+def add_xlwings_conf(wb: Workbook, modules: Sequence[str] = UDF_MODULES) -> Worksheet:
+    """Add (or replace) the hidden `xlwings.conf` sheet naming the UDF modules; returns it."""
+    if CONF_SHEET in wb.sheetnames:
+        wb.remove(wb[CONF_SHEET])
+    ws = wb.create_sheet(CONF_SHEET)
+    ws["A1"] = "UDF Modules"
+    ws["B1"] = ";".join(modules)
+    ws.column_dimensions["A"].width = 20
+    ws.column_dimensions["B"].width = 30
+    ws.sheet_state = "hidden"
+    return ws
+
+
+def add_xlwings_conf_file(path: str | Path) -> None:
+    """Add the sheet to an existing workbook file (e.g. one built before the add-in existed)."""
+    wb = load_workbook(path)
+    add_xlwings_conf(wb)
+    save_workbook_atomic(wb, path)
