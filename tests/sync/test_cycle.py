@@ -1,0 +1,154 @@
+"""The monthly cycle end to end on a folder library over three months."""
+
+import json
+import zipfile
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from sync.cycle import report_names, run_cycle
+from sync.demo import run_demo, staff_update
+from sync.library import FolderLibrary
+from tomsync.cli import app
+from workbook_templates.reader import read_workbook
+from workbook_templates.spec import load_spec
+
+MONTHS = ["2026-09", "2026-10", "2026-11"]
+
+
+@pytest.fixture(scope="module")
+def three_months(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cycle")
+    library = FolderLibrary(root / "library")
+    (root / "library").mkdir()
+    spec = load_spec("scottish-tom")
+    results = []
+    for month in MONTHS:
+        end = date(int(month[:4]), int(month[5:]), 28)
+        staff_update(library, spec, "borders.xlsx", month, end, seed=7)
+        results.append(run_cycle(root / "work", library, month, end))
+    return root, library, results
+
+
+def test_each_month_leaves_snapshot_summary_and_reports_in_the_library(three_months):
+    root, library, results = three_months
+    names = {f.name for f in library.list()}
+    for month in MONTHS:
+        assert f"archive/{month}/borders.xlsx" in names
+        assert f"archive/{month}/rollup.json" in names
+        xlsx, html = report_names(month)
+        assert xlsx in names and html in names
+    assert all(not r.conflicts for r in results)
+
+
+def test_the_snapshot_is_the_month_s_workbook(three_months):
+    root, library, _ = three_months
+    snap = (root / "library" / "archive" / "2026-11" / "borders.xlsx").read_bytes()
+    assert snap == (root / "library" / "borders.xlsx").read_bytes()
+    assert snap != (root / "library" / "archive" / "2026-09" / "borders.xlsx").read_bytes()
+
+
+def test_trend_draws_on_earlier_months(three_months):
+    root, _, results = three_months
+    c = results[-1].consolidated
+    assert c.months == MONTHS
+    summary = json.loads((root / "work" / "archive" / "2026-10" / "rollup.json").read_text())
+    for school, trend in c.trend.items():
+        assert trend["2026-10"] == summary["schools"][school]
+        this_month = next(g.rag for g in c.by_school.groups if g.key["school"] == school)
+        assert trend["2026-11"] == this_month
+
+
+def test_the_report_lists_the_school_that_did_not_update(three_months):
+    root, _, results = three_months
+    c = results[-1].consolidated
+    assert [s for s, _ in c.not_updated] == ["Peebles High"]  # the demo's stale school
+    html = (root / "work" / report_names("2026-11")[1]).read_text()
+    assert "Peebles High" in html
+    wb = load_workbook(root / "work" / report_names("2026-11")[0])
+    assert "Not updated" in wb.sheetnames
+    with zipfile.ZipFile(root / "work" / report_names("2026-11")[0]) as zf:
+        assert any(n.startswith("xl/charts/") for n in zf.namelist())
+
+
+def test_rerunning_a_month_changes_and_downloads_nothing(three_months):
+    root, library, _ = three_months
+    before = {f.name: f.etag for f in library.list()}
+    library.downloads = library.uploads = 0
+    again = run_cycle(root / "work", library, "2026-11", date(2026, 11, 28))
+    assert again.unchanged
+    assert library.downloads == 0 and library.uploads == 0
+    assert {f.name: f.etag for f in library.list()} == before
+
+
+def test_a_change_in_the_library_is_picked_up_by_a_rerun(tmp_path):
+    library = FolderLibrary(tmp_path / "library")
+    (tmp_path / "library").mkdir()
+    spec = load_spec("scottish-tom")
+    staff_update(library, spec, "borders.xlsx", "2026-11", date(2026, 11, 20), seed=1)
+    first = run_cycle(tmp_path / "work", library, "2026-11", date(2026, 11, 28))
+    data, remote = library.download("borders.xlsx")
+    path = tmp_path / "edit.xlsx"
+    path.write_bytes(data)
+    wb = load_workbook(path)
+    wb["Hawick High"]["I2"] = "R"
+    wb["Hawick High"]["J2"] = "Off track: staff absence"
+    wb.save(path)
+    library.upload("borders.xlsx", path.read_bytes(), remote.etag)
+    second = run_cycle(tmp_path / "work", library, "2026-11", date(2026, 11, 28))
+    assert not second.unchanged
+    assert second.pulled.downloads == 1
+
+    def hawick(c):
+        return next(g for g in c.by_school.groups if g.key["school"] == "Hawick High")
+
+    (tmp_path / "before.xlsx").write_bytes(data)
+    before_rows = read_workbook(tmp_path / "before.xlsx").schools["Hawick High"].rows
+    m01_was_red = next(r for r in before_rows if r.get("ID") == "M01").get("RAG") == "R"
+    assert hawick(second.consolidated).R == hawick(first.consolidated).R + (0 if m01_was_red else 1)
+    assert (tmp_path / "library" / "archive" / "2026-11" / "borders.xlsx").read_bytes() == path.read_bytes()
+
+
+def test_several_area_workbooks_give_one_consolidated_view(tmp_path):
+    library = FolderLibrary(tmp_path / "library")
+    (tmp_path / "library").mkdir()
+    staff_update(library, load_spec("scottish-tom"), "borders.xlsx", "2026-11", date(2026, 11, 20), 1)
+    staff_update(library, load_spec("gatsby-plan"), "england/riverside.xlsx", "2026-11",
+                 date(2026, 11, 20), 1)
+    result = run_cycle(tmp_path / "work", library, "2026-11", date(2026, 11, 28))
+    c = result.consolidated
+    labels = [g.key["school"] for g in c.by_school.groups]
+    assert "Scottish Borders: Hawick High" in labels
+    assert "Riverside Careers Hub: Riverside School" in labels
+    assert len(labels) == 9 + 5
+    assert {a.name for a in c.areas} == {"borders.xlsx", "england/riverside.xlsx"}
+    assert "archive/2026-11/england/riverside.xlsx" in {f.name for f in library.list()}
+
+
+def test_cli_cycle_and_demo(tmp_path):
+    runner = CliRunner()
+    demo = runner.invoke(app, ["demo", str(tmp_path / "demo")])
+    assert demo.exit_code == 0, demo.output
+    assert "Not updated this month: Peebles High" in demo.output
+    work = tmp_path / "demo" / "work"
+    reports = sorted((work / "reports").iterdir())
+    assert len(reports) == 3
+    month = reports[-1].name
+    again = runner.invoke(app, ["cycle", "--month", month, "--library", str(tmp_path / "demo" / "library"),
+                                "--workdir", str(work)])
+    assert again.exit_code == 0, again.output
+    assert "nothing changed" in again.output
+    bad = runner.invoke(app, ["cycle", "--month", "2026-13", "--library", str(tmp_path)])
+    assert bad.exit_code == 2
+    none = runner.invoke(app, ["cycle", "--month", "2026-11", "--workdir", str(tmp_path / "empty")])
+    assert none.exit_code == 2
+    assert "no library given" in none.output
+
+
+def test_demo_refuses_a_foreign_non_empty_folder(tmp_path):
+    (tmp_path / "mine.txt").write_text("precious")
+    with pytest.raises(ValueError, match="not empty"):
+        run_demo(tmp_path, today=date(2026, 11, 27))
+    assert (tmp_path / "mine.txt").read_text() == "precious"
