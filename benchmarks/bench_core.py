@@ -10,61 +10,19 @@ median on a 2-core machine, and at least 4x faster than the openpyxl read.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from generate import build
 from openpyxl import load_workbook
 
-from workbook_templates.atomic import save_workbook_atomic
-from workbook_templates.cells import set_data
 from workbook_templates.reader import read_workbook
 from workbook_templates.rollup import rollup_workbook
-from workbook_templates.spec import School, load_spec
-from workbook_templates.template import Layout, build_workbook
 from workbook_templates.validate import validate
-
-WORDS = ("employer talk mock interview careers fair labour market guidance pathway apprenticeship college "
-         "university placement senior phase parents evening S4 S5 S6 review agreed delivered planned "
-         "feedback evaluation partners timetable options choices tracking destinations").split()
-
-
-def sentence(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
-
-
-def build(path: Path, schools: int, rows: int) -> None:
-    base = load_spec("scottish-tom")
-    spec = replace(base, schools=tuple(School(f"S{i:03d}", f"School {i:03d}") for i in range(schools)),
-                   free_rows=max(0, rows - len(base.master)))
-    wb = build_workbook(spec, "bench")
-    layout = Layout(spec)
-    col = {h: i + 1 for i, h in enumerate(layout.headers)}
-    rng = random.Random(7)
-    theme = spec.column("theme").choices
-    for s in spec.schools:
-        ws = wb[s.sheet]
-        for r in range(2, layout.last_row + 1):
-            own = r > layout.master_end
-            if own:
-                values = {"ID": f"{s.id}-{r:02d}", "Theme": rng.choice(theme), "Activity": sentence(rng, 8),
-                          "Lead": rng.choice(["DYW", "SDS", "Joint", "School"]), "Audience": "S4-S6",
-                          "When": "Ongoing", "Target": sentence(rng, 5)}
-            else:
-                values = {}
-            rag = rng.choice(["R", "A", "G", "G", None])
-            values.update({"Status": "In progress" if rag else "Not started", "RAG": rag,
-                           "Progress notes": sentence(rng, 14), "Last updated": date(2026, 11, rng.randint(1, 27)),
-                           "Updated by": "DYW co-ordinator",
-                           "Evidence link": f"https://example.sharepoint.com/e/{s.id}/{r}.pdf"})
-            for h, v in values.items():
-                set_data(ws.cell(row=r, column=col[h]), v)
-    save_workbook_atomic(wb, path)
 
 
 def timed(fn, runs: int) -> tuple[float, object]:
@@ -110,7 +68,8 @@ def main() -> int:
     read_s, _ = timed(lambda: read_workbook(path), args.runs)
     data = read_workbook(path)
     val_s, findings = timed(lambda: validate(data, "2026-11", today), args.runs)
-    roll_s, _ = timed(lambda: (rollup_workbook(data, ["school"]), rollup_workbook(data, ["theme"])), args.runs)
+    roll_s, _ = timed(lambda: (rollup_workbook(data, ["school"]), rollup_workbook(data, ["theme"])),
+                      args.runs)
     total_s, _ = timed(pipeline, args.runs)
     opx_s, cells = timed(lambda: openpyxl_read(path), max(1, min(3, args.runs)))
     rows = sum(len(s.rows) for s in data.schools.values())
