@@ -144,12 +144,12 @@ def test_write_replaces_the_file_atomically(filled: Path) -> None:
     read_workbook(filled)
 
 
-@pytest.mark.xfail(reason="BUG: atomic.atomic_write_bytes writes through tempfile.mkstemp (mode 0600) and "
-                          "never copies the old file's mode, so `rollup --write` turns a shared 0644 "
-                          "workbook into 0600 (and `template build` ignores the umask)", strict=True)
 def test_write_keeps_the_files_permissions(filled: Path) -> None:
     assert rollup(str(filled), "--write").exit_code == 0
-    assert stat.S_IMODE(filled.stat().st_mode) == 0o644
+    assert stat.S_IMODE(filled.stat().st_mode) == 0o644  # a shared workbook stays readable by others
+    os.chmod(filled, 0o640)
+    assert rollup(str(filled), "--write").exit_code == 0
+    assert stat.S_IMODE(filled.stat().st_mode) == 0o640
 
 
 def test_a_failed_save_leaves_the_workbook_untouched(filled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
