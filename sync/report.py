@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -60,6 +61,7 @@ GROUP_HEADERS = ("Red", "Amber", "Green", "Not rated", "Rows", "RAG")
 FINDING_HEADERS = ("Workbook", "Sheet", "Cell", "ID", "Rule", "Severity", "Message")
 MAX_CELL = 32000  # Excel refuses more than 32,767 characters in a cell
 NOTE_FONT = Font(italic=True, color="595959")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # -- what both writers say ---------------------------------------------------------------------
@@ -125,6 +127,8 @@ def summary_text(c: Consolidated) -> str:
     parts: list[str] = []
     if not schools:
         parts.append("No schools were found in the workbooks read this month.")
+    elif counts[""] == len(schools):
+        parts.append(f"None of the {_plural(len(schools), 'school')} has a rating yet.")
     else:
         rest = [f"{counts[k]} {RAG_NAMES[k]}" for k in ("A", "R") if counts[k]]
         verb = "is" if counts["G"] == 1 else "are"
@@ -134,9 +138,10 @@ def summary_text(c: Consolidated) -> str:
             parts.append(f"{_plural(counts[''], 'school has', 'schools have')} no ratings yet.")
     o = c.by_school.overall
     if o.R + o.A + o.G + o.unrated:
+        overall = (f"the overall rating is {RAG_NAMES[o.rag]}" if o.rag in ("R", "A", "G")
+                   else "there is no overall rating yet")
         parts.append(f"Across all {_plural(o.R + o.A + o.G + o.unrated, 'row')}: {o.G} Green, {o.A} Amber, "
-                     f"{o.R} Red and {o.unrated} not yet rated; the partnership is "
-                     f"{RAG_NAMES.get(o.rag, 'not rated').split(' ')[0]} overall.")
+                     f"{o.R} Red and {o.unrated} not yet rated; {overall}.")
     n = len(c.not_updated)
     if n:
         names = ", ".join(s for s, _ in c.not_updated[:5]) + (" and others" if n > 5 else "")
@@ -444,7 +449,8 @@ def write_report_xlsx(c: Consolidated, path: Path) -> Path:
 # -- HTML --------------------------------------------------------------------------------------
 
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    """Escaped text, without the control characters HTML does not allow (a pasted note may hold them)."""
+    return html.escape(_CONTROL.sub("", "" if value is None else str(value)), quote=True)
 
 
 def _css() -> str:

@@ -341,6 +341,28 @@ def test_html_escapes_what_schools_typed(hostile: Consolidated) -> None:
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
 
 
+def test_control_characters_do_not_break_either_writer(areas: list[AreaResult], workdir: Path) -> None:
+    c = consolidate(relabel(areas, "Kelso High", "Kelso\x07 High", "note\x00 with\x1b controls"), MONTH)
+    ws = load_workbook(write_report_xlsx(c, workdir / "controls.xlsx"))["Findings"]
+    assert table(ws)[-1][1::5] == ("Kelso High", "note with controls")
+    page = report_html(c)
+    assert "<td>Kelso High</td>" in page and "note with controls" in page
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", page)
+
+
+def test_summary_when_nothing_is_rated_yet(c: Consolidated) -> None:
+    kelso_unrated = Group({"school": "Kelso High"}, unrated=4)
+    none = RollupResult("score", ["school"], [kelso_unrated], Group({}, unrated=4))
+    text = summary_text(replace(c, by_school=none))
+    assert text.startswith("None of the 9 schools has a rating yet.")
+    assert "4 not yet rated; there is no overall rating yet." in text
+    assert "the overall rating is Green." in summary_text(c)
+    kelso = Group({"school": "Kelso High"}, G=4, rag="G")
+    partly = RollupResult("score", ["school"], [kelso], Group({}, G=4, rag="G"))
+    assert summary_text(replace(c, by_school=partly)).startswith(
+        "1 of 9 schools is Green overall. 8 schools have no ratings yet.")
+
+
 # -- HTML --------------------------------------------------------------------------------------
 
 def test_html_has_every_section_title_toc_and_footer(page: str) -> None:
