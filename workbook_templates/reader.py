@@ -17,6 +17,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -204,10 +205,16 @@ def read_meta(wb: python_calamine.CalamineWorkbook, path: Path) -> tuple[dict[st
     if meta.get("format") != META_FORMAT:
         raise WorkbookReadError(f"{path}: unknown workbook format {meta.get('format')!r}")
     try:
-        spec = loads_spec(meta.get("spec", ""), source=f"{path} ({META_SHEET} sheet)")
+        spec = _embedded_spec(meta.get("spec", ""))
     except SpecError as exc:
-        raise WorkbookReadError(str(exc)) from None
+        raise WorkbookReadError(f"{path} ({META_SHEET} sheet): {exc}") from None
     return meta, spec
+
+
+@lru_cache(maxsize=32)
+def _embedded_spec(text: str) -> Spec:
+    """Parsed once per distinct spec: thousands of one-school workbooks share a handful of specs."""
+    return loads_spec(text, source="embedded spec")
 
 
 def _sheet_rows(wb: python_calamine.CalamineWorkbook, name: str, spec: Spec,
