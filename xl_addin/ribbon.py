@@ -14,6 +14,7 @@ Fills are cell formats: the RAG conditional formatting is never touched.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -237,43 +238,44 @@ def new_month(surface: WorkbookSurface, month: str | None = None, today: date | 
 
 # -- Pull and Push --------------------------------------------------------------------------------
 
-def _open_library(config: Any, workflow: Any) -> Any:
-    """The document library named by tomsync.toml, preferring the sync layer's own opener."""
-    opener = getattr(workflow, "open_library", None)
-    if opener is not None:
-        return opener(config)
-    from sync.config import FolderLibraryConfig
-    from sync.library import FolderLibrary
-
-    if isinstance(config.library, FolderLibraryConfig):
-        return FolderLibrary(config.library.folder)
-    raise RuntimeError("SharePoint sync from Excel needs sync.workflow.open_library; use 'tomsync sync'")
+def describe_sync(action: str, report: Any) -> str:
+    """One line for a `sync.workflow.SyncReport` (or whatever the sync layer returned)."""
+    if isinstance(report, str):
+        return report
+    changed = report.changed() if hasattr(report, "changed") else []
+    line = f"{action.capitalize()}: {len(changed)} file(s) changed"
+    conflicts = getattr(report, "conflicts", [])
+    if conflicts:
+        names = ", ".join(c.name for c in conflicts)
+        line += (f"; {len(conflicts)} conflict(s) need a person ({names}): see the .conflicts.xlsx and "
+                 ".theirs.xlsx copies beside them")
+    return line
 
 
 def _sync(action: str, surface: WorkbookSurface, workdir: Path | None) -> str:
+    """Pull or push the folder of tomsync.toml through the sync layer (`sync.connect`, `sync.workflow`)."""
     folder = workdir or surface.folder
     if folder is None:
         return SYNC_NOT_CONFIGURED
-    from sync.config import ConfigError, find_config, load_config
+    from sync.config import ConfigError, find_config
 
     found = find_config(folder)
     if found is None:
         return SYNC_NOT_CONFIGURED
     try:
-        from sync import workflow
+        workflow = importlib.import_module("sync.workflow")
+        connect = importlib.import_module("sync.connect").connect
     except ImportError:
         return SYNC_NOT_CONFIGURED
     try:
-        config = load_config(found)
-        result = getattr(workflow, action)(found.parent, _open_library(config, workflow))
+        connection = connect(found.parent, config=found)
+        report = getattr(workflow, action)(found.parent, connection.library)
     except ConfigError as exc:
         return f"{action.capitalize()}: {exc}"
     except Exception as exc:  # a ribbon button reports, never shows a traceback
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return f"{action.capitalize()} failed: {first}"
-    if isinstance(result, str) and result:
-        return result
-    return f"{action.capitalize()} done ({found.parent})" + (f": {result}" if result else "")
+    return describe_sync(action, report)
 
 
 def pull(surface: WorkbookSurface, workdir: Path | None = None) -> str:
