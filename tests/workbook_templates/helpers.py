@@ -67,6 +67,15 @@ def set_cells(path: Path, sheet: str, values: dict[str, Any], unprotect: bool = 
     return edit(path, change)
 
 
+def fill(path: Path, sheets: dict[str, dict[str, Any]]) -> Path:
+    """Several tabs' cells in one load and save: {sheet: {address: value}}."""
+    def change(wb: Workbook) -> None:
+        for sheet, values in sheets.items():
+            for address, value in values.items():
+                wb[sheet][address] = value
+    return edit(path, change)
+
+
 def findings(path: Path, month: str | None = None, today: date = TODAY) -> list[Finding]:
     return validate(read_workbook(path), month, today)
 

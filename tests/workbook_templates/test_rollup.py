@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.workbook_templates.helpers import SCOT_FIRST_FREE, copy_to, set_cells
+from tests.workbook_templates.helpers import SCOT_FIRST_FREE, copy_to, fill, set_cells
 from workbook_templates.reader import WorkbookData, read_workbook
 from workbook_templates.rollup import (
     RatedRow,
@@ -156,9 +156,7 @@ RATINGS: dict[str, dict[str, Any]] = {
 @pytest.fixture(scope="module")
 def rated(scottish_master: Path, tmp_path_factory: pytest.TempPathFactory) -> WorkbookData:
     path = copy_to(scottish_master, tmp_path_factory.mktemp("rated"))
-    for sheet, values in RATINGS.items():
-        set_cells(path, sheet, values)
-    return read_workbook(path)
+    return read_workbook(fill(path, RATINGS))
 
 
 def table(result: Any) -> list[tuple[Any, ...]]:

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from typer.testing import CliRunner
 
-from tests.workbook_templates.helpers import SCOT_FIRST_FREE, edit, findings, set_cells, zip_parts
+from tests.workbook_templates.helpers import SCOT_FIRST_FREE, edit, fill, findings, zip_parts
 from tomsync.cli import app
 from workbook_templates import atomic
 from workbook_templates.reader import read_workbook
@@ -34,8 +34,7 @@ RAG_FILL = {"R": "FFC7CE", "A": "FFEB9C", "G": "C6EFCE"}
 
 @pytest.fixture
 def filled(scottish: Path) -> Path:
-    for sheet, values in FILLED.items():
-        set_cells(scottish, sheet, values)
+    fill(scottish, FILLED)
     os.chmod(scottish, 0o644)
     return scottish
 
