@@ -205,23 +205,7 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
     if not set(rag_values) <= {"R", "A", "G", "B"} or not {"R", "A", "G"} <= set(rag_values):
         raise SpecError(f"{source}: rag.values must hold R, A, G and optionally B")
 
-    schools: list[School] = []
-    seen_ids: set[str] = set()
-    seen_sheets: set[str] = set()
-    for i, s in enumerate(_get(data, "schools", list, source)):
-        where = f"{source}: schools[{i}]"
-        if not isinstance(s, dict):
-            raise SpecError(f"{where}: must be a table with id and name")
-        school = School(_get(s, "id", str, where), _get(s, "name", str, where))
-        if school.id in seen_ids:
-            raise SpecError(f"{where}: school id '{school.id}' is used twice")
-        if school.sheet in seen_sheets or school.sheet in RESERVED_SHEETS:
-            raise SpecError(f"{where}: tab name '{school.sheet}' clashes with another tab")
-        seen_ids.add(school.id)
-        seen_sheets.add(school.sheet)
-        schools.append(school)
-    if not schools:
-        raise SpecError(f"{source}: schools: at least one school is needed")
+    schools = parse_schools(_get(data, "schools", list, source), source)
 
     columns: list[Column] = []
     seen_headers: set[str] = set()
@@ -309,9 +293,31 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
     if not 0 <= free_rows <= 5000:
         raise SpecError(f"{source}: layout.free_rows must be 0..5000")
 
-    return Spec(name, title, area, label, months, tuple(schools), tuple(columns), tuple(master),
+    return Spec(name, title, area, label, months, schools, tuple(columns), tuple(master),
                 Rollup(rule, green, red, by), deadline, free_rows, rag_values,
                 _get(data, "guide", str, source, ""))
+
+
+def parse_schools(items: list[Any], source: str) -> tuple[School, ...]:
+    """Schools with unique ids and tab names that clash with nothing."""
+    schools: list[School] = []
+    seen_ids: set[str] = set()
+    seen_sheets: set[str] = set()
+    for i, s in enumerate(items):
+        where = f"{source}: schools[{i}]"
+        if not isinstance(s, dict):
+            raise SpecError(f"{where}: must be a table with id and name")
+        school = School(_get(s, "id", str, where), _get(s, "name", str, where))
+        if school.id in seen_ids:
+            raise SpecError(f"{where}: school id '{school.id}' is used twice")
+        if not school.sheet or school.sheet in seen_sheets or school.sheet in RESERVED_SHEETS:
+            raise SpecError(f"{where}: tab name '{school.sheet}' clashes with another tab")
+        seen_ids.add(school.id)
+        seen_sheets.add(school.sheet)
+        schools.append(school)
+    if not schools:
+        raise SpecError(f"{source}: schools: at least one school is needed")
+    return tuple(schools)
 
 
 def spec_to_dict(spec: Spec) -> dict[str, Any]:

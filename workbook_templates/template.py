@@ -11,6 +11,7 @@ clear. Workbook structure is left unlocked on purpose so the add-in can add its 
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook_templates.atomic import save_workbook_atomic
-from workbook_templates.spec import Column, Spec
+from workbook_templates.spec import Column, Spec, spec_to_dict
 
 PASSWORD_ENV = "TOMSYNC_SHEET_PASSWORD"
 META_SHEET = "_tom"
@@ -296,14 +297,14 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
 
 def _write_meta(wb: Workbook, spec: Spec) -> None:
     ws = wb.create_sheet(META_SHEET)
-    toml = spec.to_toml()
+    text = json.dumps(spec_to_dict(spec), ensure_ascii=False, separators=(",", ":"))  # JSON: fast to read
     rows: list[list[Any]] = [
         ["format", META_FORMAT],
         ["spec_name", spec.name],
         ["built_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
         ["master_sha256", spec.master_fingerprint()],
         ["cycle", ""],
-        ["spec", *[toml[i:i + CHUNK] for i in range(0, len(toml), CHUNK)]],
+        ["spec", *[text[i:i + CHUNK] for i in range(0, len(text), CHUNK)]],
     ]
     for row in rows:
         ws.append(row)

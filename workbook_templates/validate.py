@@ -38,7 +38,15 @@ ERROR, WARNING = "error", "warning"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)(?:\d[\s-]?){9,10}\b")
 INJECTION_START = ("=", "+", "-", "@")
-SUSPECT = re.compile("|".join((EMAIL.pattern, PHONE.pattern, r"(?m:^\s*[=+\-@])")))
+_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _suspect(texts: list[tuple[Column, str]]) -> bool:
+    """Could any of these texts hold a formula start, an e-mail address or a phone number?"""
+    joined = "\n".join(v for _, v in texts)
+    if "@" in joined or len(joined) - len(joined.translate(_DIGITS)) >= 10:
+        return True
+    return any(v.lstrip()[:1] in INJECTION_START for _, v in texts)
 ACTIVE_STATUSES = ("In progress", "Complete")
 
 
@@ -202,7 +210,7 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
                         f"{header} holds a formula; type the text itself")
                 elif isinstance(value, str):
                     texts.append((col, value))
-        if texts and SUSPECT.search("\n".join(v for _, v in texts)):  # one search per row, not per cell
+        if texts and _suspect(texts):  # cheap row-level test first; regexes only on suspect rows
             for col, value in texts:
                 for rule, msg in _text_warnings(col, value):
                     add(col.header, row.row, rid, rule, WARNING, msg)
