@@ -1,0 +1,120 @@
+"""`tomsync addin ...` (the typer sub-app, run on its own) and the xlwings.conf sheet."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from typer.testing import CliRunner
+
+from tests.xl_addin.conftest import MONTH, TODAY
+from workbook_templates.reader import read_workbook
+from workbook_templates.validate import validate
+from xl_addin import server
+from xl_addin.commands import addin_app
+from xl_addin.conf import CONF_SHEET, add_xlwings_conf
+from xl_addin.server import NO_LICENSE, AddinError, configure
+
+runner = CliRunner()
+needs_server = pytest.mark.skipif(importlib.util.find_spec("xlwings_server") is None,
+                                  reason="xlwings-server is not installed")
+
+
+@needs_server
+def test_manifest_command_writes_the_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "tom-manifest.xml"
+    result = runner.invoke(addin_app, ["manifest", "-o", str(out), "--url", "https://127.0.0.1:8443"])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    root = ElementTree.parse(out).getroot()
+    assert root.tag.endswith("OfficeApp")
+    assert "https://127.0.0.1:8443/taskpane.html" in out.read_text()
+
+
+def test_manifest_command_refuses_a_bad_url(tmp_path: Path) -> None:
+    result = runner.invoke(addin_app, ["manifest", "-o", str(tmp_path / "m.xml"), "--url", "127.0.0.1"])
+    assert result.exit_code == 2 and not (tmp_path / "m.xml").exists()
+
+
+@needs_server
+def test_serve_runs_uvicorn_on_localhost(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.setenv("TOMSYNC_WORKDIR", "")
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_text("x")
+    key.write_text("y")
+    result = runner.invoke(addin_app, ["serve", "--port", "8443", "--certfile", str(cert),
+                                       "--keyfile", str(key), "--workdir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    (app, kw), = calls
+    assert kw["host"] == "127.0.0.1" and kw["port"] == 8443
+    assert kw["ssl_certfile"] == str(cert) and kw["ssl_keyfile"] == str(key)
+    assert app is server.load_app()[0]
+    import os
+
+    assert os.environ["TOMSYNC_WORKDIR"] == str(tmp_path.resolve())
+
+
+def test_serve_checks_its_options_first(tmp_path: Path) -> None:
+    result = runner.invoke(addin_app, ["serve", "--certfile", str(tmp_path / "c.pem")])
+    assert result.exit_code == 2 and "both --certfile and --keyfile" in result.output
+    result = runner.invoke(addin_app, ["serve", "--certfile", str(tmp_path / "c.pem"), "--keyfile",
+                                       str(tmp_path / "k.pem")])
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_no_licence_key_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    env: dict[str, str] = {}
+    with pytest.raises(AddinError, match="XLWINGS_LICENSE_KEY=noncommercial"):
+        configure(env)
+    assert "PolyForm Noncommercial" in NO_LICENSE
+    env = {"XLWINGS_LICENSE_KEY": "noncommercial", "XLWINGS_PROJECT_NAME": "Borders TOM"}
+    configure(env)
+    assert env["XLWINGS_PROJECT_NAME"] == "Borders TOM"  # the user's settings win
+    assert env["XLWINGS_FUNCTIONS_NAMESPACE"] == "TOM"
+    assert Path(env["XLWINGS_PROJECT_DIR"]) == server.PROJECT_DIR
+
+
+def test_serve_without_a_licence_key_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XLWINGS_LICENSE_KEY", raising=False)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("must not start"))
+    result = runner.invoke(addin_app, ["serve"])
+    assert result.exit_code == 2
+    assert "XLWINGS_LICENSE_KEY" in result.output
+
+
+# -- xlwings.conf -----------------------------------------------------------------------------------
+
+def test_add_xlwings_conf_names_the_udf_module() -> None:
+    wb = Workbook()
+    ws = add_xlwings_conf(wb)
+    add_xlwings_conf(wb)  # replaced, not doubled
+    assert wb.sheetnames.count(CONF_SHEET) == 1
+    ws = wb[CONF_SHEET]
+    assert (ws["A1"].value, ws["B1"].value) == ("UDF Modules", "xl_addin.udfs")
+    assert ws.sheet_state == "hidden"
+    import xl_addin.udfs as udfs
+
+    assert all(hasattr(udfs, name) for name in udfs.__all__)
+
+
+def test_conf_command_adds_the_sheet_and_validation_ignores_it(demo: Path) -> None:
+    before = validate(read_workbook(demo), MONTH, TODAY)
+    result = runner.invoke(addin_app, ["conf", str(demo)])
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(demo)
+    assert wb[CONF_SHEET]["B1"].value == "xl_addin.udfs"
+    assert wb["Hawick High"].protection.sheet  # the rest of the workbook as it was
+    assert validate(read_workbook(demo), MONTH, TODAY) == before  # a reserved tab: no unknown-tab warning
+
+
+def test_conf_command_on_a_missing_or_broken_file(tmp_path: Path) -> None:
+    assert runner.invoke(addin_app, ["conf", str(tmp_path / "none.xlsx")]).exit_code == 2
+    (tmp_path / "bad.xlsx").write_text("no")
+    result = runner.invoke(addin_app, ["conf", str(tmp_path / "bad.xlsx")])
+    assert result.exit_code == 2 and "cannot be updated" in result.output
