@@ -475,8 +475,7 @@ def test_demo_output_shows_the_deliberate_mistakes(demo: tuple[Path, Result]) ->
     assert "Traceback" not in result.output
 
 
-def test_demo_workbook_fails_validation_with_those_rules(demo: tuple[Path, Result],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_workbook_fails_validation_with_those_rules(demo: tuple[Path, Result]) -> None:
     directory, _ = demo
     book = _demo_workbooks(directory)[0]
     result = run("validate", str(book), "--json", "--month", "2026-11")
