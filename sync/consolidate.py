@@ -12,8 +12,9 @@ workbooks.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -95,24 +96,52 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       settings=(spec.rollup.rule, spec.rollup.green, spec.rollup.red))
 
 
+def _read_one(name: str, path: Path, month: str, today: date, multi: bool) -> AreaResult:
+    try:
+        return area_result(name, read_workbook(path), month, today, multi)
+    except WorkbookReadError as exc:
+        return AreaResult(name, name, name, [], [Finding(name, "", None, "unreadable", "error", str(exc))],
+                          [], [], [], {}, str(exc))
+
+
+def _read_chunk(items: list[tuple[str, Path]], month: str, today: date, multi: bool) -> list[AreaResult]:
+    return [_read_one(name, path, month, today, multi) for name, path in items]
+
+
+PROCESS_THRESHOLD = 200  # below this, starting worker processes costs more than it saves
+CHUNK = 64
+
+
 def read_areas(paths: Sequence[tuple[str, Path]], month: str, today: date,
-               progress: Any = None) -> list[AreaResult]:
-    """Read and validate every workbook; 2 threads, as calamine releases the GIL while parsing."""
+               progress: Callable[[], None] | None = None, workers: int | None = None) -> list[AreaResult]:
+    """Read, validate and reduce every workbook, in the given order.
+
+    Few large workbooks: 2 threads (calamine releases the GIL while it parses). Many small ones
+    (England: thousands of one-school files): the Python work per file dominates, so chunks go to
+    worker processes, which return only the reduced rows and findings, not the cells.
+    """
     multi = len(paths) > 1
+    items = list(paths)
+    workers = workers or min(2, os.cpu_count() or 1)
+    if len(items) < PROCESS_THRESHOLD or workers < 2:
+        def one(item: tuple[str, Path]) -> AreaResult:
+            result = _read_one(item[0], item[1], month, today, multi)
+            if progress is not None:
+                progress()
+            return result
 
-    def one(item: tuple[str, Path]) -> AreaResult:
-        name, path = item
-        try:
-            result = area_result(name, read_workbook(path), month, today, multi)
-        except WorkbookReadError as exc:
-            result = AreaResult(name, name, name, [], [Finding(name, "", None, "unreadable", "error",
-                                                               str(exc))], [], [], [], {}, str(exc))
-        if progress is not None:
-            progress()
-        return result
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(one, paths))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(one, items))
+    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
+    results: list[list[AreaResult]] = [[] for _ in chunks]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_read_chunk, chunk, month, today, multi): i for i, chunk in enumerate(chunks)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                for _ in results[futures[future]]:
+                    progress()
+    return [r for chunk in results for r in chunk]
 
 
 def _ordered(values: Iterable[str]) -> list[str]:

@@ -43,7 +43,7 @@ _DIGITS = str.maketrans("", "", "0123456789")
 
 def _suspect(texts: list[tuple[Column, str]]) -> bool:
     """Could any of these texts hold a formula start, an e-mail address or a phone number?"""
-    joined = "\n".join(v for _, v in texts)
+    joined = "\n".join(v for c, v in texts if c.kind == "text")  # a link's digits are no phone number
     if "@" in joined or len(joined) - len(joined.translate(_DIGITS)) >= 10:
         return True
     return any(v.lstrip()[:1] in INJECTION_START for _, v in texts)
@@ -105,6 +105,8 @@ def _text_warnings(col: Column, value: Any) -> list[tuple[str, str]]:
         out.append(("formula-injection",
                     f"{col.header} starts with '{value.lstrip()[0]}': Excel may run it as a formula "
                     "when copied; start the text with a letter"))
+    if col.kind != "text":
+        return out
     if "@" in value and EMAIL.search(value):
         out.append(("personal-data", f"{col.header} holds an e-mail address: the TOM must hold no "
                                      "pupil or personal contact data"))
