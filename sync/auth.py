@@ -424,7 +424,8 @@ def _token_dict(result: Mapping[str, Any]) -> dict[str, Any]:
 def _resource_of(graph_url: str) -> str:
     """``https://graph.microsoft.com`` from ``https://graph.microsoft.com/v1.0``: scopes name the host."""
     parts = urlsplit(graph_url)
-    if parts.scheme != "https" or not parts.netloc:
+    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")  # a stand-in
+    if (parts.scheme != "https" and not loopback) or not parts.netloc:
         raise ValueError(f"graph_url must be an https:// address, not {graph_url!r}")
     return f"{parts.scheme}://{parts.netloc}"
 

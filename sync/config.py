@@ -281,12 +281,16 @@ def _str(path: Path, table: dict[str, Any], key: str, *, required: bool = False,
     return value
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")  # plain http only to a Graph stand-in on this machine
+
+
 def _https_url(
     path: Path, table: dict[str, Any], key: str, *, required: bool = False, default: str = ""
 ) -> str:
     value = _str(path, table, key, required=required, default=default)
     parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
+    loopback = key == "graph_url" and parts.scheme == "http" and parts.hostname in _LOOPBACK
+    if (parts.scheme != "https" and not loopback) or not parts.hostname:
         raise ConfigError(f"{path}: library.{key}: must be an https:// address, not {value!r}")
     return value.rstrip("/")
 
