@@ -80,6 +80,7 @@ def test_no_licence_key_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> No
     assert Path(env["XLWINGS_PROJECT_DIR"]) == server.PROJECT_DIR
 
 
+@needs_server
 def test_serve_without_a_licence_key_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XLWINGS_LICENSE_KEY", raising=False)
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("must not start"))
