@@ -153,19 +153,26 @@ def spec_for(headers: Iterable[str], name: Any = None) -> Spec:
 
 # -- the functions --------------------------------------------------------------------------------
 
-@xw.func
+def udf(f: Any) -> Any:
+    """`xw.func`, minus the annotations: xlwings would take `Any` or `str` hints for converters and
+    fail; they are here for readers and type checkers, the values come in as Excel sends them."""
+    f.__annotations__ = {}
+    return xw.func(f)
+
+
+@udf
 def TOM_RAG(ratings: Any, rule: Any = None) -> str:
     """Rolled-up RAG (R, A, G, or blank when nothing is rated) of a range of ratings."""
     return roll(cells(ratings), rule_of(rule))
 
 
-@xw.func
+@udf
 def TOM_SCORE(ratings: Any) -> float | None:
     """Mean score of a range of ratings (G=1, A=0.5, R=0, B counts as G); blank when nothing is rated."""
     return score(cells(ratings))
 
 
-@xw.func
+@udf
 def TOM_ROLLUP(table: Any, by: Any, rule: Any = None) -> list[list[Any]]:
     """Spilled table: one row per value of column ``by``: group, R, A, G, Unrated, RAG; then All."""
     rows = grid(table)
@@ -206,7 +213,7 @@ def _rating_reader(headers: list[str]) -> Any:
     raise ValueError("no rating column (RAG or Current RAG) in the table's header row")
 
 
-@xw.func
+@udf
 def TOM_CHECK(row: Any, headers: Any, spec: Any = None) -> str:
     """"" when the row passes the spec's row checks, else the first finding's message."""
     names = [str(h) if h is not None else "" for h in cells(headers)]
@@ -243,7 +250,7 @@ def TOM_CHECK(row: Any, headers: Any, spec: Any = None) -> str:
     return ""
 
 
-@xw.func
+@udf
 def TOM_STALE(last_updated: Any, month: Any = None) -> bool:
     """TRUE when the newest date in ``last_updated`` is before ``month`` (default: this month) or none."""
     dates = [d for d in (as_date(v) for v in cells(last_updated)) if d is not None]

@@ -222,3 +222,24 @@ def test_as_date_handles_what_excel_sends() -> None:
     assert as_date(True) is None
     assert as_date(-5) is None
     assert as_date(NA_COM) is None
+
+
+def test_functions_register_with_xlwings_without_converter_hints() -> None:
+    """xlwings takes parameter annotations for converters (Any or str would fail): there are none."""
+    import types
+
+    from xlwings.pro.udfs_officejs import custom_functions_meta, xlfunc
+
+    import xl_addin.udfs as udfs
+
+    module = types.ModuleType("tom_functions")
+    for name in udfs.__all__:
+        f = getattr(udfs, name)
+        assert f.__annotations__ == {}
+        copy = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__)
+        setattr(module, name, xlfunc(copy))
+    meta = custom_functions_meta(module)
+    params = {f["name"]: [p["name"] for p in f["parameters"]] for f in meta["functions"]}
+    assert params == {"TOM_CHECK": ["row", "headers", "spec"], "TOM_RAG": ["ratings", "rule"],
+                      "TOM_ROLLUP": ["table", "by", "rule"], "TOM_SCORE": ["ratings"],
+                      "TOM_STALE": ["last_updated", "month"]}
