@@ -55,6 +55,18 @@ def staff_update(library: FolderLibrary, spec: Spec, name: str, month: str, toda
     library.upload(name, buf.getvalue(), etag)
 
 
+def check_directory(root: str | Path) -> bool:
+    """True if ``root`` holds an earlier demo (to be redone); ValueError if it holds anything else."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"{root} is a file, not a folder")
+    if root.exists() and any(root.iterdir()):
+        if not (root / MARKER).exists():
+            raise ValueError(f"{root} is not empty and holds no earlier demo: choose another folder")
+        return True
+    return False
+
+
 def run_demo(directory: str | Path, spec_name: str = "scottish-tom", seed: int = 2026,
              today: date | None = None, progress: Progress | None = None) -> DemoResult:
     """Build the folder library, then three monthly cycles ending with the current month."""
@@ -63,9 +75,7 @@ def run_demo(directory: str | Path, spec_name: str = "scottish-tom", seed: int =
     root = Path(directory)
     lib_dir, work = root / "library", root / "work"
     marker = root / MARKER
-    if root.exists() and any(root.iterdir()):
-        if not marker.exists():
-            raise ValueError(f"{root} is not empty and holds no earlier demo: choose another folder")
+    if check_directory(root):
         shutil.rmtree(lib_dir, ignore_errors=True)  # a demo starts afresh, so history is consistent
         shutil.rmtree(work, ignore_errors=True)
     lib_dir.mkdir(parents=True, exist_ok=True)

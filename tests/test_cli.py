@@ -184,9 +184,6 @@ def test_short_error_messages_are_exactly_one_line(make: Any, clean_book: Path, 
         assert_single_line(result)
 
 
-@pytest.mark.xfail(reason="BUG: cli.fail prints through a rich Console, which wraps at the terminal width "
-                          "(80 columns when not a terminal): a long path or reason splits the 'one line on "
-                          "stderr' into two or more", strict=True)
 @pytest.mark.parametrize("case", ["long-path", "old-xls", "not-tomsync", "bad-spec"])
 def test_long_error_messages_stay_on_one_line(case: str, clean_book: Path, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
@@ -272,9 +269,6 @@ def test_validate_refuses_a_bad_month(book: Path, month: str) -> None:
     assert_one_line_error(run("validate", str(book), "--month", month), "month must be YYYY-MM")
 
 
-@pytest.mark.xfail(reason="BUG: validate.parse_month accepts a two-digit year: '--month 26-11' is taken as "
-                          "November of the year 26, so the stale check silently finds nothing",
-                   strict=True)
 def test_validate_refuses_a_two_digit_year(book: Path) -> None:
     assert_one_line_error(run("validate", str(book), "--month", "26-11"), "month must be YYYY-MM")
 
@@ -411,9 +405,6 @@ def test_template_build_with_a_non_toml_spec_exits_2(tmp_path: Path, monkeypatch
     assert_one_line_error(run("template", "build", "s.toml", "-o", "X.xlsx"), "s.toml", "not valid TOML")
 
 
-@pytest.mark.xfail(reason="BUG: cli.template_build only catches SpecError; an output path that cannot be "
-                          "written (here an existing folder) escapes as an IsADirectoryError traceback with "
-                          "exit 1 instead of one line and exit 2", strict=True)
 def test_template_build_onto_a_folder_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     Path("out").mkdir()
@@ -493,8 +484,6 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path, monkeypatch: pyte
     assert Path("mine", "precious.txt").read_text() == "keep me"
 
 
-@pytest.mark.xfail(reason="BUG: cli.demo_cmd starts the rich progress display on stderr before run_demo can "
-                          "refuse the folder, so the one-line error comes after an empty line", strict=True)
 def test_demo_refusal_is_a_single_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     Path("mine").mkdir()

@@ -24,9 +24,9 @@ from rich.table import Table
 from workbook_templates.reader import WorkbookReadError, read_workbook
 from workbook_templates.rollup import RULES, RollupResult, rollup_workbook
 from workbook_templates.spec import SpecError, load_spec
-from workbook_templates.summary import refresh_summary_file
 from workbook_templates.template import write_template
 from workbook_templates.validate import Finding, parse_month, summary_counts, validate
+from xl_addin.commands import addin_app
 
 if TYPE_CHECKING:
     from sync.connect import Connection
@@ -37,14 +37,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="TOM workbooks for school careers services: build, validate, roll up, sync.")
 template_app = typer.Typer(no_args_is_help=True, help="Build workbooks from a spec.")
 app.add_typer(template_app, name="template")
+app.add_typer(addin_app, name="addin")
 out = Console()
 err = Console(stderr=True)
 RAG_STYLE = {"R": "bold white on red", "A": "bold black on yellow", "G": "bold white on green"}
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one line on stderr and return the Exit to raise."""
-    err.print(f"tomsync: {message}", markup=False, highlight=False)
+    """Print one line on stderr (never wrapped, whatever the terminal) and return the Exit to raise."""
+    line = " ".join(message.split())
+    print(f"tomsync: {line}", file=sys.stderr, flush=True)
     return typer.Exit(code)
 
 
@@ -73,6 +75,8 @@ def template_build(
         write_template(s, output, password)
     except SpecError as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{output}: cannot be written ({exc.strerror or exc})") from None
     out.print(f"wrote {output} ({len(s.schools)} school tabs, {len(s.master)} master rows)")
 
 
@@ -92,14 +96,19 @@ def validate_cmd(
     file: Annotated[Path, typer.Argument(help="the workbook (.xlsx)")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     month: Annotated[str | None, typer.Option(help="cycle month YYYY-MM (enables the stale check)")] = None,
+    annotate: Annotated[bool, typer.Option(
+        "--annotate", help="also write the Issues tab and mark the cells (the ribbon's Validate)")] = False,
 ) -> None:
     """Check a workbook; exit 0 if no errors (warnings allowed), 1 if errors, 2 if unreadable."""
+    from xl_addin.ribbon import annotate_file
+
     month = _month(month)
     try:
-        data = read_workbook(file)
+        findings = annotate_file(file, month) if annotate else validate(read_workbook(file), month)
     except WorkbookReadError as exc:
         raise fail(str(exc)) from None
-    findings = validate(data, month)
+    except OSError as exc:
+        raise fail(f"{file}: cannot be written ({exc.strerror or exc})") from None
     errors, warnings = summary_counts(findings)
     if as_json:
         print(json.dumps({"file": str(file), "errors": errors, "warnings": warnings,
@@ -161,7 +170,14 @@ def rollup_cmd(
     else:
         out.print(rollup_table(result))
     if write:
-        refresh_summary_file(file, [result])
+        from xl_addin.ribbon import roll_up_file
+
+        try:
+            roll_up_file(file, [result])
+        except (WorkbookReadError, ValueError) as exc:
+            raise fail(str(exc)) from None
+        except OSError as exc:
+            raise fail(f"{file}: cannot be written ({exc.strerror or exc})") from None
         if not (as_json or as_csv):
             out.print(f"refreshed the Summary tab of {file}")
 
@@ -299,8 +315,10 @@ def demo_cmd(
     seed: Annotated[int, typer.Option(help="random seed for the demo data")] = 2026,
 ) -> None:
     """A folder library with three months of school updates, each month run through the cycle."""
-    from sync.demo import run_demo
+    from sync.demo import check_directory, run_demo
 
+    with sync_errors():
+        check_directory(directory)  # refuse a foreign folder before any progress display starts
     with sync_errors(), RProgress(console=err, transient=True) as bar:
         demo = run_demo(directory, spec, seed, progress=RichProgress(bar))
     last = demo.cycles[-1]

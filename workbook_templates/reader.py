@@ -16,11 +16,12 @@ import json
 import os
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from xml.etree import ElementTree
 
 import python_calamine
@@ -190,11 +191,11 @@ def _open(path: Path) -> tuple[bytes, python_calamine.CalamineWorkbook]:
     return data, wb
 
 
-def _values(wb: python_calamine.CalamineWorkbook, name: str) -> list[list[Any]]:
+def _values(wb: SheetSource, name: str) -> list[list[Any]]:
     return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
-def read_meta(wb: python_calamine.CalamineWorkbook, path: Path) -> tuple[dict[str, str], Spec]:
+def read_meta(wb: SheetSource, path: Path) -> tuple[dict[str, str], Spec]:
     if META_SHEET not in wb.sheet_names:
         raise WorkbookReadError(f"{path}: not a tomsync workbook (no {META_SHEET} sheet); "
                                 "build it with 'tomsync template build'")
@@ -233,7 +234,7 @@ def _spec_shape(text: str) -> Spec:
     return parse_spec(data, "embedded spec")
 
 
-def _sheet_rows(wb: python_calamine.CalamineWorkbook, name: str, spec: Spec,
+def sheet_rows(wb: SheetSource, name: str, spec: Spec,
                 master_ids: set[str]) -> SheetRows:
     grid = _values(wb, name)
     headers = [str(h).strip() if h is not None else "" for h in (grid[0] if grid else [])]
@@ -273,20 +274,34 @@ def _sheet_rows(wb: python_calamine.CalamineWorkbook, name: str, spec: Spec,
     return SheetRows(name, headers, rows)
 
 
+class SheetSource(Protocol):
+    """What the reader asks of a workbook: python-calamine's CalamineWorkbook, or the add-in's view of
+    a workbook open in Excel (`xl_addin.grids`), so both paths share every line below."""
+
+    sheet_names: list[str]
+
+    def get_sheet_by_name(self, name: str) -> Any: ...
+
+
+def workbook_data(book: SheetSource, path: Path,
+                  formulas: Callable[[list[str]], dict[str, set[str]]]) -> WorkbookData:
+    """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs."""
+    names = list(book.sheet_names)
+    if "Master" not in names:
+        raise WorkbookReadError(f"{path}: no Master tab; this is not a TOM workbook")
+    meta, spec = read_meta(book, path)
+    master_ids = {str(row[spec.id_header]) for row in spec.master}
+    try:
+        master = sheet_rows(book, "Master", spec, master_ids)
+        schools = {s.sheet: sheet_rows(book, s.sheet, spec, master_ids) for s in spec.schools
+                   if s.sheet in names}
+    except Exception as exc:
+        raise WorkbookReadError(f"{path}: a sheet cannot be read ({str(exc).splitlines()[0]})") from None
+    return WorkbookData(path, spec, meta, names, master, schools, formulas(list(schools)))
+
+
 def read_workbook(path: str | os.PathLike[str]) -> WorkbookData:
     """Every tab the spec knows, as typed rows. Raises WorkbookReadError if the file is unusable."""
     p = Path(path)
     data, wb = _open(p)
-    names = list(wb.sheet_names)
-    if "Master" not in names:
-        raise WorkbookReadError(f"{p}: no Master tab; this is not a TOM workbook")
-    meta, spec = read_meta(wb, p)
-    master_ids = {str(row[spec.id_header]) for row in spec.master}
-    try:
-        master = _sheet_rows(wb, "Master", spec, master_ids)
-        schools = {s.sheet: _sheet_rows(wb, s.sheet, spec, master_ids) for s in spec.schools
-                   if s.sheet in names}
-    except Exception as exc:
-        raise WorkbookReadError(f"{p}: a sheet cannot be read ({str(exc).splitlines()[0]})") from None
-    text_tabs = list(schools)
-    return WorkbookData(p, spec, meta, names, master, schools, formula_cells(data, text_tabs))
+    return workbook_data(wb, p, lambda tabs: formula_cells(data, tabs))

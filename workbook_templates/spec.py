@@ -30,6 +30,7 @@ GROUPS = ("school", "theme", "lead")
 SHIPPED = ("scottish-tom", "gatsby-plan")
 RESERVED_SHEETS = ("Guide", "Master", "Summary", "Lists", "_tom", "Issues", "Conflicts", "xlwings.conf")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 class SpecError(ValueError):
@@ -159,11 +160,10 @@ def loads_spec(text: str, source: str = "<spec>") -> Spec:
 
 
 def _months(start: str, end: str, source: str) -> tuple[str, ...]:
-    try:
-        y, m = (int(x) for x in start.split("-"))
-        ey, em = (int(x) for x in end.split("-"))
-    except ValueError:
-        raise SpecError(f"{source}: session.start / session.end must be YYYY-MM") from None
+    if not (_MONTH.fullmatch(start) and _MONTH.fullmatch(end)):
+        raise SpecError(f"{source}: session.start / session.end must be YYYY-MM (month 01-12)")
+    y, m = (int(x) for x in start.split("-"))
+    ey, em = (int(x) for x in end.split("-"))
     out = []
     while (y, m) <= (ey, em):
         out.append(f"{y:04d}-{m:02d}")
@@ -265,7 +265,9 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
         for col in columns:
             if (col.required or col.role == "id") and col.locked and canonical(row.get(col.header)) == "":
                 raise SpecError(f"{where}: required value '{col.header}' is missing")
-        rid = canonical(row[id_header])
+        rid = canonical(row.get(id_header))
+        if not rid:
+            raise SpecError(f"{where}: required value '{id_header}' is missing")
         if rid in master_ids:
             raise SpecError(f"{where}: '{id_header}' = '{rid}' is used twice")
         master_ids.add(rid)

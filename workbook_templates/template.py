@@ -34,6 +34,9 @@ META_SHEET = "_tom"
 META_FORMAT = "tomsync-workbook/1"
 CURRENT_RAG = "Current RAG"  # derived column, only on termly plans (several rag columns)
 CHUNK = 30000  # Excel's cell limit is 32,767 characters
+XLWINGS_CONF = "xlwings.conf"
+UDF_MODULES = ("xl_addin.udfs",)
+NOT_APPLICABLE = "Not applicable"
 
 RAG_FILLS = {
     "R": ("FFC7CE", "9C0006"),
@@ -127,7 +130,7 @@ def _validations(ws: Worksheet, spec: Spec, layout: Layout, first: int, last: in
         ref = f"{letter}{first}:{letter}{last}"
         dv: DataValidation | None = None
         if col.kind == "choice":
-            dv = DataValidation(type="list", formula1=f"={_list_name(col)}", allow_blank=True)
+            dv = DataValidation(type="list", formula1=_list_name(col), allow_blank=True)
             dv.error = f"Choose a value from the list for {col.header}."
         elif col.kind == "rag":
             dv = DataValidation(type="list", formula1='"' + ",".join(spec.rag_values) + '"', allow_blank=True)
@@ -254,21 +257,28 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
     ws["A1"] = f"{spec.title}: {spec.area}, {spec.session}"
     ws["A1"].font = Font(bold=True, size=14)
     ws["A2"] = "Counts update live from the school tabs (native formulas). B counts as G."
+    status = spec.column("status")
+    st = layout.letter(status.header) if status else None
     heads = ["School", "R", "A", "G", "Unrated", "Rows"]
     row = 4
     for i, h in enumerate(heads, start=1):
         c = ws.cell(row=row, column=i, value=h)
         c.fill, c.font = HEADER_FILL, HEADER_FONT
+    # Not applicable rows are left out, as in the roll-ups (rollup.rated_rows)
     for school in spec.schools:
         row += 1
         q = quote_sheetname(school.sheet)
-        rng = f"{q}!${rating}$2:${rating}${last}"
-        ids = f"{q}!${id_col}$2:${id_col}${last}"
+
+        def col(letter: str, _q: str = q) -> str:
+            return f"{_q}!${letter}$2:${letter}${last}"
+
+        applicable = f',{col(st)},"<>{NOT_APPLICABLE}"' if st else ""
         ws.cell(row=row, column=1, value=school.sheet)
-        ws.cell(row=row, column=2, value=f'=COUNTIF({rng},"R")')
-        ws.cell(row=row, column=3, value=f'=COUNTIF({rng},"A")')
-        ws.cell(row=row, column=4, value=f'=COUNTIF({rng},"G")+COUNTIF({rng},"B")')
-        ws.cell(row=row, column=6, value=f'=COUNTA({ids})')
+        for i, v in ((2, "R"), (3, "A")):
+            ws.cell(row=row, column=i, value=f'=COUNTIFS({col(rating)},"{v}"{applicable})')
+        ws.cell(row=row, column=4, value=f'=COUNTIFS({col(rating)},"G"{applicable})'
+                                         f'+COUNTIFS({col(rating)},"B"{applicable})')
+        ws.cell(row=row, column=6, value=f'=COUNTIFS({col(id_col)},"<>"{applicable})')
         ws.cell(row=row, column=5, value=f"=F{row}-B{row}-C{row}-D{row}")
     theme = spec.column("theme")
     if theme is not None and theme.kind == "choice":
@@ -277,19 +287,24 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
             c = ws.cell(row=row, column=i, value=h)
             c.fill, c.font = HEADER_FILL, HEADER_FONT
         t = layout.letter(theme.header)
-        sheets = '"\'"&list_schools&"\'!'
+
+        def tabs(letter: str) -> str:
+            """Every school tab's range at once; apostrophes in tab names doubled, as Excel needs."""
+            return f'INDIRECT("\'"&SUBSTITUTE(list_schools,"\'","\'\'")&"\'!${letter}$2:${letter}${last}")'
+
         for value in theme.choices:
             row += 1
             ws.cell(row=row, column=1, value=value)
+            applicable = f',{tabs(st)},"<>{NOT_APPLICABLE}"' if st else ""
 
-            def cnt(v: str, _t: str = t, _r: int = row) -> str:
-                return (f'SUMPRODUCT(COUNTIFS(INDIRECT({sheets}${_t}$2:${_t}${last}"),$A{_r},'
-                        f'INDIRECT({sheets}${rating}$2:${rating}${last}"),"{v}"))')
+            def cnt(v: str | None, _r: int = row, _na: str = applicable) -> str:
+                rated = f',{tabs(rating)},"{v}"' if v else ""
+                return f"SUMPRODUCT(COUNTIFS({tabs(t)},$A{_r}{rated}{_na}))"
+
             ws.cell(row=row, column=2, value="=" + cnt("R"))
             ws.cell(row=row, column=3, value="=" + cnt("A"))
             ws.cell(row=row, column=4, value="=" + cnt("G") + "+" + cnt("B"))
-            ws.cell(row=row, column=6,
-                    value=f'=SUMPRODUCT(COUNTIF(INDIRECT({sheets}${t}$2:${t}${last}"),$A{row}))')
+            ws.cell(row=row, column=6, value="=" + cnt(None))
             ws.cell(row=row, column=5, value=f"=F{row}-B{row}-C{row}-D{row}")
     ws.column_dimensions["A"].width = 40
     _protect(ws, password)
@@ -312,6 +327,20 @@ def _write_meta(wb: Workbook, spec: Spec) -> None:
     ws.protection.sheet = True
 
 
+def add_xlwings_conf(wb: Workbook, modules: tuple[str, ...] = UDF_MODULES) -> Worksheet:
+    """The hidden `xlwings.conf` sheet: the free xlwings add-in's "Import Functions" reads it to register
+    the TOM_* functions of `xl_addin.udfs` in Excel for Windows. Replaced if present."""
+    if XLWINGS_CONF in wb.sheetnames:
+        wb.remove(wb[XLWINGS_CONF])
+    ws = wb.create_sheet(XLWINGS_CONF)
+    ws["A1"] = "UDF Modules"
+    ws["B1"] = ";".join(modules)
+    ws.column_dimensions["A"].width = 20
+    ws.column_dimensions["B"].width = 30
+    ws.sheet_state = "hidden"
+    return ws
+
+
 def build_workbook(spec: Spec, password: str | None = None) -> Workbook:
     """The whole workbook in memory; `password` falls back to $TOMSYNC_SHEET_PASSWORD."""
     password = resolve_password(password)
@@ -326,6 +355,7 @@ def build_workbook(spec: Spec, password: str | None = None) -> Workbook:
     _write_meta(wb, spec)
     lists = wb["Lists"]
     wb.move_sheet(lists, offset=len(wb.sheetnames) - wb.sheetnames.index("Lists") - 2)
+    add_xlwings_conf(wb)
     return wb
 
 

@@ -65,11 +65,9 @@ class Finding:
 
 def parse_month(month: str) -> date:
     """'YYYY-MM' -> the first day of that month; ValueError with a plain message otherwise."""
-    try:
-        y, m = (int(x) for x in month.split("-"))
-        return date(y, m, 1)
-    except (ValueError, TypeError):
-        raise ValueError(f"month must be YYYY-MM, not {month!r}") from None
+    if not isinstance(month, str) or not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):
+        raise ValueError(f"month must be YYYY-MM, not {month!r}")
+    return date(int(month[:4]), int(month[5:]), 1)
 
 
 class _Tab:
@@ -206,11 +204,8 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
             bad = _check_value(col, value)
             if bad:
                 add(header, row.row, rid, *bad)
-            if is_text:
-                if formulas and tab.cell(header, row.row) in formulas:
-                    add(header, row.row, rid, "formula", WARNING,
-                        f"{header} holds a formula; type the text itself")
-                elif isinstance(value, str):
+            if is_text and isinstance(value, str):
+                if not (formulas and tab.cell(header, row.row) in formulas):  # reported below
                     texts.append((col, value))
         if texts and _suspect(texts):  # cheap row-level test first; regexes only on suspect rows
             for col, value in texts:
@@ -230,6 +225,17 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
                     f"{updated.header} {when:%d/%m/%Y} is in the future")
             elif newest is None or when > newest[0]:
                 newest = (when, row.row)
+    if formulas:  # also formulas whose result is empty: they read as blank cells
+        text_letters = {tab.letters[c.header]: c.header for c in spec.columns
+                        if c.kind in ("text", "url") and c.header in tab.letters}
+        ids = {r.row: canonical(r.get(id_h)) or None for r in sheet.rows}
+        for address in sorted(formulas, key=lambda a: (int(a.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")), a)):
+            letters = address.rstrip("0123456789")
+            number = int(address[len(letters):])
+            if letters in text_letters and number >= 2:
+                header = text_letters[letters]
+                add(header, number, ids.get(number), "formula", WARNING,
+                    f"{header} holds a formula; type the text itself")
     for i, (rid, _row) in enumerate(expected.items(), start=2):
         if rid not in master_seen:
             out.append(Finding(sheet.name, tab.cell(id_h, i), rid, "master-row-missing", ERROR,

@@ -7,30 +7,16 @@ xlwings add-in's own settings, where tomsync is installed). The sheet is hidden:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook_templates.atomic import save_workbook_atomic
+from workbook_templates.template import UDF_MODULES, XLWINGS_CONF, add_xlwings_conf
 
-CONF_SHEET = "xlwings.conf"
-UDF_MODULES = ("xl_addin.udfs",)
+__all__ = ["CONF_SHEET", "UDF_MODULES", "add_xlwings_conf", "add_xlwings_conf_file"]
 
-
-def add_xlwings_conf(wb: Workbook, modules: Sequence[str] = UDF_MODULES) -> Worksheet:
-    """Add (or replace) the hidden `xlwings.conf` sheet naming the UDF modules; returns it."""
-    if CONF_SHEET in wb.sheetnames:
-        wb.remove(wb[CONF_SHEET])
-    ws = wb.create_sheet(CONF_SHEET)
-    ws["A1"] = "UDF Modules"
-    ws["B1"] = ";".join(modules)
-    ws.column_dimensions["A"].width = 20
-    ws.column_dimensions["B"].width = 30
-    ws.sheet_state = "hidden"
-    return ws
+CONF_SHEET = XLWINGS_CONF
 
 
 def add_xlwings_conf_file(path: str | Path) -> None:

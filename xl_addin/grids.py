@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from workbook_templates import reader
-from workbook_templates.reader import WorkbookData, WorkbookReadError
-from workbook_templates.template import META_SHEET
+from workbook_templates.reader import WorkbookData
 from xl_addin.surface import WorkbookSurface
 
 
@@ -39,19 +38,10 @@ class GridBook:
 
 def workbook_data(surface: WorkbookSurface) -> WorkbookData:
     """Every tab the spec knows, as typed rows, read through the surface (no file needed)."""
-    book = GridBook(surface)
-    where = Path(surface.name)
-    names = list(book.sheet_names)
-    if "Master" not in names:
-        raise WorkbookReadError(f"{where}: no Master tab; this is not a TOM workbook")
-    if META_SHEET not in names:
-        raise WorkbookReadError(f"{where}: not a tomsync workbook (no {META_SHEET} sheet); "
-                                "build it with 'tomsync template build'")
-    meta, spec = reader.read_meta(book, where)  # type: ignore[arg-type]
-    master_ids = {str(row[spec.id_header]) for row in spec.master}
-    master = reader._sheet_rows(book, "Master", spec, master_ids)  # type: ignore[arg-type]
-    schools = {s.sheet: reader._sheet_rows(book, s.sheet, spec, master_ids)  # type: ignore[arg-type]
-               for s in spec.schools if s.sheet in names}
-    formulas = {name: cells for name in schools if (cells := surface.formula_cells(name))}
     folder = surface.folder
-    return WorkbookData((folder / where) if folder else where, spec, meta, names, master, schools, formulas)
+    where = Path(surface.name)
+
+    def formulas(tabs: list[str]) -> dict[str, set[str]]:
+        return {name: cells for name in tabs if (cells := surface.formula_cells(name))}
+
+    return reader.workbook_data(GridBook(surface), (folder / where) if folder else where, formulas)

@@ -18,14 +18,14 @@ import importlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from workbook_templates.rollup import RollupResult, rollup_workbook
 from workbook_templates.spec import Spec
-from workbook_templates.summary import FIRST_COL, WIDTH
-from workbook_templates.template import HEADER_FILL, META_SHEET, RAG_FILLS, Layout
+from workbook_templates.summary import FIRST_COL, HEADER_COLOUR, WIDTH, summary_block
+from workbook_templates.template import META_SHEET, Layout
 from workbook_templates.validate import ERROR, Finding, parse_month, summary_counts, validate
 from xl_addin.grids import workbook_data
 from xl_addin.surface import OpenpyxlSurface, WorkbookSurface, cell_name, quote_sheet, split_cell
@@ -34,8 +34,6 @@ ISSUES = "Issues"
 ISSUE_HEADERS = ["Sheet", "Cell", "ID", "Rule", "Severity", "Message"]
 ERROR_FILL = "FF7C80"  # red: stronger than the RAG "R" fill, so a mark is not read as a rating
 WARNING_FILL = "FFC000"  # amber
-HEADER_COLOUR = str(HEADER_FILL.start_color.rgb)[-6:]
-HEADER_FONT_COLOUR = "FFFFFF"
 LOCKED_COLOUR = "F2F2F2"
 ISSUES_HEADER_COLOUR = "DDEBF7"
 SUMMARY = "Summary"
@@ -150,36 +148,6 @@ def validate_workbook(surface: WorkbookSurface, month: str | None = None, today:
 
 
 # -- Roll up --------------------------------------------------------------------------------------
-
-def summary_block(results: Sequence[RollupResult], when: datetime | None = None
-                  ) -> tuple[list[list[Any]], list[tuple[str, str | None, str | None, bool]]]:
-    """The computed roll-up block of the Summary tab (from column H) as values and formats.
-
-    Returns the value grid (anchored at H1) and (cell, fill, font colour, bold) formats; the same layout
-    as `workbook_templates.summary.write_rollups`, so the CLI's and the add-in's Summary match.
-    """
-    when = when or datetime.now(UTC)
-    rule = results[0].rule if results else "score"
-    grid: list[list[Any]] = [[f"Rolled-up RAG (rule: {rule})"],
-                             [f"Refreshed {when:%Y-%m-%d %H:%M} UTC by tomsync"], []]
-    formats: list[tuple[str, str | None, str | None, bool]] = [(cell_name(1, FIRST_COL), None, None, True)]
-    for result in results:
-        row = len(grid) + 1
-        grid.append([" / ".join(b.capitalize() for b in result.by), "R", "A", "G", "Unrated", "RAG"])
-        formats.append((f"{cell_name(row, FIRST_COL)}:{cell_name(row, FIRST_COL + 5)}", HEADER_COLOUR,
-                        HEADER_FONT_COLOUR, True))
-        for g in [*result.groups, result.overall]:
-            row = len(grid) + 1
-            grid.append([" / ".join(g.key.values()) if g.key else "All", g.R, g.A, g.G, g.unrated, g.rag])
-            if g.rag in RAG_FILLS:
-                fill, font = RAG_FILLS[g.rag]
-                formats.append((cell_name(row, FIRST_COL + 5), fill, font, True))
-            if not g.key:
-                formats.append((cell_name(row, FIRST_COL), None, None, True))
-        grid.append([])
-    width = WIDTH + 1
-    return [r + [None] * (width - len(r)) for r in grid], formats
-
 
 def write_summary(surface: WorkbookSurface, results: Sequence[RollupResult], when: datetime | None = None
                   ) -> None:

@@ -157,9 +157,6 @@ def test_master_row_missing_its_id_is_refused() -> None:
     assert "master[1]" in message and "'ID'" in message
 
 
-@pytest.mark.xfail(reason="BUG: spec.parse_spec indexes row[id_header] without checking it exists when "
-                          "the id column is not locked: KeyError instead of SpecError",
-                   strict=True, raises=KeyError)
 def test_master_row_missing_its_id_is_refused_when_the_id_column_is_not_locked() -> None:
     columns = COLUMNS.replace('role = "id"\nrequired = true\nlocked = true', 'role = "id"')
     message = refused(spec_text('[[master]]\nActivity = "Second expectation"\n', columns=columns))
@@ -213,21 +210,14 @@ def test_session_longer_than_four_years_is_refused() -> None:
     assert "span 1 to 48 months" in refused(spec_text(start="2026-01", end="2030-12"))
 
 
-@pytest.mark.xfail(reason="BUG: spec._months accepts month 00 (start='2026-00' gives months "
-                          "('2026-00', '2026-01', ...)) instead of refusing it", strict=True)
 def test_session_start_month_zero_is_refused() -> None:
     assert "session" in refused(spec_text(start="2026-00", end="2026-09"))
 
 
-@pytest.mark.xfail(reason="BUG: spec._months accepts end month 13 ('2026-13'), silently ending the "
-                          "session in December", strict=True)
 def test_session_end_month_thirteen_is_refused() -> None:
     assert "session" in refused(spec_text(start="2026-08", end="2026-13"))
 
 
-@pytest.mark.xfail(reason="BUG: spec._months loops forever (until memory runs out) on a start month above "
-                          "12, e.g. start='2026-13': the month never wraps to 12 so the year never advances",
-                   strict=True)
 def test_session_start_month_thirteen_is_refused_not_an_endless_loop() -> None:
     # Run in a child process whose address space is capped a little above what it needs once imported,
     # so the endless loop ends in MemoryError quickly instead of eating the machine.

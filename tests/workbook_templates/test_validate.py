@@ -437,10 +437,6 @@ def test_bad_month_is_refused() -> None:
 
 # -- formulas and formula-like text ------------------------------------------------------------------
 
-@pytest.mark.xfail(reason="BUG: validate._check_school only looks for a formula after the cell's value "
-                          "passed 'if value is None: continue'; a formula saved without a cached value "
-                          "(openpyxl, or any formula whose result is empty) reads as blank and is never "
-                          "reported", strict=True)
 def test_formula_written_by_openpyxl_in_a_text_cell(scottish: Path) -> None:
     set_cells(scottish, "Hawick High", {"J3": '=HYPERLINK("https://evil.example","Click me")'})
     assert summary(findings(scottish)) == [("Hawick High", "J3", "M02", "formula", "warning")]

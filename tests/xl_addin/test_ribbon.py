@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from tests.xl_addin.conftest import MONTH, TODAY
 from workbook_templates.reader import WorkbookReadError, read_workbook
 from workbook_templates.rollup import rollup_workbook
-from workbook_templates.summary import write_rollups
+from workbook_templates.template import RAG_FILLS
 from workbook_templates.validate import validate
 from xl_addin import ribbon
 from xl_addin.grids import workbook_data
@@ -188,19 +188,25 @@ def summary_block(path: Path) -> list[tuple[object, str | None, bool | None]]:
             for c in row]
 
 
-def test_roll_up_writes_what_the_core_summary_writer_writes(demo: Path, tmp_path: Path) -> None:
-    core = tmp_path / "core.xlsx"
-    shutil.copyfile(demo, core)
+def test_roll_up_writes_the_rolled_up_tables(demo: Path) -> None:
     data = read_workbook(demo)
     results = [rollup_workbook(data, ["school"]), rollup_workbook(data, ["theme"])]
     when = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     surface = OpenpyxlSurface(demo)
     write_summary(surface, results, when)
     surface.save()
-    wb = load_workbook(core)
-    write_rollups(wb["Summary"], results, when)
-    wb.save(core)
-    assert summary_block(demo) == summary_block(core)
+    ws = load_workbook(demo)["Summary"]
+    assert ws["H1"].value == "Rolled-up RAG (rule: score)" and ws["H1"].font.b
+    assert ws["H2"].value == "Refreshed 2026-11-20 09:30 UTC by tomsync"
+    assert [c.value for c in ws[4][7:13]] == ["School", "R", "A", "G", "Unrated", "RAG"]
+    for offset, g in enumerate(results[0].groups, start=5):
+        assert [c.value for c in ws[offset][7:13]] == [g.key["school"], g.R, g.A, g.G, g.unrated, g.rag]
+        if g.rag:
+            assert rgb(ws.cell(row=offset, column=13)) == RAG_FILLS[g.rag][0]
+    all_row = 5 + len(results[0].groups)
+    overall = results[0].overall
+    assert [c.value for c in ws[all_row][7:13]] == ["All", overall.R, overall.A, overall.G, overall.unrated,
+                                                     overall.rag]
 
 
 def test_roll_up_refreshes_summary_and_keeps_the_rest(demo: Path) -> None:
