@@ -38,6 +38,7 @@ ERROR, WARNING = "error", "warning"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)(?:\d[\s-]?){9,10}\b")
 INJECTION_START = ("=", "+", "-", "@")
+_CYCLE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])")
 _DIGITS = str.maketrans("", "", "0123456789")
 
 
@@ -247,10 +248,18 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
                            f"tab not updated in {month:%B %Y} ({last})"))
 
 
+def cycle_of(meta: dict[str, str]) -> str | None:
+    """The workbook's current cycle (YYYY-MM) from its `_tom` sheet, if New month has stamped one."""
+    found = _CYCLE.match(str(meta.get("cycle") or "").strip())
+    return f"{found.group(1)}-{found.group(2)}" if found else None
+
+
 def validate(data: WorkbookData, month: str | None = None, today: date | None = None) -> list[Finding]:
-    """All findings for a workbook, in sheet order then row order."""
+    """All findings for a workbook, in sheet order then row order. The stale check runs for ``month``,
+    or else for the cycle the workbook was stamped with (the ribbon's New month)."""
     spec = data.spec
     today = today or date.today()
+    month = month or cycle_of(data.meta)
     first = parse_month(month) if month else None
     out: list[Finding] = []
     _check_master_tab(data, out)

@@ -26,7 +26,7 @@ from workbook_templates.rollup import RollupResult, rollup_workbook
 from workbook_templates.spec import Spec
 from workbook_templates.summary import FIRST_COL, HEADER_COLOUR, WIDTH, summary_block
 from workbook_templates.template import META_SHEET, Layout
-from workbook_templates.validate import ERROR, Finding, parse_month, summary_counts, validate
+from workbook_templates.validate import ERROR, Finding, cycle_of, parse_month, summary_counts, validate
 from xl_addin.grids import workbook_data
 from xl_addin.surface import OpenpyxlSurface, WorkbookSurface, cell_name, quote_sheet, split_cell
 
@@ -40,16 +40,9 @@ SUMMARY = "Summary"
 NOTE_PREFIX = "tomsync: "
 SYNC_NOT_CONFIGURED = "sync is not configured: put a tomsync.toml beside the workbook (see README)"
 _A1 = re.compile(r"^[A-Z]{1,3}[1-9][0-9]*$")
-_CYCLE = re.compile(r"^(\d{4})-(\d{2})")
 
 
 # -- Validate -------------------------------------------------------------------------------------
-
-def cycle_of(meta: dict[str, str]) -> str | None:
-    """The workbook's current cycle (YYYY-MM) from its `_tom` sheet, if New month has stamped one."""
-    found = _CYCLE.match(str(meta.get("cycle") or "").strip())
-    return f"{found.group(1)}-{found.group(2)}" if found else None
-
 
 def base_colour(spec: Spec, sheet: str, cell: str) -> str | None:
     """The fill the template gives a cell: blue header, grey locked master wording, else none."""
@@ -130,7 +123,7 @@ def mark(surface: WorkbookSurface, findings: Sequence[Finding]) -> None:
 def annotate(surface: WorkbookSurface, month: str | None = None, today: date | None = None) -> list[Finding]:
     """Validate the workbook, list the findings on the Issues tab and mark the cells; save."""
     data = workbook_data(surface)
-    findings = validate(data, month or cycle_of(data.meta), today)
+    findings = validate(data, month, today)
     clear_marks(surface, data.spec, previous_marks(surface))
     write_issues(surface, findings)
     mark(surface, findings)
