@@ -24,7 +24,7 @@ from rich.table import Table
 from workbook_templates.reader import WorkbookReadError, read_workbook
 from workbook_templates.rollup import RULES, RollupResult, rollup_workbook
 from workbook_templates.spec import SpecError, load_spec
-from workbook_templates.template import write_template
+from workbook_templates.template import resolve_password, write_template
 from workbook_templates.validate import Finding, parse_month, summary_counts, validate
 from xl_addin.commands import addin_app
 
@@ -78,6 +78,9 @@ def template_build(
     except OSError as exc:
         raise fail(f"{output}: cannot be written ({exc.strerror or exc})") from None
     out.print(f"wrote {output} ({len(s.schools)} school tabs, {len(s.master)} master rows)")
+    if resolve_password(password) is None:
+        print("tomsync: note: sheets are protected without a password (anyone can unprotect them); "
+              "give --password or set TOMSYNC_SHEET_PASSWORD", file=sys.stderr)
 
 
 # -- validate ----------------------------------------------------------------------------------

@@ -15,8 +15,10 @@ import io
 import json
 import os
 import re
+import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -234,9 +236,8 @@ def _spec_shape(text: str) -> Spec:
     return parse_spec(data, "embedded spec")
 
 
-def sheet_rows(wb: SheetSource, name: str, spec: Spec,
-                master_ids: set[str]) -> SheetRows:
-    grid = _values(wb, name)
+def sheet_rows(grid: list[list[Any]], name: str, spec: Spec, master_ids: set[str]) -> SheetRows:
+    """One tab's value grid (row 1 the header) as typed rows; empty rows are skipped."""
     headers = [str(h).strip() if h is not None else "" for h in (grid[0] if grid else [])]
     kinds = {c.header: c.kind for c in spec.columns}
     kinds[CURRENT_RAG] = "rag"
@@ -283,25 +284,53 @@ class SheetSource(Protocol):
     def get_sheet_by_name(self, name: str) -> Any: ...
 
 
-def workbook_data(book: SheetSource, path: Path,
-                  formulas: Callable[[list[str]], dict[str, set[str]]]) -> WorkbookData:
-    """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs."""
+Grids = Callable[[list[str]], Iterator[list[list[Any]]]]
+
+
+def workbook_data(book: SheetSource, path: Path, formulas: Callable[[list[str]], dict[str, set[str]]],
+                  grids: Grids | None = None) -> WorkbookData:
+    """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs and
+    ``grids`` (optional) yields the tabs' value grids in order, e.g. parsed ahead on another thread."""
     names = list(book.sheet_names)
     if "Master" not in names:
         raise WorkbookReadError(f"{path}: no Master tab; this is not a TOM workbook")
     meta, spec = read_meta(book, path)
     master_ids = {str(row[spec.id_header]) for row in spec.master}
+    tabs = ["Master", *(s.sheet for s in spec.schools if s.sheet in names)]
+    source = grids(tabs) if grids else (_values(book, name) for name in tabs)
     try:
-        master = sheet_rows(book, "Master", spec, master_ids)
-        schools = {s.sheet: sheet_rows(book, s.sheet, spec, master_ids) for s in spec.schools
-                   if s.sheet in names}
+        rows = {name: sheet_rows(grid, name, spec, master_ids) for name, grid in zip(tabs, source,
+                                                                                  strict=True)}
     except Exception as exc:
         raise WorkbookReadError(f"{path}: a sheet cannot be read ({str(exc).splitlines()[0]})") from None
-    return WorkbookData(path, spec, meta, names, master, schools, formulas(list(schools)))
+    master = rows.pop("Master")
+    return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)))
+
+
+PREFETCH_FROM = 16  # tabs; below this a second thread costs more than it saves
+
+
+def _prefetching(data: bytes, wb: python_calamine.CalamineWorkbook) -> Grids:
+    """Parse tabs on a worker thread (calamine releases the GIL) while this thread types the rows of the
+    tabs already parsed. The worker opens its own CalamineWorkbook: one object never crosses threads."""
+    def grids(tabs: list[str]) -> Iterator[list[list[Any]]]:
+        if len(tabs) < PREFETCH_FROM:
+            yield from (_values(wb, name) for name in tabs)
+            return
+        local = threading.local()
+
+        def load(name: str) -> list[list[Any]]:
+            if not hasattr(local, "wb"):
+                local.wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            return _values(local.wb, name)
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            yield from pool.map(load, tabs)
+    return grids
 
 
 def read_workbook(path: str | os.PathLike[str]) -> WorkbookData:
     """Every tab the spec knows, as typed rows. Raises WorkbookReadError if the file is unusable."""
     p = Path(path)
     data, wb = _open(p)
-    return workbook_data(wb, p, lambda tabs: formula_cells(data, tabs))
+    return workbook_data(wb, p, lambda tabs: formula_cells(data, tabs), _prefetching(data, wb))
