@@ -184,7 +184,8 @@ class FakeGraph:
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
         self.counts: Counter[str] = Counter()
-        self.observers: list[Callable[[Seen], None]] = []  # called after every request, even dropped ones
+        # Called for every request, dropped ones too, once it took effect and before its answer goes out.
+        self.observers: list[Callable[[Seen], None]] = []
         self._before: list[tuple[str, Callable[[], None]]] = []
         self.lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -630,10 +631,23 @@ class _Handler(BaseHTTPRequestHandler):
         with graph.lock:
             graph.counts[kind] += 1
             graph.seen.append(seen)
+        self._seen: Seen | None = seen
         try:
             self._answer(graph, kind, parts.path, parts.query, body)
         finally:
-            for observer in list(graph.observers):
+            self._observe()  # if the handler failed before answering
+
+    def _observe(self) -> None:
+        """Tell the observers about this request, once, *before* the client can learn its outcome.
+
+        Run after the answer went out, an observer would race the client: the client could read the
+        answer, finish, and have the test inspect what the observers saw before this thread got to
+        them (the last state missing). Run here, every observation happens-before the client's next
+        step, so a test sees one entry per request, in request order.
+        """
+        seen, self._seen = self._seen, None
+        if seen is not None:
+            for observer in list(self.graph.observers):
                 observer(seen)
 
     def _answer(self, graph: FakeGraph, kind: str, path: str, query: str, body: bytes) -> None:
@@ -650,6 +664,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(resp)
 
     def _drop(self) -> None:
+        self._observe()
         self.close_connection = True
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -657,6 +672,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _send(self, resp: _Resp) -> None:
+        self._observe()
         self.send_response(resp.status)
         for name, value in resp.headers.items():
             self.send_header(name, value)
