@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -108,7 +108,7 @@ def _read_chunk(items: list[tuple[str, Path]], month: str, today: date, multi: b
     return [_read_one(name, path, month, today, multi) for name, path in items]
 
 
-PROCESS_THRESHOLD = 200  # below this, starting worker processes costs more than it saves
+PROCESS_FROM_BYTES = 4_000_000  # below this much workbook, starting worker processes costs more than it saves
 CHUNK = 64
 
 
@@ -116,32 +116,32 @@ def read_areas(paths: Sequence[tuple[str, Path]], month: str, today: date,
                progress: Callable[[], None] | None = None, workers: int | None = None) -> list[AreaResult]:
     """Read, validate and reduce every workbook, in the given order.
 
-    Few large workbooks: 2 threads (calamine releases the GIL while it parses). Many small ones
-    (England: thousands of one-school files): the Python work per file dominates, so chunks go to
-    worker processes, which return only the reduced rows and findings, not the cells.
+    The work is Python-bound (python-calamine holds the GIL while it parses, so threads do not help):
+    with enough to do, chunks of files go to worker processes, one per core, which return only the
+    reduced rows and findings, not the cells.
     """
     multi = len(paths) > 1
     items = list(paths)
     workers = workers or min(2, os.cpu_count() or 1)
-    if len(items) < PROCESS_THRESHOLD or workers < 2:
-        def one(item: tuple[str, Path]) -> AreaResult:
-            result = _read_one(item[0], item[1], month, today, multi)
+    size = sum(p.stat().st_size for _, p in items if p.exists())
+    if len(items) < 2 or workers < 2 or size < PROCESS_FROM_BYTES:
+        results = []
+        for name, path in items:
+            results.append(_read_one(name, path, month, today, multi))
             if progress is not None:
                 progress()
-            return result
-
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            return list(pool.map(one, items))
-    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-    results: list[list[AreaResult]] = [[] for _ in chunks]
+        return results
+    chunk = max(1, min(CHUNK, len(items) // (workers * 4) or 1))
+    chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+    results_by_chunk: list[list[AreaResult]] = [[] for _ in chunks]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_read_chunk, chunk, month, today, multi): i for i, chunk in enumerate(chunks)}
+        futures = {pool.submit(_read_chunk, c, month, today, multi): i for i, c in enumerate(chunks)}
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
+            results_by_chunk[futures[future]] = future.result()
             if progress is not None:
-                for _ in results[futures[future]]:
+                for _ in results_by_chunk[futures[future]]:
                     progress()
-    return [r for chunk in results for r in chunk]
+    return [r for c in results_by_chunk for r in c]
 
 
 def _ordered(values: Iterable[str]) -> list[str]:

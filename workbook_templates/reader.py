@@ -15,10 +15,8 @@ import io
 import json
 import os
 import re
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -290,7 +288,7 @@ Grids = Callable[[list[str]], Iterator[list[list[Any]]]]
 def workbook_data(book: SheetSource, path: Path, formulas: Callable[[list[str]], dict[str, set[str]]],
                   grids: Grids | None = None) -> WorkbookData:
     """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs and
-    ``grids`` (optional) yields the tabs' value grids in order, e.g. parsed ahead on another thread."""
+    ``grids`` (optional) yields the tabs' value grids in order, for a source that reads them in bulk."""
     names = list(book.sheet_names)
     if "Master" not in names:
         raise WorkbookReadError(f"{path}: no Master tab; this is not a TOM workbook")
@@ -307,30 +305,8 @@ def workbook_data(book: SheetSource, path: Path, formulas: Callable[[list[str]],
     return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)))
 
 
-PREFETCH_FROM = 16  # tabs; below this a second thread costs more than it saves
-
-
-def _prefetching(data: bytes, wb: python_calamine.CalamineWorkbook) -> Grids:
-    """Parse tabs on a worker thread (calamine releases the GIL) while this thread types the rows of the
-    tabs already parsed. The worker opens its own CalamineWorkbook: one object never crosses threads."""
-    def grids(tabs: list[str]) -> Iterator[list[list[Any]]]:
-        if len(tabs) < PREFETCH_FROM:
-            yield from (_values(wb, name) for name in tabs)
-            return
-        local = threading.local()
-
-        def load(name: str) -> list[list[Any]]:
-            if not hasattr(local, "wb"):
-                local.wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-            return _values(local.wb, name)
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            yield from pool.map(load, tabs)
-    return grids
-
-
 def read_workbook(path: str | os.PathLike[str]) -> WorkbookData:
     """Every tab the spec knows, as typed rows. Raises WorkbookReadError if the file is unusable."""
     p = Path(path)
     data, wb = _open(p)
-    return workbook_data(wb, p, lambda tabs: formula_cells(data, tabs), _prefetching(data, wb))
+    return workbook_data(wb, p, lambda tabs: formula_cells(data, tabs))

@@ -192,10 +192,10 @@ def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
     return RollupResult(rule, list(by), groups, make({}, total))
 
 
-def rollup_workbook(data: Any, by: Sequence[str] | None = None, rule: str | None = None) -> RollupResult:
-    """Roll up a read workbook (`reader.WorkbookData`) with the spec's settings as defaults."""
+def rollups(data: Any, groupings: Sequence[Sequence[str]], rule: str | None = None) -> list[RollupResult]:
+    """Roll up a read workbook (`reader.WorkbookData`) once per grouping, with the spec's settings as
+    defaults; the rows are rated once and shared by every grouping."""
     spec: Spec = data.spec
-    by = list(by or spec.rollup.by[:1] or ["school"])
     rule = rule or spec.rollup.rule
     order = {"school": [s.sheet for s in spec.schools]}
     theme, lead = spec.column("theme"), spec.column("lead")
@@ -204,4 +204,10 @@ def rollup_workbook(data: Any, by: Sequence[str] | None = None, rule: str | None
     if lead is not None and lead.choices:
         order["lead"] = list(lead.choices)
     rows = rated_rows(spec, {name: s.rows for name, s in data.schools.items()})
-    return group_rows(rows, by, rule, spec.rollup.green, spec.rollup.red, order)
+    return [group_rows(rows, list(by), rule, spec.rollup.green, spec.rollup.red, order)
+            for by in groupings]
+
+
+def rollup_workbook(data: Any, by: Sequence[str] | None = None, rule: str | None = None) -> RollupResult:
+    """One roll-up of a read workbook; ``by`` defaults to the spec's first grouping."""
+    return rollups(data, [list(by or data.spec.rollup.by[:1] or ["school"])], rule)[0]

@@ -115,6 +115,11 @@ class Spec:
     def school_by_sheet(self) -> dict[str, School]:
         return {s.sheet: s for s in self.schools}
 
+    @cached_property
+    def master_by_id(self) -> dict[str, dict[str, Any]]:
+        """Master rows by their canonical ID, in spec order."""
+        return {canonical(row[self.id_header]): row for row in self.master}
+
     def master_fingerprint(self) -> str:
         """SHA-256 of the master rows' expectation cells: lets validation detect tampering."""
         rows = [[canonical(row.get(c.header)) for c in self.master_columns] for row in self.master]

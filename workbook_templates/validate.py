@@ -39,15 +39,16 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)(?:\d[\s-]?){9,10}\b")
 INJECTION_START = ("=", "+", "-", "@")
 _CYCLE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])")
-_DIGITS = str.maketrans("", "", "0123456789")
+# a line starting like a formula, an @, or ten or more digits close together (maybe a phone number)
+SUSPECT = re.compile(r"(?m)^\s*[=+\-@]|@|\d[\d \-()]{8,}\d")
 
 
 def _suspect(texts: list[tuple[Column, str]]) -> bool:
-    """Could any of these texts hold a formula start, an e-mail address or a phone number?"""
-    joined = "\n".join(v for c, v in texts if c.kind == "text")  # a link's digits are no phone number
-    if "@" in joined or len(joined) - len(joined.translate(_DIGITS)) >= 10:
-        return True
-    return any(v.lstrip()[:1] in INJECTION_START for _, v in texts)
+    """Could any of these texts start a formula, or hold an e-mail address or a phone number? One
+    search over the whole row; the exact per-cell checks run only when this says maybe."""
+    return SUSPECT.search("\n".join(v for _, v in texts)) is not None
+
+
 ACTIVE_STATUSES = ("In progress", "Complete")
 
 
@@ -116,7 +117,7 @@ def _text_warnings(col: Column, value: Any) -> list[tuple[str, str]]:
 
 
 def _master_expected(spec: Spec) -> dict[str, dict[str, Any]]:
-    return {canonical(row[spec.id_header]): row for row in spec.master}
+    return spec.master_by_id
 
 
 def _check_master_tab(data: WorkbookData, out: list[Finding]) -> None:
@@ -165,7 +166,7 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
     formulas = data.formula_cells.get(sheet.name, set())
     checks = [(c, c.header, c.kind in ("text", "url"),
                frozenset(c.choices) if c.kind in ("choice", "rag") else None,
-               c.required or c.role == "id") for c in spec.columns]
+               c.required or c.role == "id", c.kind in ("date", "int", "url")) for c in spec.columns]
     seen_ids: dict[str, int] = {}
     master_seen: set[str] = set()
     newest: tuple[date, int] | None = None
@@ -186,7 +187,7 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
             master_seen.add(rid or "")
         values = row.values
         texts: list[tuple[Column, str]] = []
-        for col, header, is_text, choices, needed in checks:
+        for col, header, is_text, choices, needed, typed in checks:
             value = values.get(header)
             if want is not None and col.locked:
                 if value != want.get(header) and canonical(value) != canonical(want.get(header)):
@@ -202,9 +203,10 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
                 if value not in choices:
                     add(header, row.row, rid, *_check_value(col, value))  # type: ignore[misc]
                 continue
-            bad = _check_value(col, value)
-            if bad:
-                add(header, row.row, rid, *bad)
+            if typed:
+                bad = _check_value(col, value)
+                if bad:
+                    add(header, row.row, rid, *bad)
             if is_text and isinstance(value, str):
                 if not (formulas and tab.cell(header, row.row) in formulas):  # reported below
                     texts.append((col, value))

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from workbook_templates.rollup import RollupResult, rollup_workbook
+from workbook_templates.rollup import RollupResult, rollups
 from workbook_templates.spec import Spec
 from workbook_templates.summary import FIRST_COL, HEADER_COLOUR, WIDTH, summary_block
 from workbook_templates.template import META_SHEET, Layout
@@ -165,7 +165,7 @@ def roll_up(surface: WorkbookSurface, by: Sequence[str] | None = None, rule: str
     """The Roll up button: one table per grouping of the spec (e.g. school, theme, lead)."""
     data = workbook_data(surface)
     groupings = [[b] for b in by] if by else [[b] for b in data.spec.rollup.by] or [["school"]]
-    results = [rollup_workbook(data, g, rule) for g in groupings]
+    results = rollups(data, groupings, rule)
     write_summary(surface, results)
     surface.save()
     overall = results[0].overall
