@@ -12,6 +12,7 @@ clear. Workbook structure is left unlocked on purpose so the add-in can add its 
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ HEADER_FILL = PatternFill("solid", start_color="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 LOCKED_FILL = PatternFill("solid", start_color="F2F2F2")
 UNLOCKED = Protection(locked=False)
+TOP_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,23 @@ def _header(ws: Worksheet, headers: list[str], widths: list[float]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
+    _fit_page(ws)
+
+
+def _fit_page(ws: Worksheet) -> None:
+    """Print landscape, one page wide, as many pages tall as needed."""
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _fit_height(ws: Worksheet, row: int, texts: list[tuple[Any, float]]) -> None:
+    """Set a row tall enough for its wrapped text: not every spreadsheet autofits on open."""
+    lines = max((math.ceil(len(str(v)) / max(1.0, w * 1.1)) for v, w in texts if v), default=1)
+    if lines > 1:
+        ws.row_dimensions[row].height = 15 * lines
 
 
 def _rag_formatting(ws: Worksheet, ref: str) -> None:
@@ -181,7 +196,10 @@ def _write_guide(wb: Workbook, spec: Spec) -> None:
     for i, (text, bold) in enumerate(lines, start=1):
         cell = ws.cell(row=i, column=1, value=text)
         cell.font = Font(bold=bold, size=14 if i == 1 else 11)
-    ws.column_dimensions["A"].width = 120
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        _fit_height(ws, i, [(text, 100)])
+    ws.column_dimensions["A"].width = 100
+    _fit_page(ws)
     _protect(ws, None)
 
 
@@ -210,6 +228,7 @@ def _write_master(wb: Workbook, spec: Spec, password: str | None) -> None:
         for i, col in enumerate(cols, start=1):
             cell = ws.cell(row=r, column=i, value=row.get(col.header))
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        _fit_height(ws, r, [(row.get(c.header), c.width) for c in cols])
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, len(spec.master) + 1)}"
     _protect(ws, password)
 
@@ -229,12 +248,15 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
             cell = ws.cell(row=r, column=i, value=value)
             if col.locked:
                 cell.fill = LOCKED_FILL
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
             else:
                 cell.protection = UNLOCKED
+            cell.alignment = TOP_WRAP
+        _fit_height(ws, r, [(row.get(c.header), c.width) for c in spec.columns if c.locked])
     for r in range(first_free, layout.last_row + 1):
         for i, _col in enumerate(spec.columns, start=1):
-            ws.cell(row=r, column=i).protection = UNLOCKED
+            cell = ws.cell(row=r, column=i)
+            cell.protection = UNLOCKED
+            cell.alignment = TOP_WRAP
     if CURRENT_RAG in headers:
         rags = spec.rag_columns
         a, b = layout.letter(rags[0].header), layout.letter(rags[-1].header)
@@ -307,6 +329,7 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
             ws.cell(row=row, column=6, value="=" + cnt(None))
             ws.cell(row=row, column=5, value=f"=F{row}-B{row}-C{row}-D{row}")
     ws.column_dimensions["A"].width = 40
+    _fit_page(ws)
     _protect(ws, password)
 
 
