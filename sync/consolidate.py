@@ -40,6 +40,7 @@ class AreaResult:
     last_updated: dict[str, date | None]  # school label -> newest Last updated on its tab
     error: str | None = None  # set when the workbook could not be read at all
     settings: tuple[str, float, float] = ("score", 0.75, 0.4)  # the spec's roll-up rule, green, red
+    keys: list[str] = field(default_factory=list)  # "Area: School" for each school, stable across runs
 
 
 @dataclass
@@ -69,9 +70,12 @@ class Consolidated:
         return sum(1 for _, f in self.findings if f.severity == "warning")
 
     def snapshot(self) -> dict[str, Any]:
-        """What the archive keeps of this month for later trends: per school its rolled-up RAG."""
-        return {"month": self.month, "rule": self.rule,
-                "schools": {"/".join(g.key.values()): g.rag for g in self.by_school.groups}}
+        """What the archive keeps of this month for later trends: per school its rolled-up RAG, under
+        the label shown and under "Area: School", so adding an area later keeps the trend."""
+        labels = {label: key for a in self.areas for label, key in zip(a.schools, a.keys, strict=False)}
+        rags = {g.key["school"]: g.rag for g in self.by_school.groups}
+        return {"month": self.month, "rule": self.rule, "schools": rags,
+                "schools_by_area": {labels.get(s, s): rag for s, rag in rags.items()}}
 
 
 def _label(area: str, school: str, multi: bool) -> str:
@@ -93,7 +97,8 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
     return AreaResult(name, spec.area, spec.title, rows, findings,
                       [_label(spec.area, s.sheet, multi) for s in spec.schools],
                       list(theme.choices) if theme else [], list(lead.choices) if lead else [], last,
-                      settings=(spec.rollup.rule, spec.rollup.green, spec.rollup.red))
+                      settings=(spec.rollup.rule, spec.rollup.green, spec.rollup.red),
+                      keys=[_label(spec.area, s.sheet, True) for s in spec.schools])
 
 
 def _read_one(name: str, path: Path, month: str, today: date, multi: bool) -> AreaResult:
@@ -150,7 +155,10 @@ def _ordered(values: Iterable[str]) -> list[str]:
 
 def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str, str]] | None = None,
                 rule: str = "score", green: float = 0.75, red: float = 0.4) -> Consolidated:
-    """Roll up all areas together; ``history`` is month -> school label -> RAG from the archive."""
+    """Roll up all areas together; ``history`` is month -> school label -> RAG from the archive.
+
+    Each school's RAG (and heat-map row) follows its own area's roll-up rule; themes, leads and the
+    overall line, which mix areas, follow ``rule``."""
     rows = [r for a in areas for r in a.rows]
     order = {"school": _ordered(s for a in areas for s in a.schools),
              "theme": _ordered(t for a in areas for t in a.themes),
@@ -158,14 +166,27 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     by_school = group_rows(rows, ["school"], rule, green, red, order)
     by_theme = group_rows(rows, ["theme"], rule, green, red, order)
     by_lead = group_rows(rows, ["lead"], rule, green, red, order)
+    settings = {s: a.settings for a in areas for s in a.schools}  # each school under its own area's rule
+    for g in by_school.groups:
+        g.rag = roll(g.ratings, *settings.get(g.key["school"], (rule, green, red)))
     heat: dict[str, dict[str, list[str]]] = {}
     for r in rows:
         heat.setdefault(r.school, {}).setdefault(r.theme, []).append(r.rating)
-    heatmap = {s: {t: roll(v, rule, green, red) for t, v in themes.items()} for s, themes in heat.items()}
+    heatmap = {s: {t: roll(v, *settings.get(s, (rule, green, red))) for t, v in themes.items()}
+               for s, themes in heat.items()}
     history = dict(history or {})
-    history[month] = {"/".join(g.key.values()): g.rag for g in by_school.groups}
+    history[month] = {g.key["school"]: g.rag for g in by_school.groups}
     months = sorted(m for m in history if m <= month)
-    trend = {s: {m: history[m].get(s, "") for m in months} for s in order["school"]}
+    keys = {label: (key, short) for a in areas
+            for label, key, short in zip(a.schools, a.keys, (k.split(": ", 1)[-1] for k in a.keys),
+                                         strict=False)}
+
+    def past(m: str, school: str) -> str:
+        key, short = keys.get(school, (school, school))
+        h = history[m]
+        return h.get(school) or h.get(key) or h.get(short) or ""
+
+    trend = {s: {m: past(m, s) for m in months} for s in order["school"]}
     first = date(int(month[:4]), int(month[5:7]), 1)
     not_updated = [(s, last) for a in areas for s, last in a.last_updated.items()
                    if last is None or last < first]
@@ -183,7 +204,8 @@ def load_history(archive_root: Path, before: str) -> dict[str, dict[str, str]]:
         if month >= before:
             continue
         try:
-            out[month] = dict(json.loads(path.read_text(encoding="utf-8")).get("schools", {}))
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            out[month] = {**saved.get("schools_by_area", {}), **saved.get("schools", {})}
         except (ValueError, OSError):
             continue
     return out

@@ -46,6 +46,12 @@ class CycleResult:
     def conflicts(self) -> list:
         return [*self.pulled.conflicts, *(self.pushed.conflicts if self.pushed else [])]
 
+    @property
+    def unreadable(self) -> list[tuple[str, str]]:
+        """Area workbooks that could not be read at all: (name, why)."""
+        c = self.consolidated
+        return [(a.name, a.error) for a in c.areas if a.error] if c else []
+
 
 def area_workbooks(workdir: Path) -> list[str]:
     """Every workbook in the working copy except the cycle's own outputs."""
@@ -58,9 +64,14 @@ def report_names(month: str) -> tuple[str, str]:
     return base + ".xlsx", base + ".html"
 
 
+class ClosedMonth(ValueError):
+    """Redoing a month that later months' trends already build on needs --force."""
+
+
 def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, today: date | None = None,
-              progress: Progress | None = None) -> CycleResult:
-    """One month's cycle on the working copy ``workdir`` against ``library``."""
+              progress: Progress | None = None, force: bool = False) -> CycleResult:
+    """One month's cycle on the working copy ``workdir`` against ``library``. Stops after the pull if
+    it left a conflict; refuses to rewrite a month later months build on, unless ``force``."""
     from sync.report import write_report_html, write_report_xlsx
 
     parse_month(month)
@@ -68,6 +79,8 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
     work.mkdir(parents=True, exist_ok=True)
     today = today or date.today()
     result = CycleResult(month, pull(work, library))
+    if result.pulled.conflicts:
+        return result  # a report built from a copy that disagrees with the library would mislead
     books = area_workbooks(work)
     archive = Archive(work)
     fingerprint = sha256(json.dumps([FORMAT_VERSION, month, [(b, archive.local_hash(b)) for b in books]])
@@ -81,6 +94,11 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
         result.pushed = push(work, library, outputs)  # only lists the library: pushes what a stop left
         result.unchanged = not result.pushed.changed()
         return result
+    later = sorted(p.name for p in (work / "archive").glob("*-*") if p.is_dir() and p.name > month)
+    if later and (work / "archive" / month).exists() and not force:
+        raise ClosedMonth(f"{month} is archived and later months ({', '.join(later)}) build on it; the "
+                          f"workbooks have changed since, so redoing {month} would rewrite its history. "
+                          "Use --force to redo it anyway.")
 
     advance = progress.task(f"Reading {len(books)} workbook(s)", len(books)) if progress else None
     areas = read_areas([(b, work / b) for b in books], month, today, advance)

@@ -76,6 +76,9 @@ class MergeResult:
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """What openpyxl said while loading theirs, e.g. Excel 2010 extensions (data bars) it will drop."""
+    partial: bytes | None = None
+    """On conflict: theirs with every non-conflicting change of ours applied (conflicting cells keep
+    theirs), the starting point for a person to resolve."""
 
     @property
     def ok(self) -> bool:
@@ -320,9 +323,9 @@ def _header_key(value: object) -> str | None:
     return str(n).casefold() if n is not None else None
 
 
-def _id_col(header: Row) -> int | None:
+def _id_col(header: Row, id_header: str = ID_HEADER) -> int | None:
     for i, value in enumerate(header):
-        if _header_key(value) == ID_HEADER.casefold():
+        if _header_key(value) == id_header.casefold():
             return i
     return None
 
@@ -396,9 +399,10 @@ def _pair(new: dict[Key, int], base: dict[Key, int]) -> dict[Key, int]:
 class _Merger:
     """Applies our changes onto the loaded THEIRS workbook, collecting conflicts and change lines."""
 
-    def __init__(self, wb: Workbook, formula_sheets: Collection[str]) -> None:
+    def __init__(self, wb: Workbook, formula_sheets: Collection[str], id_header: str = ID_HEADER) -> None:
         self.wb = wb
         self.formula_sheets = set(formula_sheets)
+        self.id_header = id_header
         self.conflicts: list[Conflict] = []
         self.changes: list[str] = []
 
@@ -569,8 +573,8 @@ class _Merger:
 
     def merge_sheet(self, b: _Sheet, o: _Sheet, t: _Sheet) -> None:
         ws = self.wb[t.title]
-        io, it = _id_col(o.header), _id_col(t.header)
-        ib = _id_col(b.header) if b.rows else io
+        io, it = _id_col(o.header, self.id_header), _id_col(t.header, self.id_header)
+        ib = _id_col(b.header, self.id_header) if b.rows else io
         if io is not None and it is not None and ib is not None:
             self.by_id(ws, b, o, t, (ib, io, it))
         else:
@@ -636,10 +640,13 @@ def _differs(b: _Sheet, o: _Sheet) -> int:
 
 
 def merge_workbooks(
-    base: bytes, ours: bytes, theirs: bytes, *, formula_sheets: Collection[str] = ()
+    base: bytes, ours: bytes, theirs: bytes, *, formula_sheets: Collection[str] = (),
+    id_header: str = ID_HEADER,
 ) -> MergeResult:
     """Apply our changes (base -> ours) onto theirs. ``formula_sheets``: titles of sheets whose formulas
-    from ours stay formulas (e.g. a regenerated "Summary"); everywhere else "=..." from ours is text."""
+    from ours stay formulas (e.g. a regenerated "Summary"); everywhere else "=..." from ours is text.
+    ``id_header``: the header of the column identifying rows (the spec's id column).
+    On conflict, ``partial`` holds theirs with every non-conflicting change of ours applied."""
     base_s = _read_values(base)
     ours_s = _read_values(ours)
     with warnings.catch_warnings(record=True) as caught:
@@ -647,7 +654,7 @@ def merge_workbooks(
         wb = load_workbook(BytesIO(theirs))
     said = list(dict.fromkeys(str(w.message) for w in caught))
     theirs_s = {ws.title: _snapshot(ws, read_only=False) for ws in wb.worksheets}
-    m = _Merger(wb, formula_sheets)
+    m = _Merger(wb, formula_sheets, id_header)
 
     previous: str | None = None
     for title, o in ours_s.items():
@@ -674,10 +681,10 @@ def merge_workbooks(
             # never delete a school's tab silently: Summary formulas and colleagues depend on it
             m.conflicts.append(Conflict(title, "", None, "(sheet)", "(sheet deleted)", "(sheet kept)"))
 
-    if m.conflicts:
-        return MergeResult(None, m.conflicts, m.changes, said)
     out = BytesIO()
     wb.save(out)
+    if m.conflicts:
+        return MergeResult(None, m.conflicts, m.changes, said, partial=out.getvalue())
     return MergeResult(out.getvalue(), [], m.changes, said)
 
 

@@ -68,8 +68,11 @@ def template_build(
     output: Annotated[Path, typer.Option("-o", "--output", help="the .xlsx file to write")],
     password: Annotated[str | None, typer.Option(
         help="sheet protection password (default: $TOMSYNC_SHEET_PASSWORD)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
 ) -> None:
     """Write a new workbook from SPEC: Guide, Summary, Master, one tab per school, Lists."""
+    if output.exists() and not force:
+        raise fail(f"{output} exists: a new template would replace everything in it; use --force to do so")
     try:
         s = load_spec(spec)
         write_template(s, output, password)
@@ -227,8 +230,13 @@ def print_sync(report: SyncReport) -> None:
         for c in conflict.conflicts:
             values = (c.sheet, c.cell, c.row_id or "", c.base, c.ours, c.theirs)
             table.add_row(*(escape(str(v)) for v in values))
-        out.print(table)
-        out.print("  both versions kept: " + ", ".join(str(p) for p in conflict.copies), markup=False)
+        if conflict.conflicts:
+            out.print(table)
+            out.print("  both versions kept: " + ", ".join(str(p) for p in conflict.copies), markup=False)
+        copy = conflict.copies[-1].name if conflict.copies else "the .conflicts.xlsx copy"
+        out.print(f"  to resolve: open {copy} (the Conflicts tab lists the cells, which hold the library's "
+                  f"values), set them as agreed, save, then run: tomsync resolve {conflict.name}; "
+                  "then push", markup=False, highlight=False)
     out.print(f"{report.direction}: {len(changed)} file(s) changed, {report.downloads} download(s), "
               f"{report.uploads} upload(s), {len(report.conflicts)} conflict(s)")
 
@@ -247,6 +255,23 @@ def _sync(direction: str, workdir: Path, library: Path | None, config: Path | No
 def pull_cmd(workdir: WorkdirOpt = Path("."), library: LibraryOpt = None, config: ConfigOpt = None) -> None:
     """Bring the library's changes into the working copy; unpushed local edits are merged, not lost."""
     _sync("pull", workdir, library, config)
+
+
+@app.command("resolve")
+def resolve_cmd(
+    name: Annotated[str, typer.Argument(help="the workbook with a conflict, as named in the library")],
+    workdir: WorkdirOpt = Path("."),
+    take: Annotated[str, typer.Option(
+        help="copy: the edited NAME.conflicts.xlsx; theirs: the library's version")] = "copy",
+) -> None:
+    """Finish a conflict: the resolved copy becomes the working copy; push afterwards."""
+    from sync.workflow import UnresolvedConflict, resolve
+
+    try:
+        message = resolve(workdir, name, take)
+    except (UnresolvedConflict, ValueError, OSError) as exc:
+        raise fail(str(exc)) from None
+    out.print(message, markup=False, highlight=False)
 
 
 @app.command("push")
@@ -268,6 +293,13 @@ class RichProgress:
 
 def print_cycle(result: CycleResult) -> None:
     print_sync(result.pulled)
+    if result.pulled.conflicts:
+        out.print(f"{result.month}: stopped after the pull: resolve the conflict(s) above, push, then run "
+                  "the cycle again (no report was written or pushed)", markup=False, highlight=False)
+        return
+    for name, why in result.unreadable:
+        print(f"tomsync: {name} could not be read, its schools are missing from the report: {why}",
+              file=sys.stderr)
     c = result.consolidated
     if result.unchanged or c is None:
         out.print(f"{result.month}: nothing changed since the last run; the report stands")
@@ -297,16 +329,20 @@ def _rag_cell(rag: str) -> str:
 def cycle_cmd(
     month: Annotated[str, typer.Option(help="the cycle month YYYY-MM")],
     workdir: WorkdirOpt = Path("."), library: LibraryOpt = None, config: ConfigOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="redo a month later months build on")] = False,
 ) -> None:
-    """Month end: pull, validate, roll up, snapshot, write and push the consolidated report."""
+    """Month end: pull, validate, roll up, snapshot, write and push the consolidated report.
+
+    Exit 0 done; 1 an area workbook could not be read (named on screen; the rest is reported);
+    3 a conflict (nothing written or pushed); 2 could not run."""
     from sync.cycle import run_cycle
 
     _month(month)
     conn = _connect(workdir, library, config)
     with sync_errors(conn), RProgress(console=err, transient=True) as bar:
-        result = run_cycle(workdir, conn.library, month, progress=RichProgress(bar))
+        result = run_cycle(workdir, conn.library, month, progress=RichProgress(bar), force=force)
     print_cycle(result)
-    raise typer.Exit(3 if result.conflicts else 0)
+    raise typer.Exit(3 if result.conflicts else 1 if result.unreadable else 0)
 
 
 # -- demo --------------------------------------------------------------------------------------

@@ -305,6 +305,15 @@ def workbook_data(book: SheetSource, path: Path, formulas: Callable[[list[str]],
     return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)))
 
 
+def embedded_spec(data: bytes) -> Spec | None:
+    """The spec a workbook's bytes were built from, or None if they are not a readable TOM workbook."""
+    try:
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return read_meta(wb, Path("workbook"))[1]
+    except Exception:
+        return None
+
+
 def read_workbook(path: str | os.PathLike[str]) -> WorkbookData:
     """Every tab the spec knows, as typed rows. Raises WorkbookReadError if the file is unusable."""
     p = Path(path)
