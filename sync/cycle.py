@@ -86,12 +86,12 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
     fingerprint = sha256(json.dumps([FORMAT_VERSION, month, [(b, archive.local_hash(b)) for b in books]])
                          .encode())
     xlsx_name, html_name = report_names(month)
-    outputs = [f"archive/{month}/{b}" for b in books] + [f"archive/{month}/rollup.json", xlsx_name,
-                                                         html_name]
-    result.outputs = outputs
     key = f"cycle:{month}"
-    if archive.extra.get(key) == fingerprint and all((work / o).exists() for o in outputs):
-        result.pushed = push(work, library, outputs)  # only lists the library: pushes what a stop left
+    done_before = archive.extra.get(key)
+    if isinstance(done_before, dict) and done_before.get("fingerprint") == fingerprint and all(
+            (work / o).exists() for o in done_before.get("outputs", [])):
+        result.outputs = list(done_before["outputs"])
+        result.pushed = push(work, library, result.outputs)  # only lists the library: pushes what a stop left
         result.unchanged = not result.pushed.changed()
         return result
     later = sorted(p.name for p in (work / "archive").glob("*-*") if p.is_dir() and p.name > month)
@@ -107,16 +107,19 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
     settings = first.settings if first else ("score", 0.75, 0.4)
     result.consolidated = c = consolidate(areas, month, history, *settings)
 
-    for b in books:
+    readable = [a.name for a in areas if a.error is None]  # an unreadable file is neither kept nor pushed
+    for b in readable:
         atomic_write_bytes(work / "archive" / month / b, (work / b).read_bytes())
     atomic_write_bytes(work / "archive" / month / "rollup.json",
                        json.dumps(c.snapshot(), indent=1, sort_keys=True).encode())
     write_report_xlsx(c, work / xlsx_name)
     write_report_html(c, work / html_name)
-    result.pushed = push(work, library, outputs)
+    result.outputs = [f"archive/{month}/{b}" for b in readable] + [f"archive/{month}/rollup.json",
+                                                                   xlsx_name, html_name]
+    result.pushed = push(work, library, result.outputs)
     if result.pushed.ok:
         done = Archive(work)  # re-read: push has recorded the uploads
-        done.extra[key] = fingerprint
+        done.extra[key] = {"fingerprint": fingerprint, "outputs": result.outputs}
         done.save()
     return result
 
