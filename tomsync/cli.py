@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -156,6 +157,8 @@ def rollup_cmd(
     write: Annotated[bool, typer.Option("--write", help="refresh the workbook's Summary tab")] = False,
 ) -> None:
     """Counts of R / A / G / unrated and the rolled-up RAG per group."""
+    if as_json and as_csv:
+        raise fail("choose one of --json and --csv")
     if rule is not None and rule not in RULES:
         raise fail(f"--rule must be one of {', '.join(RULES)}, not {rule!r}")
     groups = _by(by)
@@ -220,6 +223,17 @@ def _connect(workdir: Path, library: Path | None, config: Path | None) -> Connec
     return conn
 
 
+def _shown(value: object) -> str:
+    """A cell value as a person would read it in a conflict table."""
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y") if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
 def print_sync(report: SyncReport) -> None:
     changed = report.changed()
     for action, outcome in changed:
@@ -228,8 +242,8 @@ def print_sync(report: SyncReport) -> None:
         table = Table("Sheet", "Cell", "ID", "Base", "Ours", "Theirs",
                       title=f"Conflicts in {conflict.name}: {conflict.reason}")
         for c in conflict.conflicts:
-            values = (c.sheet, c.cell, c.row_id or "", c.base, c.ours, c.theirs)
-            table.add_row(*(escape(str(v)) for v in values))
+            values = (c.sheet, c.cell, c.row_id or "", *(_shown(v) for v in (c.base, c.ours, c.theirs)))
+            table.add_row(*(escape(v) for v in values))
         if conflict.conflicts:
             out.print(table)
             out.print("  both versions kept: " + ", ".join(str(p) for p in conflict.copies), markup=False)

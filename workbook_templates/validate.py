@@ -30,7 +30,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from workbook_templates.reader import SheetRows, WorkbookData
-from workbook_templates.rollup import current_rating
+from workbook_templates.rollup import NOT_APPLICABLE, current_rating
 from workbook_templates.spec import RESERVED_SHEETS, Column, Spec, canonical
 from workbook_templates.template import CURRENT_RAG
 
@@ -218,7 +218,8 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
         if status is not None and row.get(status.header) in ACTIVE_STATUSES and not rating:
             add(rating_h if rating_h in tab.letters else spec.rag_columns[-1].header, row.row, rid,
                 "rag-missing", ERROR, f"Status is {row.get(status.header)} but the row has no RAG rating")
-        if rating == "R" and notes is not None and row.get(notes.header) is None:
+        not_applicable = status is not None and row.get(status.header) == NOT_APPLICABLE
+        if rating == "R" and notes is not None and row.get(notes.header) is None and not not_applicable:
             add(notes.header, row.row, rid, "red-without-note", ERROR,
                 f"rated R with no {notes.header}: say what is off track and the action agreed")
         if updated is not None and isinstance(row.get(updated.header), date):
