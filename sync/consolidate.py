@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from workbook_templates.reader import WorkbookData, WorkbookReadError, read_workbook
-from workbook_templates.rollup import RatedRow, RollupResult, group_rows, rated_rows, roll
+from workbook_templates.rollup import RatedRow, RollupResult, group_rows, rated_rows, roll, roll_counts
 from workbook_templates.validate import Finding, validate
 
 
@@ -168,7 +168,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     by_lead = group_rows(rows, ["lead"], rule, green, red, order)
     settings = {s: a.settings for a in areas for s in a.schools}  # each school under its own area's rule
     for g in by_school.groups:
-        g.rag = roll(g.ratings, *settings.get(g.key["school"], (rule, green, red)))
+        g.rag = roll_counts(g.R, g.A, g.G, *settings.get(g.key["school"], (rule, green, red)))
     heat: dict[str, dict[str, list[str]]] = {}
     for r in rows:
         heat.setdefault(r.school, {}).setdefault(r.theme, []).append(r.rating)

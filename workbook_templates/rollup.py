@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from workbook_templates.spec import Spec
@@ -40,12 +41,19 @@ def clean(ratings: Iterable[Any]) -> list[str]:
     return out
 
 
+def _counts(ratings: Iterable[Any]) -> tuple[int, int, int]:
+    rated = clean(ratings)
+    return rated.count("R"), rated.count("A"), rated.count("G")
+
+
 def score(ratings: Iterable[Any]) -> float | None:
     """Mean of G=1, A=0.5, R=0 over rated items; None when nothing is rated."""
-    rated = clean(ratings)
-    if not rated:
-        return None
-    return sum(POINTS[r] for r in rated) / len(rated)
+    return score_counts(*_counts(ratings))
+
+
+def score_counts(r: int, a: int, g: int) -> float | None:
+    rated = r + a + g
+    return (g + 0.5 * a) / rated if rated else None
 
 
 def rag_from_score(value: float | None, green: float = 0.75, red: float = 0.4) -> str:
@@ -59,27 +67,31 @@ def rag_from_score(value: float | None, green: float = 0.75, red: float = 0.4) -
 
 
 def worst(ratings: Iterable[Any]) -> str:
-    rated = clean(ratings)
-    return min(rated, key=ORDER.__getitem__) if rated else ""
+    return roll_counts(*_counts(ratings), rule="worst")
 
 
 def majority(ratings: Iterable[Any]) -> str:
-    rated = clean(ratings)
-    if not rated:
-        return ""
-    counts = Counter(rated)
-    top = max(counts.values())
-    return min((r for r, n in counts.items() if n == top), key=ORDER.__getitem__)
+    return roll_counts(*_counts(ratings), rule="majority")
 
 
 def roll(ratings: Iterable[Any], rule: str = "score", green: float = 0.75, red: float = 0.4) -> str:
     """The rolled-up rating ("R", "A", "G" or "" for none) under ``rule``."""
+    if rule not in RULES:
+        raise ValueError(f"unknown roll-up rule {rule!r} (rules: {', '.join(RULES)})")
+    return roll_counts(*_counts(ratings), rule=rule, green=green, red=red)
+
+
+def roll_counts(r: int, a: int, g: int, rule: str = "score", green: float = 0.75, red: float = 0.4) -> str:
+    """The same roll-up from counts of R, A and G (B already counted as G): what groups keep."""
+    if not r + a + g:
+        return ""
     if rule == "score":
-        return rag_from_score(score(ratings), green, red)
+        return rag_from_score(score_counts(r, a, g), green, red)
     if rule == "worst":
-        return worst(ratings)
+        return "R" if r else "A" if a else "G"
     if rule == "majority":
-        return majority(ratings)
+        top = max(r, a, g)
+        return "R" if r == top else "A" if a == top else "G"  # a tie goes to the worse
     raise ValueError(f"unknown roll-up rule {rule!r} (rules: {', '.join(RULES)})")
 
 
@@ -106,7 +118,6 @@ class Group:
     A: int = 0
     G: int = 0
     unrated: int = 0
-    ratings: list[str] = field(default_factory=list)
     rag: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -164,10 +175,11 @@ def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
     for b in by:
         if b not in _FIELD:
             raise ValueError(f"cannot group by {b!r} (use school, theme or lead)")
-    idx = [_FIELD[b] for b in by]
-    counts: dict[tuple[str, ...], Counter[str]] = {}
+    key_of = itemgetter(*[_FIELD[b] for b in by])
+    single = len(by) == 1
+    counts: dict[Any, Counter[str]] = {}
     for row in rows:
-        key = tuple(row[i] for i in idx)
+        key = key_of(row)
         c = counts.get(key)
         if c is None:
             c = counts[key] = Counter()
@@ -176,19 +188,20 @@ def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
     for c in counts.values():
         total.update(c)
     keys = list(counts)
+    tuples = {k: (k,) if single else k for k in keys}
     if order:
+        positions = {b: {v: i for i, v in enumerate(order.get(b) or [])} for b in by}
+
         def rank(key: tuple[str, ...]) -> tuple[int, ...]:
-            return tuple((order.get(b) or []).index(k) if k in (order.get(b) or []) else 10**6
-                         for b, k in zip(by, key, strict=True))
+            return tuple(positions[b].get(k, 10**6) for b, k in zip(by, tuples[key], strict=True))
         keys.sort(key=rank)
 
     def make(key: dict[str, str], c: Counter[str]) -> Group:
-        ratings = [r for r in ("R", "A", "G", "B") for _ in range(c[r])]
-        g = Group(key, c["R"], c["A"], c["G"] + c["B"], c[""], ratings)
-        g.rag = roll(ratings, rule, green, red)
+        g = Group(key, c["R"], c["A"], c["G"] + c["B"], c[""])
+        g.rag = roll_counts(g.R, g.A, g.G, rule, green, red)
         return g
 
-    groups = [make(dict(zip(by, key, strict=True)), counts[key]) for key in keys]
+    groups = [make(dict(zip(by, tuples[key], strict=True)), counts[key]) for key in keys]
     return RollupResult(rule, list(by), groups, make({}, total))
 
 
