@@ -39,14 +39,15 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)(?:\d[\s-]?){9,10}\b")
 INJECTION_START = ("=", "+", "-", "@")
 _CYCLE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])")
-# a line starting like a formula, an @, or ten or more digits close together (maybe a phone number)
-SUSPECT = re.compile(r"(?m)^\s*[=+\-@]|@|\d[\d \-()]{8,}\d")
+_FORMULA_LINE = re.compile(r"\n[ \t]*[=+\-@]")  # a text that starts like a formula
+_DIGIT_RUN = re.compile(r"\d[\d \-()]{8,}\d")  # ten or more digits close together: maybe a phone
 
 
 def _suspect(texts: list[tuple[Column, str]]) -> bool:
-    """Could any of these texts start a formula, or hold an e-mail address or a phone number? One
-    search over the whole row; the exact per-cell checks run only when this says maybe."""
-    return SUSPECT.search("\n".join(v for _, v in texts)) is not None
+    """Could any of these texts start a formula, or hold an e-mail address or a phone number? Three
+    cheap tests over the whole row; the exact per-cell checks run only when one says maybe."""
+    joined = "\n" + "\n".join(v for _, v in texts)
+    return "@" in joined or bool(_FORMULA_LINE.search(joined)) or bool(_DIGIT_RUN.search(joined))
 
 
 ACTIVE_STATUSES = ("In progress", "Complete")
