@@ -17,6 +17,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
@@ -314,8 +315,22 @@ def embedded_spec(data: bytes) -> Spec | None:
         return None
 
 
+SCAN_AHEAD_FROM = 32  # tabs; below this a second thread costs more than it saves
+
+
 def read_workbook(path: str | os.PathLike[str]) -> WorkbookData:
     """Every tab the spec knows, as typed rows. Raises WorkbookReadError if the file is unusable."""
     p = Path(path)
     data, wb = _open(p)
-    return workbook_data(wb, p, lambda tabs: formula_cells(data, tabs))
+    if len(wb.sheet_names) < SCAN_AHEAD_FROM:
+        return workbook_data(wb, p, lambda tabs: formula_cells(data, tabs))
+    # Many tabs: scan the XML for formulas on a second thread (zlib releases the GIL) while
+    # python-calamine parses the values on this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scan = pool.submit(formula_cells, data, list(wb.sheet_names))
+
+        def formulas(tabs: list[str]) -> dict[str, set[str]]:
+            wanted = set(tabs)
+            return {name: cells for name, cells in scan.result().items() if name in wanted}
+
+        return workbook_data(wb, p, formulas)
