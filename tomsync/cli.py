@@ -352,6 +352,8 @@ def cycle_cmd(
     from sync.cycle import run_cycle
 
     _month(month)
+    if month > date.today().strftime("%Y-%m"):
+        print(f"tomsync: note: {month} has not started yet; tabs will read as not updated", file=sys.stderr)
     conn = _connect(workdir, library, config)
     with sync_errors(conn), RProgress(console=err, transient=True) as bar:
         result = run_cycle(workdir, conn.library, month, progress=RichProgress(bar), force=force)
