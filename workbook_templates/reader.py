@@ -16,7 +16,7 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -283,20 +283,16 @@ class SheetSource(Protocol):
     def get_sheet_by_name(self, name: str) -> Any: ...
 
 
-Grids = Callable[[list[str]], Iterator[list[list[Any]]]]
-
-
-def workbook_data(book: SheetSource, path: Path, formulas: Callable[[list[str]], dict[str, set[str]]],
-                  grids: Grids | None = None) -> WorkbookData:
-    """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs and
-    ``grids`` (optional) yields the tabs' value grids in order, for a source that reads them in bulk."""
+def workbook_data(book: SheetSource, path: Path,
+                  formulas: Callable[[list[str]], dict[str, set[str]]]) -> WorkbookData:
+    """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs."""
     names = list(book.sheet_names)
     if "Master" not in names:
         raise WorkbookReadError(f"{path}: no Master tab; this is not a TOM workbook")
     meta, spec = read_meta(book, path)
     master_ids = {str(row[spec.id_header]) for row in spec.master}
     tabs = ["Master", *(s.sheet for s in spec.schools if s.sheet in names)]
-    source = grids(tabs) if grids else (_values(book, name) for name in tabs)
+    source = (_values(book, name) for name in tabs)
     try:
         rows = {name: sheet_rows(grid, name, spec, master_ids) for name, grid in zip(tabs, source,
                                                                                   strict=True)}

@@ -30,7 +30,7 @@ GROUPS = ("school", "theme", "lead")
 SHIPPED = ("scottish-tom", "gatsby-plan")
 RESERVED_SHEETS = ("Guide", "Master", "Summary", "Lists", "_tom", "Issues", "Conflicts", "xlwings.conf")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # YYYY-MM, the cycle's unit
 
 
 class SpecError(ValueError):
@@ -165,7 +165,7 @@ def loads_spec(text: str, source: str = "<spec>") -> Spec:
 
 
 def _months(start: str, end: str, source: str) -> tuple[str, ...]:
-    if not (_MONTH.fullmatch(start) and _MONTH.fullmatch(end)):
+    if not (MONTH.fullmatch(start) and MONTH.fullmatch(end)):
         raise SpecError(f"{source}: session.start / session.end must be YYYY-MM (month 01-12)")
     y, m = (int(x) for x in start.split("-"))
     ey, em = (int(x) for x in end.split("-"))

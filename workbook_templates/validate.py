@@ -31,14 +31,13 @@ from openpyxl.utils import get_column_letter
 
 from workbook_templates.reader import SheetRows, WorkbookData
 from workbook_templates.rollup import NOT_APPLICABLE, current_rating
-from workbook_templates.spec import RESERVED_SHEETS, Column, Spec, canonical
+from workbook_templates.spec import MONTH, RESERVED_SHEETS, Column, Spec, canonical
 from workbook_templates.template import CURRENT_RAG
 
 ERROR, WARNING = "error", "warning"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)(?:\d[\s-]?){9,10}\b")
 INJECTION_START = ("=", "+", "-", "@")
-_CYCLE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])")
 _FORMULA_LINE = re.compile(r"\n[ \t]*[=+\-@]")  # a text that starts like a formula
 _DIGIT_RUN = re.compile(r"\d[\d \-()]{8,}\d")  # ten or more digits close together: maybe a phone
 
@@ -68,7 +67,7 @@ class Finding:
 
 def parse_month(month: str) -> date:
     """'YYYY-MM' -> the first day of that month; ValueError with a plain message otherwise."""
-    if not isinstance(month, str) or not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month):
+    if not isinstance(month, str) or not MONTH.fullmatch(month):
         raise ValueError(f"month must be YYYY-MM, not {month!r}")
     return date(int(month[:4]), int(month[5:]), 1)
 
@@ -254,7 +253,7 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
 
 def cycle_of(meta: dict[str, str]) -> str | None:
     """The workbook's current cycle (YYYY-MM) from its `_tom` sheet, if New month has stamped one."""
-    found = _CYCLE.match(str(meta.get("cycle") or "").strip())
+    found = MONTH.match(str(meta.get("cycle") or "").strip())
     return f"{found.group(1)}-{found.group(2)}" if found else None
 
 
