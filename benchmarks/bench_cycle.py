@@ -28,7 +28,7 @@ from openpyxl import load_workbook
 
 from sync.consolidate import consolidate, read_areas
 from sync.cycle import run_cycle
-from sync.library import FolderLibrary
+from sync.folder import FolderLibrary
 
 MONTH = "2026-11"
 TODAY = date(2026, 11, 28)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sync.config import ConfigError, FolderLibraryConfig, find_config, load_config
-from sync.library import AuthError, FolderLibrary, Library
+from sync.folder import FolderLibrary
+from sync.library import AuthError, Library
 
 
 @dataclass

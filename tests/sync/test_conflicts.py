@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from sync.cycle import ClosedMonth, run_cycle
 from sync.demo import staff_update
-from sync.library import FolderLibrary
+from sync.folder import FolderLibrary
 from sync.workflow import UnresolvedConflict, pull, push, resolve
 from tomsync.cli import app
 from workbook_templates.reader import WorkbookReadError

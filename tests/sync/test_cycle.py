@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from sync.cycle import report_names, run_cycle
 from sync.demo import run_demo, staff_update
-from sync.library import FolderLibrary
+from sync.folder import FolderLibrary
 from tomsync.cli import app
 from workbook_templates.reader import read_workbook
 from workbook_templates.spec import load_spec

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from sync.library import FolderLibrary
+from sync.folder import FolderLibrary
 from sync.reconcile import Kind
 from sync.state import Archive
 from sync.workflow import pull, push

@@ -4,7 +4,8 @@ import threading
 
 import pytest
 
-from sync.library import FolderLibrary, LibraryError, RemoteChanged, RemoteNotFound, content_etag
+from sync.folder import FolderLibrary
+from sync.library import LibraryError, RemoteChanged, RemoteNotFound, content_etag
 
 
 def test_upload_new_then_list_and_download(tmp_path):
