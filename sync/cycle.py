@@ -21,8 +21,10 @@ from typing import Protocol
 
 from sync.consolidate import Consolidated, consolidate, load_history, read_areas
 from sync.library import Library
-from sync.state import Archive, sha256
-from sync.workflow import SyncReport, local_files, pull, push
+from sync.propagate import SyncReport
+from sync.state import Archive, CycleRecord, sha256
+from sync.update import local_files
+from sync.workflow import pull, push
 from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.validate import parse_month
 
@@ -86,11 +88,10 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
     fingerprint = sha256(json.dumps([FORMAT_VERSION, month, [(b, archive.local_hash(b)) for b in books]])
                          .encode())
     xlsx_name, html_name = report_names(month)
-    key = f"cycle:{month}"
-    done_before = archive.extra.get(key)
-    if isinstance(done_before, dict) and done_before.get("fingerprint") == fingerprint and all(
-            (work / o).exists() for o in done_before.get("outputs", [])):
-        result.outputs = list(done_before["outputs"])
+    done_before = archive.cycle(month)
+    if done_before is not None and done_before.fingerprint == fingerprint and all(
+            (work / o).exists() for o in done_before.outputs):
+        result.outputs = list(done_before.outputs)
         result.pushed = push(work, library, result.outputs)  # only lists the library: pushes what a stop left
         result.unchanged = not result.pushed.changed()
         return result
@@ -119,7 +120,7 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
     result.pushed = push(work, library, result.outputs)
     if result.pushed.ok:
         done = Archive(work)  # re-read: push has recorded the uploads
-        done.extra[key] = {"fingerprint": fingerprint, "outputs": result.outputs}
+        done.record_cycle(CycleRecord(month, fingerprint, list(result.outputs)))
         done.save()
     return result
 

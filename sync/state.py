@@ -2,8 +2,13 @@
 
 Per file: the remote version tag (eTag) and size seen at the last pull or push, the SHA-256 of those
 bytes, and the bytes themselves (`.tomsync/base/<name>`), which are the base of a three-way merge.
+Beside them, two small typed records other steps keep: the conflict ledger (files waiting for
+`tomsync resolve`) and the cycle's input fingerprints (months whose outputs already stand).
 Like Unison's archive, it is only ever updated after a transfer succeeded, and written atomically,
 so an interrupted run leaves the previous agreement intact.
+
+`state.json` carries a format version; files written before it (with an untyped "extra" mapping)
+are read and rewritten in the current format on the next save.
 """
 
 from __future__ import annotations
@@ -11,13 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sync.library import RemoteFile
 from workbook_templates.atomic import atomic_write_bytes
 
 STATE_DIR = ".tomsync"
+STATE_VERSION = 2  # 1 (implicit): files, local, extra
 
 
 def sha256(data: bytes) -> str:
@@ -32,6 +39,25 @@ class FileState:
     sha256: str
 
 
+@dataclass(frozen=True)
+class PendingConflict:
+    """The library version a conflict was found against; it becomes the base once resolved."""
+
+    name: str
+    etag: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class CycleRecord:
+    """A month whose outputs were written and pushed from inputs with this fingerprint."""
+
+    month: str
+    fingerprint: str
+    outputs: list[str] = field(default_factory=list)
+
+
 class Archive:
     """`.tomsync/state.json` plus `.tomsync/base/`: the last agreed version of every synced file."""
 
@@ -41,16 +67,33 @@ class Archive:
         self._path = self.dir / "state.json"
         self._files: dict[str, FileState] = {}
         self._local: dict[str, tuple[int, int, str]] = {}  # name -> (mtime_ns, size, sha256) cache
-        self.extra: dict[str, object] = {}  # small records other steps keep (e.g. cycle fingerprints)
+        self._conflicts: dict[str, PendingConflict] = {}
+        self._cycles: dict[str, CycleRecord] = {}
         if self._path.exists():
             try:
-                raw = json.loads(self._path.read_text(encoding="utf-8"))
-            except ValueError as exc:
+                self._load(json.loads(self._path.read_text(encoding="utf-8")))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 raise ValueError(f"{self._path}: the sync state is damaged ({exc}); "
                                  "move the .tomsync folder away and pull again") from None
-            self._files = {n: FileState(**f) for n, f in raw.get("files", {}).items()}
-            self._local = {n: tuple(v) for n, v in raw.get("local", {}).items()}  # type: ignore[misc]
-            self.extra = raw.get("extra", {})
+
+    def _load(self, raw: dict[str, Any]) -> None:
+        version = int(raw.get("version", 1))
+        if version > STATE_VERSION:
+            raise ValueError(f"written by a newer tomsync (state version {version})")
+        self._files = {n: FileState(**f) for n, f in raw.get("files", {}).items()}
+        self._local = {n: (int(v[0]), int(v[1]), str(v[2])) for n, v in raw.get("local", {}).items()}
+        if version == 1:
+            extra = raw.get("extra", {})
+            conflicts = extra.get("conflicts", {})
+            cycles = {k.removeprefix("cycle:"): v for k, v in extra.items() if k.startswith("cycle:")}
+        else:
+            conflicts, cycles = raw.get("conflicts", {}), raw.get("cycles", {})
+        self._conflicts = {n: PendingConflict(n, c["etag"], int(c["size"]), c["sha256"])
+                           for n, c in conflicts.items()}
+        self._cycles = {m: CycleRecord(m, c["fingerprint"], list(c.get("outputs", [])))
+                        for m, c in cycles.items()}
+
+    # -- the agreed versions --------------------------------------------------------------------
 
     def get(self, name: str) -> FileState | None:
         return self._files.get(name)
@@ -81,8 +124,31 @@ class Archive:
         self._local[name] = (st.st_mtime_ns, st.st_size, digest)
         return digest
 
+    # -- the conflict ledger --------------------------------------------------------------------
+
+    def pending_conflict(self, name: str) -> PendingConflict | None:
+        return self._conflicts.get(name)
+
+    def add_conflict(self, name: str, etag: str, size: int, digest: str) -> None:
+        self._conflicts[name] = PendingConflict(name, etag, size, digest)
+
+    def drop_conflict(self, name: str) -> None:
+        self._conflicts.pop(name, None)
+
+    # -- the cycle's fingerprints ---------------------------------------------------------------
+
+    def cycle(self, month: str) -> CycleRecord | None:
+        return self._cycles.get(month)
+
+    def record_cycle(self, record: CycleRecord) -> None:
+        self._cycles[record.month] = record
+
     def save(self) -> None:
-        data = {"files": {n: asdict(f) for n, f in sorted(self._files.items())},
+        data = {"version": STATE_VERSION,
+                "files": {n: asdict(f) for n, f in sorted(self._files.items())},
                 "local": {n: list(v) for n, v in sorted(self._local.items())},
-                "extra": self.extra}
+                "conflicts": {n: {k: v for k, v in asdict(c).items() if k != "name"}
+                              for n, c in sorted(self._conflicts.items())},
+                "cycles": {m: {"fingerprint": c.fingerprint, "outputs": c.outputs}
+                           for m, c in sorted(self._cycles.items())}}
         atomic_write_bytes(self._path, json.dumps(data, indent=1).encode())

@@ -1,0 +1,146 @@
+"""Propagation, Unison's third step: carry out the reconciled actions, and nothing else.
+
+Every local write is atomic and every upload names the version it was based on, so nothing is
+half-written and no push lands over a version it has not seen. A MERGE is a three-way cell merge
+(`sync.merge`) with the library's current version, uploaded when pushing; a clash found there, or a
+CONFLICT decided by `sync.reconcile`, leaves both versions for a person (`sync.conflicts`).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sync.conflicts import FileConflict, keep_both
+from sync.library import Library, RemoteChanged, RemoteFile
+from sync.merge import ID_HEADER, Conflict, merge_workbooks
+from sync.reconcile import NO_COMMON_VERSION, Action, Kind
+from sync.state import Archive
+from sync.update import NOT_PULLED
+from workbook_templates.atomic import atomic_write_bytes
+from workbook_templates.reader import WorkbookReadError, embedded_spec, read_workbook
+
+MAX_MERGE_ROUNDS = 3
+
+
+@dataclass
+class SyncReport:
+    direction: str
+    done: list[tuple[Action, str]] = field(default_factory=list)  # every action with its outcome
+    conflicts: list[FileConflict] = field(default_factory=list)
+    downloads: int = 0
+    uploads: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts
+
+    def changed(self) -> list[tuple[Action, str]]:
+        return [(a, msg) for a, msg in self.done if a.kind is not Kind.NOTHING]
+
+
+class Propagator:
+    """Carries out one run's actions on ``workdir`` and ``library``, recording each transfer in
+    ``archive`` (the caller saves it) and counting it in ``report``."""
+
+    def __init__(self, workdir: Path, library: Library, archive: Archive, report: SyncReport) -> None:
+        self.workdir = workdir
+        self.library = library
+        self.archive = archive
+        self.report = report
+
+    def run(self, action: Action) -> str:
+        """Carry out ``action``; returns its outcome in words."""
+        handler: dict[Kind, Callable[[Action], str]] = {
+            Kind.DOWNLOAD: self.download, Kind.UPLOAD: self.upload, Kind.UPLOAD_NEW: self.upload,
+            Kind.MERGE: self.merge, Kind.CONFLICT: self.conflict,
+        }
+        return handler[action.kind](action) if action.kind in handler else action.reason
+
+    def write_local(self, name: str, data: bytes) -> None:
+        atomic_write_bytes(self.workdir / name, data)
+
+    def download(self, action: Action) -> str:
+        data, remote = self.library.download(action.name)
+        self.report.downloads += 1
+        self.write_local(action.name, data)
+        self.archive.record(action.name, data, remote)
+        return f"downloaded ({action.reason})"
+
+    def check_readable(self, name: str) -> None:
+        """Never push a workbook nobody could open: a truncated or corrupt file stays local."""
+        if not name.endswith(".xlsx"):
+            return
+        path = self.workdir / name
+        try:
+            if name.startswith((*NOT_PULLED, "archive/")):  # the cycle's own outputs: a sound package will do
+                with zipfile.ZipFile(path):
+                    pass
+            else:
+                read_workbook(path)
+        except (WorkbookReadError, zipfile.BadZipFile) as exc:
+            raise WorkbookReadError(f"not pushed: {exc}") from None
+
+    def upload(self, action: Action) -> str:
+        self.check_readable(action.name)
+        data = (self.workdir / action.name).read_bytes()
+        try:
+            remote = self.library.upload(action.name, data, action.if_match)
+        except RemoteChanged:
+            return self.merge(action)  # someone pushed meanwhile: merge with their version first
+        self.report.uploads += 1
+        self.archive.record(action.name, data, remote)
+        return f"uploaded ({action.reason})"
+
+    def _keep_both(self, name: str, ours: bytes, theirs: bytes, remote: RemoteFile,
+                   conflicts: list[Conflict], reason: str, partial: bytes | None = None) -> str:
+        self.report.conflicts.append(
+            keep_both(self.workdir, self.archive, name, ours, theirs, remote, conflicts, reason, partial))
+        return f"CONFLICT: {reason}; nothing pushed, both versions kept"
+
+    def _fetch(self, name: str) -> tuple[bytes, bytes, RemoteFile]:
+        theirs, remote = self.library.download(name)
+        self.report.downloads += 1
+        return (self.workdir / name).read_bytes(), theirs, remote
+
+    def conflict(self, action: Action) -> str:
+        """Keep both versions, unless they turn out to be the same bytes (then they simply agree)."""
+        ours, theirs, remote = self._fetch(action.name)
+        if theirs == ours:
+            self.archive.record(action.name, theirs, remote)
+            return "already the same as the library"
+        return self._keep_both(action.name, ours, theirs, remote, [], action.reason)
+
+    def merge(self, action: Action) -> str:
+        """Three-way merge with the library's current version; push the result when pushing."""
+        name = action.name
+        if self.report.direction == "push":
+            self.check_readable(name)
+        for _ in range(MAX_MERGE_ROUNDS):
+            ours, theirs, remote = self._fetch(name)
+            if theirs == ours:
+                self.archive.record(name, theirs, remote)
+                return "already the same as the library"
+            base = self.archive.base_bytes(name)
+            if base is None or not name.endswith(".xlsx"):
+                return self._keep_both(name, ours, theirs, remote, [], NO_COMMON_VERSION)
+            spec = embedded_spec(theirs) or embedded_spec(ours)
+            result = merge_workbooks(base, ours, theirs, id_header=spec.id_header if spec else ID_HEADER)
+            if result.merged is None:
+                return self._keep_both(name, ours, theirs, remote, result.conflicts,
+                                       f"{len(result.conflicts)} cell(s) changed here and in the library",
+                                       result.partial)
+            self.write_local(name, result.merged)
+            if self.report.direction == "pull":
+                self.archive.record(name, theirs, remote)  # the merge holds unpushed local edits
+                return f"merged the library's changes into local edits ({len(result.changes)} kept)"
+            try:
+                pushed = self.library.upload(name, result.merged, remote.etag)
+            except RemoteChanged:
+                continue  # changed again while we merged: merge with the newer version
+            self.report.uploads += 1
+            self.archive.record(name, result.merged, pushed)
+            return f"merged with the library's changes and uploaded ({len(result.changes)} change(s))"
+        raise RemoteChanged(f"{name} kept changing in the library while merging; try again later")
