@@ -3,7 +3,9 @@
 Every local write is atomic and every upload names the version it was based on, so nothing is
 half-written and no push lands over a version it has not seen. A MERGE is a three-way cell merge
 (`sync.merge`) with the library's current version, uploaded when pushing; a clash found there, or a
-CONFLICT decided by `sync.reconcile`, leaves both versions for a person (`sync.conflicts`).
+CONFLICT decided by `sync.reconcile`, leaves both versions for a person (`sync.conflicts`). Before a
+download or a merge replaces a working-copy file with different bytes, the old bytes go to the stash
+(`sync.stash`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sync.conflicts import FileConflict, keep_both
 from sync.library import Library, RemoteChanged, RemoteFile
 from sync.merge import ID_HEADER, Conflict, merge_workbooks
 from sync.reconcile import NO_COMMON_VERSION, Action, Kind
+from sync.stash import Stashed, stash
 from sync.state import Archive
 from sync.update import NOT_PULLED
 from workbook_templates.atomic import atomic_write_bytes
@@ -30,6 +33,7 @@ class SyncReport:
     direction: str
     done: list[tuple[Action, str]] = field(default_factory=list)  # every action with its outcome
     conflicts: list[FileConflict] = field(default_factory=list)
+    stashed: list[Stashed] = field(default_factory=list)  # working-copy versions kept before replacing
     downloads: int = 0
     uploads: int = 0
 
@@ -60,6 +64,10 @@ class Propagator:
         return handler[action.kind](action) if action.kind in handler else action.reason
 
     def write_local(self, name: str, data: bytes) -> None:
+        """Replace the working copy's ``name``, keeping the old bytes in the stash if they differ."""
+        kept = stash(self.workdir, name, data)
+        if kept is not None:
+            self.report.stashed.append(kept)
         atomic_write_bytes(self.workdir / name, data)
 
     def download(self, action: Action) -> str:

@@ -251,6 +251,9 @@ def print_sync(report: SyncReport) -> None:
         out.print(f"  to resolve: open {copy} (the Conflicts tab lists the cells, which hold the library's "
                   f"values), set them as agreed, save, then run: tomsync resolve {conflict.name}; "
                   "then push", markup=False, highlight=False)
+    for kept in report.stashed:
+        out.print(f"  {kept.name}: the previous local version is kept in the stash ({kept.stamp}); "
+                  f"'tomsync restore {kept.name}' brings it back", markup=False, highlight=False)
     out.print(f"{report.direction}: {len(changed)} file(s) changed, {report.downloads} download(s), "
               f"{report.uploads} upload(s), {len(report.conflicts)} conflict(s)")
 
@@ -286,6 +289,33 @@ def resolve_cmd(
     except (UnresolvedConflict, ValueError, OSError) as exc:
         raise fail(str(exc)) from None
     out.print(message, markup=False, highlight=False)
+
+
+@app.command("restore")
+def restore_cmd(
+    name: Annotated[str, typer.Argument(help="the workbook, as named in the library")],
+    workdir: WorkdirOpt = Path("."),
+    list_: Annotated[bool, typer.Option("--list", help="list the kept versions, newest first")] = False,
+    at: Annotated[str | None, typer.Option(
+        "--at", help="the version to bring back, as --list shows it (default: the newest)")] = None,
+) -> None:
+    """Bring back a version of NAME that a pull replaced (kept in .tomsync/stash/ for 60 days)."""
+    from sync.stash import NothingStashed, restore, stashed
+
+    if list_:
+        kept = stashed(workdir, name)
+        if not kept:
+            raise fail(f"{name}: no stashed copies")
+        for s in kept:
+            out.print(f"{s.stamp}-{s.sha8}  {s.when:%d/%m/%Y %H:%M} UTC  {s.path.stat().st_size} bytes",
+                      markup=False, highlight=False)
+        return
+    try:
+        chosen = restore(workdir, name, at)
+    except (NothingStashed, OSError) as exc:
+        raise fail(str(exc)) from None
+    out.print(f"{name}: restored the version stashed at {chosen.stamp} (the replaced one is stashed too); "
+              "push to send it", markup=False, highlight=False)
 
 
 @app.command("push")

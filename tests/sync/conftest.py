@@ -62,3 +62,14 @@ def make_library(
 def sp_library(make_library: Callable[..., SharePointLibrary]) -> SharePointLibrary:
     """The default test library: ``Documents/TOM 2025`` on the fake site, 64-byte simple-upload limit."""
     return make_library()
+
+
+@pytest.fixture(scope="session")
+def template_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A real workbook built from the shipped spec, as staff would find it in the library."""
+    from workbook_templates.spec import load_spec
+    from workbook_templates.template import write_template
+
+    path = tmp_path_factory.mktemp("tpl") / "borders.xlsx"
+    write_template(load_spec("scottish-tom"), path, "pw")
+    return path.read_bytes()
