@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sync.library import RemoteFile
 from sync.merge import CONFLICTS_SHEET, Conflict, conflict_copy
-from sync.state import Archive, sha256
+from sync.state import STATE_DIR, Archive, sha256
 from workbook_templates.atomic import atomic_write_bytes
 
 
@@ -76,6 +76,9 @@ def resolve(workdir: str | os.PathLike[str], name: str, take: str = "copy") -> s
         raise UnresolvedConflict(f"{name} has no conflict to resolve")
     theirs_path, copy_path = conflict_paths(work, name)
     theirs = (archive.dir / "theirs" / name).read_bytes()
+    if sha256(theirs) != pending.sha256:
+        raise UnresolvedConflict(f"{name}: the library version kept for this conflict is damaged "
+                                 f"({STATE_DIR}/theirs/{name}); pull into a fresh folder and copy your edits")
     if take == "theirs":
         atomic_write_bytes(work / name, theirs)
     elif take == "copy":

@@ -31,6 +31,11 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class BaseDamaged(ValueError):
+    """The merge base on disk is not the version the archive recorded: merging from it could bring
+    back or drop edits silently, so sync refuses."""
+
+
 @dataclass(frozen=True)
 class FileState:
     name: str
@@ -102,8 +107,21 @@ class Archive:
         return sorted(self._files)
 
     def base_bytes(self, name: str) -> bytes | None:
+        """The agreed version of ``name``, checked against its recorded SHA-256 (None if not kept).
+        Raises `BaseDamaged` when the bytes on disk are not the ones recorded."""
         path = self.dir / "base" / name
-        return path.read_bytes() if path.exists() else None
+        if not path.exists():
+            return None
+        data = path.read_bytes()
+        state = self._files.get(name)
+        if state is not None and sha256(data) != state.sha256:
+            raise BaseDamaged(
+                f"{name}: the merge base {STATE_DIR}/base/{name} does not match its recorded sha256 "
+                "(damaged or edited), so nothing was merged and your working copy is unchanged; to "
+                f"recover, pull into a fresh folder (tomsync pull -C NEW-FOLDER) and copy your edits "
+                f"across, or delete {STATE_DIR}/base/{name} and pull again, then finish the conflict "
+                f"with 'tomsync resolve {name}' (--take theirs for the library's version)")
+        return data
 
     def record(self, name: str, data: bytes, remote: RemoteFile) -> None:
         """Remember ``data`` as the agreed version ``remote`` of ``name`` (call after a transfer)."""
