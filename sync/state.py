@@ -74,6 +74,7 @@ class Archive:
         self._local: dict[str, tuple[int, int, str]] = {}  # name -> (mtime_ns, size, sha256) cache
         self._conflicts: dict[str, PendingConflict] = {}
         self._cycles: dict[str, CycleRecord] = {}
+        self.changed = False  # a record changed since the last save (the hash cache does not count)
         if self._path.exists():
             try:
                 self._load(json.loads(self._path.read_text(encoding="utf-8")))
@@ -127,6 +128,7 @@ class Archive:
         """Remember ``data`` as the agreed version ``remote`` of ``name`` (call after a transfer)."""
         atomic_write_bytes(self.dir / "base" / name, data)
         self._files[name] = FileState(name, remote.etag, remote.size, sha256(data))
+        self.changed = True
 
     def local_hash(self, name: str) -> str | None:
         """SHA-256 of the working copy's file, cached by (mtime, size); None if it does not exist."""
@@ -149,9 +151,11 @@ class Archive:
 
     def add_conflict(self, name: str, etag: str, size: int, digest: str) -> None:
         self._conflicts[name] = PendingConflict(name, etag, size, digest)
+        self.changed = True
 
     def drop_conflict(self, name: str) -> None:
-        self._conflicts.pop(name, None)
+        if self._conflicts.pop(name, None) is not None:
+            self.changed = True
 
     # -- the cycle's fingerprints ---------------------------------------------------------------
 
@@ -160,8 +164,10 @@ class Archive:
 
     def record_cycle(self, record: CycleRecord) -> None:
         self._cycles[record.month] = record
+        self.changed = True
 
     def save(self) -> None:
+        """Write `state.json` atomically (in the current format, whatever format was read)."""
         data = {"version": STATE_VERSION,
                 "files": {n: asdict(f) for n, f in sorted(self._files.items())},
                 "local": {n: list(v) for n, v in sorted(self._local.items())},
@@ -170,3 +176,4 @@ class Archive:
                 "cycles": {m: {"fingerprint": c.fingerprint, "outputs": c.outputs}
                            for m, c in sorted(self._cycles.items())}}
         atomic_write_bytes(self._path, json.dumps(data, indent=1).encode())
+        self.changed = False

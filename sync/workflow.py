@@ -4,6 +4,10 @@ Detect what changed on each side (`sync.update`), decide per file (`sync.reconci
 the decisions out (`sync.propagate`). A file with an unresolved conflict is skipped until `tomsync
 resolve` (`sync.conflicts`) finishes it. The names other code imports from here (pull, push,
 resolve, SyncReport, UnresolvedConflict, local_files) stay here.
+
+The archive is saved right after each file whose record changed (a transfer, a new conflict), so an
+interrupted run never forgets a completed transfer, and once at the end; files that needed nothing
+cost no rewrite of `state.json`, which keeps a run over a large, quiet library linear.
 """
 
 from __future__ import annotations
@@ -31,18 +35,21 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
     report = SyncReport(direction)
     archive = Archive(work)
     propagator = Propagator(work, library, archive, report)
-    for update in detect_updates(work, library, direction, archive, names):
-        if progress is not None:
-            progress(update.name)
-        action: Action = reconcile(update, archive.get(update.name), direction)
-        if action.kind is not Kind.NOTHING and archive.pending_conflict(action.name) is not None:
-            report.conflicts.append(still_open(work, action.name))
-            outcome = "skipped: unresolved conflict"
-        else:
-            outcome = propagator.run(action)
-        report.done.append((action, outcome))
-        archive.save()
-    archive.save()
+    try:
+        for update in detect_updates(work, library, direction, archive, names):
+            if progress is not None:
+                progress(update.name)
+            action: Action = reconcile(update, archive.get(update.name), direction)
+            if action.kind is not Kind.NOTHING and archive.pending_conflict(action.name) is not None:
+                report.conflicts.append(still_open(work, action.name))
+                outcome = "skipped: unresolved conflict"
+            else:
+                outcome = propagator.run(action)
+            report.done.append((action, outcome))
+            if archive.changed:  # a transfer or a conflict: on disk before the next file is touched
+                archive.save()
+    finally:
+        archive.save()  # once more for the local hash cache, and whatever an error interrupted
     return report
 
 
