@@ -396,6 +396,19 @@ def _pair(new: dict[Key, int], base: dict[Key, int]) -> dict[Key, int]:
 # ---------------------------------------------------------------------------------------- merge
 
 
+@dataclass(frozen=True)
+class _CellEdit:
+    """One cell we changed, with what theirs holds there: the input of `_Merger.cell`."""
+
+    ours_at: str  # the cell's address in our workbook (named in a conflict)
+    target: tuple[int, int] | None  # (row, col) in theirs, None if the row or column is gone there
+    row_id: str | None
+    column: object  # the column's header, for the change line
+    base: object
+    ours: object
+    theirs: object
+
+
 class _Merger:
     """Applies our changes onto the loaded THEIRS workbook, collecting conflicts and change lines."""
 
@@ -408,29 +421,21 @@ class _Merger:
 
     # one cell ------------------------------------------------------------------------------
 
-    def cell(
-        self,
-        ws: Worksheet,
-        ours_at: str,
-        target: tuple[int, int] | None,
-        row_id: str | None,
-        column: object,
-        b: object,
-        o: object,
-        t: object,
-    ) -> None:
-        """Decide one cell we changed (b -> o) against theirs t, writing ours at ``target`` if theirs
-        is unchanged. ``target`` None means the row or column is gone from theirs."""
-        if target is not None and values_equal(t, b):
-            write_value(ws, target[0], target[1], o, allow_formula=ws.title in self.formula_sheets)
+    def cell(self, ws: Worksheet, edit: _CellEdit) -> None:
+        """Decide one cell we changed (base -> ours) against theirs, writing ours at ``edit.target``
+        if theirs is unchanged. ``target`` None means the row or column is gone from theirs."""
+        target = edit.target
+        if target is not None and values_equal(edit.theirs, edit.base):
+            write_value(ws, target[0], target[1], edit.ours, allow_formula=ws.title in self.formula_sheets)
             where = f"{ws.title}!{_addr(*target)}"
-            label = f" [{row_id}]" if row_id else ""
-            name = f" {column}" if not _blank(column) else ""
-            self.changes.append(f"{where}{label}{name}: {_show(b)} -> {_show(o)}")
-        elif target is not None and values_equal(t, o):
+            label = f" [{edit.row_id}]" if edit.row_id else ""
+            name = f" {edit.column}" if not _blank(edit.column) else ""
+            self.changes.append(f"{where}{label}{name}: {_show(edit.base)} -> {_show(edit.ours)}")
+        elif target is not None and values_equal(edit.theirs, edit.ours):
             return
         else:
-            self.conflicts.append(Conflict(ws.title, ours_at, row_id, b, o, t))
+            self.conflicts.append(Conflict(ws.title, edit.ours_at, edit.row_id, edit.base, edit.ours,
+                                           edit.theirs))
 
     # sheets --------------------------------------------------------------------------------
 
@@ -446,7 +451,7 @@ class _Merger:
             for c in range(max(len(brow), len(orow))):
                 bv, ov = _at(brow, c), _at(orow, c)
                 if not values_equal(bv, ov):
-                    self.cell(ws, _addr(r, c), (r, c), None, None, bv, ov, _at(trow, c))
+                    self.cell(ws, _CellEdit(_addr(r, c), (r, c), None, None, bv, ov, _at(trow, c)))
 
     def by_id(self, ws: Worksheet, b: _Sheet, o: _Sheet, t: _Sheet, ids: tuple[int, int, int]) -> None:
         ib, io, it = ids
@@ -496,7 +501,7 @@ class _Merger:
                     tv: object = f"(no column {_at(o.header, c)!r} in the remote)"
                 else:
                     tv = _at(trow, tc)
-                self.cell(ws, _addr(ro, c), target, row_id, _at(o.header, c), bv, ov, tv)
+                self.cell(ws, _CellEdit(_addr(ro, c), target, row_id, _at(o.header, c), bv, ov, tv))
 
         for key, rb in bkeys.items():
             if key not in okeys:
