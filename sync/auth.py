@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-from sync.config import CERT_PASSPHRASE_ENV, DEFAULT_GRAPH_URL, SharePointConfig
+from sync.config import CERT_PASSPHRASE_ENV, DEFAULT_GRAPH_URL, AuthMode, SharePointConfig
 from sync.library import AuthError, LibraryError
 
-AuthMode = Literal["device_code", "certificate"]
 CacheKind = Literal["encrypted", "plain-0600"]
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"

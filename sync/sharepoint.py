@@ -38,9 +38,9 @@ from office365.runtime.http.request_options import RequestOptions
 from office365.runtime.retry import response_retry_after
 from urllib3.exceptions import NewConnectionError
 
+from sync.config import DEFAULT_GRAPH_URL
 from sync.library import AccessDenied, AuthError, LibraryError, RemoteChanged, RemoteFile, RemoteNotFound
 
-DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024  # Graph's documented ceiling for a single PUT .../content
 FRAGMENT_UNIT = 320 * 1024  # upload-session fragments must be multiples of this (except the last)
 DEFAULT_FRAGMENT_SIZE = 16 * FRAGMENT_UNIT  # 5 MiB
