@@ -9,6 +9,7 @@ archive's conflict ledger, so nothing is pushed or pulled over that file until `
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from sync.library import RemoteFile
 from sync.merge import CONFLICTS_SHEET, Conflict, conflict_copy
 from sync.state import STATE_DIR, Archive, sha256
 from workbook_templates.atomic import atomic_write_bytes
+
+log = logging.getLogger("tomsync.sync")
 
 
 class UnresolvedConflict(Exception):
@@ -50,6 +53,8 @@ def keep_both(workdir: Path, archive: Archive, name: str, ours: bytes, theirs: b
         copies.append(copy_path)
     atomic_write_bytes(archive.dir / "theirs" / name, theirs)
     archive.add_conflict(name, remote.etag, remote.size, sha256(theirs))
+    log.warning("%s: conflict with library version %s: %s; %d clashing cell(s), copies written", name,
+                remote.etag, reason, len(conflicts))
     return FileConflict(name, conflicts, copies, reason)
 
 
@@ -97,4 +102,5 @@ def resolve(workdir: str | os.PathLike[str], name: str, take: str = "copy") -> s
         side.unlink(missing_ok=True)
     (archive.dir / "theirs" / name).unlink(missing_ok=True)
     source = "the library version" if take == "theirs" else copy_path.name
+    log.info("%s: conflict resolved from %s; the base is now version %s", name, source, pending.etag)
     return f"{name}: resolved from {source}; push to send it"

@@ -12,7 +12,9 @@ archive says the outputs already stand, so nothing is rewritten or uploaded.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +30,7 @@ from sync.workflow import pull, push
 from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.validate import parse_month
 
+log = logging.getLogger("tomsync.cycle")
 FORMAT_VERSION = "1"  # bump when the report changes shape, so old months are redone on request
 
 
@@ -80,8 +83,12 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     today = today or date.today()
+    started = time.perf_counter()
+    log.info("cycle %s: started (today %s, force %s)", month, today.isoformat(), force)
     result = CycleResult(month, pull(work, library))
     if result.pulled.conflicts:
+        log.warning("cycle %s: stopped after the pull: %d conflict(s) to resolve", month,
+                    len(result.pulled.conflicts))
         return result  # a report built from a copy that disagrees with the library would mislead
     books = area_workbooks(work)
     archive = Archive(work)
@@ -94,15 +101,24 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
         result.outputs = list(done_before.outputs)
         result.pushed = push(work, library, result.outputs)  # only lists the library: pushes what a stop left
         result.unchanged = not result.pushed.changed()
+        log.info("cycle %s: inputs unchanged (fingerprint %s), the outputs stand; %d upload(s) left over",
+                 month, fingerprint[:12], result.pushed.uploads)
         return result
     later = sorted(p.name for p in (work / "archive").glob("*-*") if p.is_dir() and p.name > month)
     if later and (work / "archive" / month).exists() and not force:
+        log.warning("cycle %s: refused: later months (%s) build on it and --force was not given", month,
+                    ", ".join(later))
         raise ClosedMonth(f"{month} is archived and later months ({', '.join(later)}) build on it; the "
                           f"workbooks have changed since, so redoing {month} would rewrite its history. "
                           "Use --force to redo it anyway.")
 
     advance = progress.task(f"Reading {len(books)} workbook(s)", len(books)) if progress else None
+    at = time.perf_counter()
     areas = read_areas([(b, work / b) for b in books], month, today, advance)
+    log.info("cycle %s: read %d workbook(s) in %.1f s", month, len(books), time.perf_counter() - at)
+    for a in areas:
+        if a.error is not None:
+            log.warning("cycle %s: %s could not be read; its schools are left out", month, a.name)
     first = next((a for a in areas if a.error is None), None)
     history = load_history(work / "archive", month)
     settings = first.settings if first else ("score", 0.75, 0.4)
@@ -117,7 +133,11 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
     write_report_html(c, work / html_name)
     result.outputs = [f"archive/{month}/{b}" for b in readable] + [f"archive/{month}/rollup.json",
                                                                    xlsx_name, html_name]
+    log.info("cycle %s: wrote %d output(s): %d error(s), %d warning(s) found", month, len(result.outputs),
+             c.errors, c.warnings)
     result.pushed = push(work, library, result.outputs)
+    log.info("cycle %s: done in %.1f s: %d upload(s), %d conflict(s)", month, time.perf_counter() - started,
+             result.pushed.uploads, len(result.pushed.conflicts))
     if result.pushed.ok:
         done = Archive(work)  # re-read: push has recorded the uploads
         done.record_cycle(CycleRecord(month, fingerprint, list(result.outputs)))

@@ -10,6 +10,7 @@ download or a merge replaces a working-copy file with different bytes, the old b
 
 from __future__ import annotations
 
+import logging
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.reader import WorkbookReadError, embedded_spec, read_workbook
 
 MAX_MERGE_ROUNDS = 3
+log = logging.getLogger("tomsync.sync.propagate")
 
 
 @dataclass
@@ -68,11 +70,13 @@ class Propagator:
         kept = stash(self.workdir, name, data)
         if kept is not None:
             self.report.stashed.append(kept)
+            log.info("%s: the replaced local version is stashed as %s", name, kept.path.name)
         atomic_write_bytes(self.workdir / name, data)
 
     def download(self, action: Action) -> str:
         data, remote = self.library.download(action.name)
         self.report.downloads += 1
+        log.debug("%s: downloaded %d bytes, version %s", action.name, len(data), remote.etag)
         self.write_local(action.name, data)
         self.archive.record(action.name, data, remote)
         return f"downloaded ({action.reason})"
@@ -97,8 +101,12 @@ class Propagator:
         try:
             remote = self.library.upload(action.name, data, action.if_match)
         except RemoteChanged:
+            log.info("%s: upload refused, the library changed since %s: merging first", action.name,
+                     action.if_match or "no file")
             return self.merge(action)  # someone pushed meanwhile: merge with their version first
         self.report.uploads += 1
+        log.debug("%s: uploaded %d bytes (if-match %s), now version %s", action.name, len(data),
+                  action.if_match or "none", remote.etag)
         self.archive.record(action.name, data, remote)
         return f"uploaded ({action.reason})"
 
@@ -111,6 +119,7 @@ class Propagator:
     def _fetch(self, name: str) -> tuple[bytes, bytes, RemoteFile]:
         theirs, remote = self.library.download(name)
         self.report.downloads += 1
+        log.debug("%s: fetched the library's version %s (%d bytes)", name, remote.etag, len(theirs))
         return (self.workdir / name).read_bytes(), theirs, remote
 
     def conflict(self, action: Action) -> str:
@@ -136,6 +145,8 @@ class Propagator:
                 return self._keep_both(name, ours, theirs, remote, [], NO_COMMON_VERSION)
             spec = embedded_spec(theirs) or embedded_spec(ours)
             result = merge_workbooks(base, ours, theirs, id_header=spec.id_header if spec else ID_HEADER)
+            log.debug("%s: merge: %d change(s) of ours, %d clashing cell(s)", name, len(result.changes),
+                      len(result.conflicts))
             if result.merged is None:
                 return self._keep_both(name, ours, theirs, remote, result.conflicts,
                                        f"{len(result.conflicts)} cell(s) changed here and in the library",
@@ -147,6 +158,7 @@ class Propagator:
             try:
                 pushed = self.library.upload(name, result.merged, remote.etag)
             except RemoteChanged:
+                log.info("%s: the library changed again while merging: merging once more", name)
                 continue  # changed again while we merged: merge with the newer version
             self.report.uploads += 1
             self.archive.record(name, result.merged, pushed)

@@ -22,6 +22,7 @@ Safety rules, in the order they matter:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from urllib3.exceptions import NewConnectionError
 from sync.config import DEFAULT_GRAPH_URL
 from sync.library import AccessDenied, AuthError, LibraryError, RemoteChanged, RemoteFile, RemoteNotFound
 
+log = logging.getLogger("tomsync.sharepoint")  # methods, actions and status codes only: never URLs
 SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024  # Graph's documented ceiling for a single PUT .../content
 FRAGMENT_UNIT = 320 * 1024  # upload-session fragments must be multiples of this (except the last)
 DEFAULT_FRAGMENT_SIZE = 16 * FRAGMENT_UNIT  # 5 MiB
@@ -306,10 +308,17 @@ class SharePointLibrary:
         attempts = self.max_retries + 1
         last = ""
         for attempt in range(1, attempts + 1):
+            started = time.perf_counter()
             try:
-                return self._once(method, url, headers=headers, data=data, json_body=json_body, auth=auth)
+                response = self._once(method, url, headers=headers, data=data, json_body=json_body,
+                                      auth=auth)
+                log.debug("%s (%s): HTTP %s in %.0f ms", action, method, response.status_code,
+                          (time.perf_counter() - started) * 1000)
+                return response
             except ClientRequestException as exc:
                 status = _status(exc)
+                log.info("%s (%s): HTTP %s in %.0f ms (attempt %d of %d)", action, method, status,
+                         (time.perf_counter() - started) * 1000, attempt, attempts)
                 if status not in _RETRY_STATUSES:
                     raise
                 if write is not None and status != 429:
@@ -327,6 +336,8 @@ class SharePointLibrary:
                     write.maybe_written = True
                 wait = None
                 last = _connection_problem(exc)
+                log.info("%s (%s): connection dropped (attempt %d of %d): %s", action, method, attempt,
+                         attempts, type(exc).__name__)
                 self.client.pending_request().transport.reset_connections()
             if attempt == attempts:
                 break

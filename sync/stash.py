@@ -10,6 +10,7 @@ file first, so a restore can itself be undone).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from sync.state import STATE_DIR, sha256
 from workbook_templates.atomic import atomic_write_bytes
 
+log = logging.getLogger("tomsync.sync.stash")
 STASH_DIR = "stash"
 MAX_AGE = timedelta(days=60)
 KEEP_NEWEST = 5
@@ -67,6 +69,7 @@ def prune(workdir: str | os.PathLike[str], name: str, now: datetime | None = Non
     removed = [s for s in stashed(workdir, name)[keep:] if now - s.when > max_age]
     for s in removed:
         s.path.unlink(missing_ok=True)
+        log.info("%s: pruned the stashed copy %s", name, s.path.name)
     return removed
 
 
@@ -113,4 +116,5 @@ def restore(workdir: str | os.PathLike[str], name: str, at: str | None = None,
     data = chosen.path.read_bytes()
     stash(work, name, data, now)
     atomic_write_bytes(work / name, data)
+    log.info("%s: restored the copy stashed at %s (%s)", name, chosen.stamp, chosen.sha8)
     return chosen

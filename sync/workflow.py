@@ -12,7 +12,9 @@ cost no rewrite of `state.json`, which keeps a run over a large, quiet library l
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from sync.propagate import Propagator, SyncReport
 from sync.reconcile import Action, Kind, reconcile
 from sync.state import Archive
 from sync.update import CONFLICT_SUFFIXES, NOT_PULLED, SYNCED_SUFFIXES, detect_updates, local_files, tracked
+
+log = logging.getLogger("tomsync.sync")
 
 __all__ = ["CONFLICT_SUFFIXES", "NOT_PULLED", "SYNCED_SUFFIXES", "FileConflict", "SyncReport",
            "UnresolvedConflict", "conflict_paths", "local_files", "pull", "push", "resolve", "sync",
@@ -35,21 +39,39 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
     report = SyncReport(direction)
     archive = Archive(work)
     propagator = Propagator(work, library, archive, report)
+    started = time.perf_counter()
+    log.info("%s: working copy %s, library %r", direction, work, library)
+    looked_at, current = 0, ""
     try:
         for update in detect_updates(work, library, direction, archive, names):
+            looked_at, current = looked_at + 1, update.name
             if progress is not None:
                 progress(update.name)
             action: Action = reconcile(update, archive.get(update.name), direction)
+            log.debug("%s: here %s, library %s -> %s (%s)", update.name, update.local.value,
+                      update.remote.value, action.kind.value, action.reason)
+            at = time.perf_counter()
             if action.kind is not Kind.NOTHING and archive.pending_conflict(action.name) is not None:
                 report.conflicts.append(still_open(work, action.name))
                 outcome = "skipped: unresolved conflict"
             else:
                 outcome = propagator.run(action)
             report.done.append((action, outcome))
+            if action.kind is not Kind.NOTHING:
+                log.info("%s: %s: %s (%.0f ms)", action.name, action.kind.value, outcome,
+                         (time.perf_counter() - at) * 1000)
             if archive.changed:  # a transfer or a conflict: on disk before the next file is touched
                 archive.save()
+    except Exception as exc:
+        log.error("%s stopped at %s: %s: %s", direction, current or "the listing", type(exc).__name__,
+                  str(exc).splitlines()[0] if str(exc) else "")
+        raise
     finally:
         archive.save()  # once more for the local hash cache, and whatever an error interrupted
+    log.info("%s done in %.1f s: %d file(s) looked at, %d changed, %d download(s), %d upload(s), "
+             "%d conflict(s), %d stashed", direction, time.perf_counter() - started, looked_at,
+             len(report.changed()), report.downloads, report.uploads, len(report.conflicts),
+             len(report.stashed))
     return report
 
 

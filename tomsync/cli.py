@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,6 +43,35 @@ app.add_typer(addin_app, name="addin")
 out = Console()
 err = Console(stderr=True)
 RAG_STYLE = {"R": "bold white on red", "A": "bold black on yellow", "G": "bold white on green"}
+
+
+_verbose = False  # set by the global -v; the sync commands pass it to sync.logs.setup_logging
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option(
+        "-v", "--verbose", help="show what sync does, step by step, on stderr (DEBUG)")] = False,
+) -> None:
+    global _verbose
+    _verbose = verbose
+    from sync.logs import stop_logging
+
+    ctx.call_on_close(stop_logging)
+
+
+def _log_to(workdir: Path, only_if_synced: bool = False) -> None:
+    """Log this command to WORKDIR/.tomsync/tomsync.log (and to stderr with -v)."""
+    from sync.logs import setup_logging
+    from sync.state import STATE_DIR
+
+    if only_if_synced and not (workdir / STATE_DIR).is_dir():
+        return
+    try:
+        setup_logging(workdir, _verbose)
+    except OSError as exc:
+        print(f"tomsync: note: no log file in {workdir} ({exc.strerror or exc})", file=sys.stderr)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -211,12 +241,15 @@ def sync_errors(conn: Connection | None = None) -> Iterator[None]:
             conn.forget_sign_in()
         raise fail(f"{exc} (the cached sign-in was dropped: run the command again to sign in)") from None
     except (LibraryError, ConfigError, WorkbookReadError, OSError, ValueError) as exc:
-        raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        logging.getLogger("tomsync.cli").error("could not run: %s: %s", type(exc).__name__, line)
+        raise fail(line) from None
 
 
 def _connect(workdir: Path, library: Path | None, config: Path | None) -> Connection:
     from sync.connect import connect
 
+    _log_to(workdir)
     with sync_errors():
         conn = connect(workdir, library, config)
     err.print(f"library: {conn.description}", markup=False, highlight=False)
@@ -284,6 +317,7 @@ def resolve_cmd(
     """Finish a conflict: the resolved copy becomes the working copy; push afterwards."""
     from sync.workflow import UnresolvedConflict, resolve
 
+    _log_to(workdir, only_if_synced=True)
     try:
         message = resolve(workdir, name, take)
     except (UnresolvedConflict, ValueError, OSError) as exc:
@@ -302,6 +336,7 @@ def restore_cmd(
     """Bring back a version of NAME that a pull replaced (kept in .tomsync/stash/ for 60 days)."""
     from sync.stash import NothingStashed, restore, stashed
 
+    _log_to(workdir, only_if_synced=True)
     if list_:
         kept = stashed(workdir, name)
         if not kept:
