@@ -1,5 +1,6 @@
 """What a person does after a conflict, and the guards around pushing and the cycle."""
 
+import io
 from datetime import date
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 from sync.cycle import ClosedMonth, run_cycle
 from sync.demo import staff_update
 from sync.folder import FolderLibrary
+from sync.memory import MemoryLibrary
 from sync.workflow import UnresolvedConflict, pull, push, resolve
 from tomsync.cli import app
 from workbook_templates.reader import WorkbookReadError
@@ -26,19 +28,33 @@ def edit(path: Path, sheet: str, **cells) -> None:
     wb.save(path)
 
 
-def value(path: Path, sheet: str, ref: str):
-    return load_workbook(path)[sheet][ref].value
+def value(where: Path | bytes, sheet: str, ref: str):
+    """A cell of a working-copy file, or of a library version given as bytes."""
+    return book(where)[sheet][ref].value
 
 
-@pytest.fixture
-def two_staff(tmp_path):
-    lib_dir = tmp_path / "library"
-    write_template(load_spec("scottish-tom"), lib_dir / NAME, "pw")
-    lib = FolderLibrary(lib_dir)
+def book(where: Path | bytes):
+    return load_workbook(io.BytesIO(where) if isinstance(where, bytes) else where)
+
+
+def staff(tmp_path, lib):
     a, b = tmp_path / "alice", tmp_path / "bob"
     pull(a, lib)
     pull(b, lib)
     return lib, a, b
+
+
+@pytest.fixture
+def two_staff(tmp_path, template_bytes):
+    return staff(tmp_path, MemoryLibrary.with_files({NAME: template_bytes}))
+
+
+@pytest.fixture
+def two_staff_folder(tmp_path, template_bytes):
+    """For the command line, which takes a folder as the library."""
+    (tmp_path / "library").mkdir()
+    (tmp_path / "library" / NAME).write_bytes(template_bytes)
+    return staff(tmp_path, FolderLibrary(tmp_path / "library"))
 
 
 def make_conflict(lib, a, b):
@@ -64,37 +80,37 @@ def test_resolving_in_the_conflict_copy_then_pushing_keeps_everyone_s_work(two_s
     assert not copy.exists() and not (b / "borders.theirs.xlsx").exists()
     report = push(b, lib)
     assert report.ok and report.uploads == 1
-    remote = lib.root / NAME
+    remote = lib.files[NAME]
     assert value(remote, "Hawick High", "J4") == "Agreed: Alice and Bob"
     assert value(remote, "Hawick High", "J6") == "Alice elsewhere"
     assert value(remote, "Hawick High", "J7") == "Bob elsewhere"
-    assert "Conflicts" not in load_workbook(remote).sheetnames
-    assert load_workbook(remote)["Hawick High"].protection.sheet
+    assert "Conflicts" not in book(remote).sheetnames
+    assert book(remote)["Hawick High"].protection.sheet
 
 
 def test_an_unresolved_conflict_blocks_push_with_a_hint(two_staff):
     lib, a, b = two_staff
     make_conflict(lib, a, b)
-    before = (lib.root / NAME).read_bytes()
+    before = lib.files[NAME]
     edit(b / NAME, "Hawick High", J4="Bob tries again")
     report = push(b, lib)
     assert not report.ok and report.uploads == 0
     assert "tomsync resolve borders.xlsx" in report.conflicts[0].reason
-    assert (lib.root / NAME).read_bytes() == before
+    assert lib.files[NAME] == before
 
 
 def test_resolve_taking_the_library_version(two_staff):
     lib, a, b = two_staff
     make_conflict(lib, a, b)
     resolve(b, NAME, take="theirs")
-    assert (b / NAME).read_bytes() == (lib.root / NAME).read_bytes()
+    assert (b / NAME).read_bytes() == lib.files[NAME]
     assert push(b, lib).ok
     with pytest.raises(UnresolvedConflict):
         resolve(b, NAME)
 
 
-def test_cli_resolve_and_the_hint(two_staff):
-    lib, a, b = two_staff
+def test_cli_resolve_and_the_hint(two_staff_folder):
+    lib, a, b = two_staff_folder
     edit(a / NAME, "Hawick High", J4="A")
     push(a, lib)
     edit(b / NAME, "Hawick High", J4="B")
@@ -114,9 +130,8 @@ def test_rows_are_matched_by_the_spec_s_id_column_whatever_its_header(tmp_path):
     text = (load_spec("scottish-tom").to_toml().replace('header = "ID"', 'header = "Ref"')
             .replace('\nID = "', '\nRef = "'))
     spec = loads_spec(text)
-    lib_dir = tmp_path / "library"
-    write_template(spec, lib_dir / NAME)
-    lib = FolderLibrary(lib_dir)
+    write_template(spec, tmp_path / NAME)
+    lib = MemoryLibrary.with_files({NAME: (tmp_path / NAME).read_bytes()})
     a, b = tmp_path / "a", tmp_path / "b"
     pull(a, lib)
     pull(b, lib)
@@ -126,13 +141,13 @@ def test_rows_are_matched_by_the_spec_s_id_column_whatever_its_header(tmp_path):
     push(a, lib)
     report = push(b, lib)
     assert report.ok, [c.conflicts for c in report.conflicts]
-    ws = load_workbook(lib.root / NAME)["Kelso High"]
+    ws = book(lib.files[NAME])["Kelso High"]
     ids = {ws.cell(row=r, column=1).value for r in range(row, row + 3)}
     assert {"KEL-01", "KEL-02"} <= ids
 
 
-def test_a_truncated_workbook_is_never_pushed(two_staff):
-    lib, a, _ = two_staff
+def test_a_truncated_workbook_is_never_pushed(two_staff_folder):
+    lib, a, _ = two_staff_folder
     before = (lib.root / NAME).read_bytes()
     data = (a / NAME).read_bytes()
     (a / NAME).write_bytes(data[:2000])
@@ -160,8 +175,7 @@ def end(month: str) -> date:
 
 
 def test_cycle_stops_after_a_pull_conflict_and_writes_nothing(tmp_path):
-    lib = FolderLibrary(tmp_path / "library")
-    (tmp_path / "library").mkdir()
+    lib = MemoryLibrary()
     staff_update(lib, load_spec("scottish-tom"), NAME, "2026-11", end("2026-11"), 1)
     work = tmp_path / "pm"
     pull(work, lib)
@@ -177,17 +191,16 @@ def test_cycle_stops_after_a_pull_conflict_and_writes_nothing(tmp_path):
 
 
 def test_redoing_a_month_that_later_months_build_on_needs_force(tmp_path):
-    lib = FolderLibrary(tmp_path / "library")
-    (tmp_path / "library").mkdir()
+    lib = MemoryLibrary()
     spec = load_spec("scottish-tom")
     work = tmp_path / "pm"
     for month in ("2026-09", "2026-10"):
         staff_update(lib, spec, NAME, month, end(month), 1)
         run_cycle(work, lib, month, end(month))
-    september = (lib.root / "archive" / "2026-09" / "rollup.json").read_bytes()
+    september = lib.files["archive/2026-09/rollup.json"]
     with pytest.raises(ClosedMonth, match="--force"):
         run_cycle(work, lib, "2026-09", end("2026-10"))
-    assert (lib.root / "archive" / "2026-09" / "rollup.json").read_bytes() == september
+    assert lib.files["archive/2026-09/rollup.json"] == september
     redone = run_cycle(work, lib, "2026-09", end("2026-10"), force=True)
     assert redone.consolidated is not None
 
@@ -204,8 +217,7 @@ def test_unreadable_area_workbook_is_named_and_exit_1(tmp_path):
 
 
 def test_each_school_is_rated_by_its_own_area_s_rule_and_trends_survive_a_new_area(tmp_path):
-    lib = FolderLibrary(tmp_path / "library")
-    (tmp_path / "library").mkdir()
+    lib = MemoryLibrary()
     worst = loads_spec(load_spec("scottish-tom").to_toml().replace('rule = "score"', 'rule = "worst"')
                        .replace('area = "Scottish Borders"', 'area = "Worst Area"'))
     work = tmp_path / "pm"

@@ -1,4 +1,4 @@
-"""The monthly cycle end to end on a folder library over three months."""
+"""The monthly cycle end to end over three months (in-memory library; the CLI test uses a folder)."""
 
 import json
 import zipfile
@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from sync.cycle import report_names, run_cycle
 from sync.demo import run_demo, staff_update
-from sync.folder import FolderLibrary
+from sync.memory import MemoryLibrary
 from tomsync.cli import app
 from workbook_templates.reader import read_workbook
 from workbook_templates.spec import load_spec
@@ -21,8 +21,7 @@ MONTHS = ["2026-09", "2026-10", "2026-11"]
 @pytest.fixture(scope="module")
 def three_months(tmp_path_factory):
     root = tmp_path_factory.mktemp("cycle")
-    library = FolderLibrary(root / "library")
-    (root / "library").mkdir()
+    library = MemoryLibrary()
     spec = load_spec("scottish-tom")
     results = []
     for month in MONTHS:
@@ -45,9 +44,9 @@ def test_each_month_leaves_snapshot_summary_and_reports_in_the_library(three_mon
 
 def test_the_snapshot_is_the_month_s_workbook(three_months):
     root, library, _ = three_months
-    snap = (root / "library" / "archive" / "2026-11" / "borders.xlsx").read_bytes()
-    assert snap == (root / "library" / "borders.xlsx").read_bytes()
-    assert snap != (root / "library" / "archive" / "2026-09" / "borders.xlsx").read_bytes()
+    snap = library.files["archive/2026-11/borders.xlsx"]
+    assert snap == library.files["borders.xlsx"]
+    assert snap != library.files["archive/2026-09/borders.xlsx"]
 
 
 def test_trend_draws_on_earlier_months(three_months):
@@ -84,8 +83,7 @@ def test_rerunning_a_month_changes_and_downloads_nothing(three_months):
 
 
 def test_a_change_in_the_library_is_picked_up_by_a_rerun(tmp_path):
-    library = FolderLibrary(tmp_path / "library")
-    (tmp_path / "library").mkdir()
+    library = MemoryLibrary()
     spec = load_spec("scottish-tom")
     staff_update(library, spec, "borders.xlsx", "2026-11", date(2026, 11, 20), seed=1)
     first = run_cycle(tmp_path / "work", library, "2026-11", date(2026, 11, 28))
@@ -108,12 +106,11 @@ def test_a_change_in_the_library_is_picked_up_by_a_rerun(tmp_path):
     before_rows = read_workbook(tmp_path / "before.xlsx").schools["Hawick High"].rows
     m01_was_red = next(r for r in before_rows if r.get("ID") == "M01").get("RAG") == "R"
     assert hawick(second.consolidated).R == hawick(first.consolidated).R + (0 if m01_was_red else 1)
-    assert (tmp_path / "library" / "archive" / "2026-11" / "borders.xlsx").read_bytes() == path.read_bytes()
+    assert library.files["archive/2026-11/borders.xlsx"] == path.read_bytes()
 
 
 def test_several_area_workbooks_give_one_consolidated_view(tmp_path):
-    library = FolderLibrary(tmp_path / "library")
-    (tmp_path / "library").mkdir()
+    library = MemoryLibrary()
     staff_update(library, load_spec("scottish-tom"), "borders.xlsx", "2026-11", date(2026, 11, 20), 1)
     staff_update(library, load_spec("gatsby-plan"), "england/riverside.xlsx", "2026-11",
                  date(2026, 11, 20), 1)
