@@ -37,7 +37,7 @@ def connect(workdir: str | os.PathLike[str], library_dir: str | os.PathLike[str]
         if not path.is_dir():
             raise ConfigError(f"--library {path}: no such folder")
         return Connection(FolderLibrary(path), f"folder library {path}")
-    cfg_path = Path(config) if config is not None else find_config(workdir)
+    cfg_path = Path(config) if config is not None else find_config(Path(workdir))
     if cfg_path is None:
         raise ConfigError("no library given: use --library DIR, --config tomsync.toml, or put a "
                           "tomsync.toml in this folder (see README)")

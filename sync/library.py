@@ -16,7 +16,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # the backend's old home, for type checkers; see __getattr__ below
+    from sync.folder import FolderLibrary as FolderLibrary
 
 
 @dataclass(frozen=True)

@@ -482,9 +482,10 @@ class _Merger:
                 }
                 if rt is not None and key[0] == "id":  # the same new ID on both sides: must agree
                     for c, ov in typed.items():
-                        tv = _at(trow, _map(ot, c))
-                        if not values_equal(ov, tv):
-                            self.conflicts.append(Conflict(ws.title, _addr(ro, c), row_id, None, ov, tv))
+                        theirs_new = _at(trow, _map(ot, c))
+                        if not values_equal(ov, theirs_new):
+                            self.conflicts.append(Conflict(ws.title, _addr(ro, c), row_id, None, ov,
+                                                           theirs_new))
                 elif not self._added_by_them_too(typed, ot, t, tkeys, bkeys):
                     added.append((ro, typed, row_id))
                 continue
