@@ -1,35 +1,15 @@
-"""Update detection and reconciliation are pure: one line per case of (local, archive, remote)."""
+"""Reconciliation is pure: one line per case of (local, archive, remote) and direction."""
 
 import pytest
 
 from sync.library import RemoteFile
 from sync.reconcile import Conflict, Kind, reconcile
 from sync.state import FileState
-from sync.update import Change, detect
+from sync.update import detect
 
 ARCH = FileState("b.xlsx", '"e1"', 10, "h1")
 SAME = RemoteFile("b.xlsx", '"e1"', 10)
 MOVED = RemoteFile("b.xlsx", '"e2"', 12)
-N, NEW, MOD, DEL = Change.NONE, Change.NEW, Change.MODIFIED, Change.DELETED
-
-
-@pytest.mark.parametrize(
-    ("local", "archived", "remote", "local_change", "remote_change"),
-    [
-        ("h1", ARCH, SAME, N, N),
-        ("h9", ARCH, SAME, MOD, N),
-        ("h1", ARCH, MOVED, N, MOD),
-        (None, ARCH, SAME, DEL, N),
-        ("h1", ARCH, None, N, DEL),
-        (None, ARCH, None, DEL, DEL),
-        ("h9", None, None, NEW, N),
-        (None, None, SAME, N, NEW),
-        ("h9", None, SAME, NEW, NEW),
-    ],
-)
-def test_detect_cases(local, archived, remote, local_change, remote_change):
-    update = detect("b.xlsx", local, archived, remote)
-    assert (update.local, update.remote) == (local_change, remote_change)
 
 
 @pytest.mark.parametrize(
