@@ -28,6 +28,7 @@ from workbook_templates.spec import SpecError, load_spec
 from workbook_templates.template import resolve_password, write_template
 from workbook_templates.validate import Finding, parse_month, summary_counts, validate
 from xl_addin.commands import addin_app
+from xl_addin.conf import ADDIN_SHEETS
 
 if TYPE_CHECKING:
     from sync.connect import Connection
@@ -76,7 +77,7 @@ def template_build(
         raise fail(f"{output} exists: a new template would replace everything in it; use --force to do so")
     try:
         s = load_spec(spec)
-        write_template(s, output, password)
+        write_template(s, output, password, extras=ADDIN_SHEETS)
     except SpecError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
@@ -107,7 +108,7 @@ def validate_cmd(
         "--annotate", help="also write the Issues tab and mark the cells (the ribbon's Validate)")] = False,
 ) -> None:
     """Check a workbook; exit 0 if no errors (warnings allowed), 1 if errors, 2 if unreadable."""
-    from xl_addin.ribbon import annotate_file
+    from workbook_templates.annotate import annotate_file
 
     month = _month(month)
     try:
@@ -179,10 +180,10 @@ def rollup_cmd(
     else:
         out.print(rollup_table(result))
     if write:
-        from xl_addin.ribbon import roll_up_file
+        from workbook_templates.summary import write_summary_file
 
         try:
-            roll_up_file(file, [result])
+            write_summary_file(file, [result])
         except (WorkbookReadError, ValueError) as exc:
             raise fail(str(exc)) from None
         except OSError as exc:

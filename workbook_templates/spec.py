@@ -20,6 +20,8 @@ from typing import Any
 
 import tomli_w
 
+from workbook_templates.layout import GUIDE, ISSUES, LISTS, MASTER, META_SHEET, SUMMARY
+
 KINDS = ("text", "choice", "date", "rag", "url", "int")
 ROLES = (
     "id", "theme", "activity", "lead", "audience", "when", "target", "status", "rag", "notes",
@@ -28,7 +30,8 @@ ROLES = (
 RULES = ("score", "worst", "majority")
 GROUPS = ("school", "theme", "lead")
 SHIPPED = ("scottish-tom", "gatsby-plan")
-RESERVED_SHEETS = ("Guide", "Master", "Summary", "Lists", "_tom", "Issues", "Conflicts", "xlwings.conf")
+# "Conflicts": sync.merge's copy for a person; "xlwings.conf": the add-in's sheet (xl_addin.conf)
+RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # YYYY-MM, the cycle's unit
 

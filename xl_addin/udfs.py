@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import xlwings as xw
+from openpyxl.utils.cell import coordinate_to_tuple as split_cell
 
 from workbook_templates.reader import (
     Row,
@@ -36,7 +37,6 @@ from workbook_templates.rollup import RULES, RatedRow, clean, current_rating, gr
 from workbook_templates.spec import SHIPPED, Spec, canonical, load_spec
 from workbook_templates.template import CURRENT_RAG, Layout
 from workbook_templates.validate import parse_month, validate
-from xl_addin.surface import split_cell
 
 EXCEL_ERRORS = frozenset({
     "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",

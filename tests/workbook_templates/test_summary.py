@@ -18,7 +18,7 @@ from tomsync.cli import app
 from workbook_templates import atomic
 from workbook_templates.reader import read_workbook
 from workbook_templates.rollup import rollup_workbook
-from xl_addin.ribbon import roll_up_file
+from workbook_templates.summary import write_summary_file as roll_up_file
 
 F = SCOT_FIRST_FREE
 FILLED = {  # valid entries only, so the workbook validates clean before and after the refresh

@@ -10,28 +10,17 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.xl_addin.conftest import MONTH, TODAY
+from workbook_templates.annotate import ERROR_FILL, ISSUE_HEADERS, WARNING_FILL, annotate_file
+from workbook_templates.layout import ISSUES
 from workbook_templates.reader import WorkbookReadError, read_workbook
 from workbook_templates.rollup import rollup_workbook
+from workbook_templates.summary import write_summary
+from workbook_templates.summary import write_summary_file as roll_up_file
+from workbook_templates.surface import OpenpyxlSurface, read_surface
 from workbook_templates.template import RAG_FILLS
 from workbook_templates.validate import validate
 from xl_addin import ribbon
-from xl_addin.grids import workbook_data
-from xl_addin.ribbon import (
-    ERROR_FILL,
-    ISSUE_HEADERS,
-    ISSUES,
-    SYNC_NOT_CONFIGURED,
-    WARNING_FILL,
-    annotate_file,
-    new_month,
-    pull,
-    push,
-    roll_up,
-    roll_up_file,
-    validate_workbook,
-    write_summary,
-)
-from xl_addin.surface import OpenpyxlSurface
+from xl_addin.ribbon import SYNC_NOT_CONFIGURED, new_month, pull, push, roll_up, validate_workbook
 
 # The demo's deliberate mistakes (workbook_templates.demo._mistake) and where validation puts them.
 MISTAKES = {
@@ -78,9 +67,9 @@ def formats(path: Path) -> dict[str, tuple[int, int, bool, str | None]]:
 
 def test_validate_through_the_surface_finds_what_the_reader_finds(demo: Path, gatsby: Path) -> None:
     for path in (demo, gatsby):
-        assert validate(workbook_data(OpenpyxlSurface(path)), MONTH, TODAY) == \
+        assert validate(read_surface(OpenpyxlSurface(path)), MONTH, TODAY) == \
             validate(read_workbook(path), MONTH, TODAY)
-        assert rollup_workbook(workbook_data(OpenpyxlSurface(path)), ["theme"]).as_dict() == \
+        assert rollup_workbook(read_surface(OpenpyxlSurface(path)), ["theme"]).as_dict() == \
             rollup_workbook(read_workbook(path), ["theme"]).as_dict()
 
 

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 import python_calamine
 from openpyxl import load_workbook
+from openpyxl.utils.cell import coordinate_to_tuple as split_cell
 
 from tests.xl_addin.conftest import MONTH, PASSWORD, TODAY
 from workbook_templates.reader import read_workbook
+from workbook_templates.surface import OpenpyxlSurface, WorkbookSurface, read_surface
 from workbook_templates.validate import validate
 from xl_addin import ribbon
-from xl_addin.grids import workbook_data
-from xl_addin.surface import OpenpyxlSurface, WorkbookSurface, XlwingsSurface, split_cell
+from xl_addin.xlwings_surface import XlwingsSurface
 
 
 class FakeNote:
@@ -188,7 +189,7 @@ def test_both_surfaces_satisfy_the_protocol(demo: Path) -> None:
 
 def test_validate_over_excel_finds_what_the_reader_finds(demo: Path, gatsby: Path) -> None:
     for path in (demo, gatsby):
-        assert validate(workbook_data(XlwingsSurface(com_book(path))), MONTH, TODAY) == \
+        assert validate(read_surface(XlwingsSurface(com_book(path))), MONTH, TODAY) == \
             validate(read_workbook(path), MONTH, TODAY)
 
 
