@@ -36,7 +36,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from workbook_templates import reader
 from workbook_templates.atomic import save_workbook_atomic
 from workbook_templates.cells import set_data
-from workbook_templates.reader import WorkbookData, WorkbookReadError, formula_cells
+from workbook_templates.reader import WorkbookData, WorkbookReadError, first_line, formula_cells
 
 
 @runtime_checkable
@@ -118,8 +118,7 @@ class OpenpyxlSurface:
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             raise WorkbookReadError(f"{self.path}: the workbook cannot be read ({exc})") from None
         except Exception as exc:  # calamine raises its own types for broken packages
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise WorkbookReadError(f"{self.path}: the workbook cannot be read ({first})") from None
+            raise WorkbookReadError(f"{self.path}: the workbook cannot be read ({first_line(exc)})") from None
         self._touched: set[str] = set()  # sheets changed in this session: read back from openpyxl
 
     @property

@@ -13,7 +13,7 @@ from typing import Any
 
 from openpyxl.utils.cell import get_column_letter
 
-from workbook_templates.layout import CURRENT_RAG
+from workbook_templates.layout import Layout
 from workbook_templates.spec import Column, Spec
 from workbook_templates.validate.findings import Finding
 
@@ -50,7 +50,7 @@ class Tab:
                        for c in spec.columns]
         self.status, self.notes = spec.column("status"), spec.column("notes")
         self.updated = spec.column("last_updated")
-        self.rating_header = spec.rag_columns[0].header if len(spec.rag_columns) == 1 else CURRENT_RAG
+        self.rating_header = Layout(spec).rating_header
 
     def cell(self, header: str, row: int) -> str:
         return f"{self.letters.get(header, 'A')}{row}"
