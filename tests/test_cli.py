@@ -427,11 +427,11 @@ class _DemoDate(date):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
     """One demo run, on a fixed date inside the session, printed wide enough to read every rule."""
-    import sync.demo
+    import tomsync.demo.run
 
     directory = tmp_path_factory.mktemp("demo") / "tom-demo"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sync.demo, "date", _DemoDate)
+        mp.setattr(tomsync.demo.run, "date", _DemoDate)
         mp.setattr(cli, "out", Console(width=250))
         result = run("demo", str(directory))
     return directory, result

@@ -371,7 +371,7 @@ def demo_cmd(
     seed: Annotated[int, typer.Option(help="random seed for the demo data")] = 2026,
 ) -> None:
     """A folder library with three months of school updates, each month run through the cycle."""
-    from sync.demo import check_directory, run_demo
+    from tomsync.demo.run import check_directory, run_demo
 
     with sync_errors():
         check_directory(directory)  # refuse a foreign folder before any progress display starts

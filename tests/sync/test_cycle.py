@@ -9,9 +9,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from sync.cycle import report_names, run_cycle
-from sync.demo import run_demo, staff_update
 from sync.library import FolderLibrary
 from tomsync.cli import app
+from tomsync.demo.run import run_demo, staff_update
 from workbook_templates.reader import read_workbook
 from workbook_templates.spec import load_spec
 

@@ -15,7 +15,7 @@ import pytest
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
-from workbook_templates.demo import build_demo_workbook  # noqa: E402
+from tomsync.demo.data import build_demo_workbook  # noqa: E402
 from workbook_templates.spec import load_spec  # noqa: E402
 
 TODAY = date(2026, 11, 20)  # inside the scottish-tom session (2026-08 .. 2027-06)

@@ -22,7 +22,7 @@ from workbook_templates.validate import validate
 from xl_addin import ribbon
 from xl_addin.ribbon import SYNC_NOT_CONFIGURED, new_month, pull, push, roll_up, validate_workbook
 
-# The demo's deliberate mistakes (workbook_templates.demo._mistake) and where validation puts them.
+# The demo's deliberate mistakes (tomsync.demo.data._mistake) and where validation puts them.
 MISTAKES = {
     ("Hawick High", "J5"): ("red-without-note", ERROR_FILL),
     ("Kelso High", "I5"): ("rag-missing", ERROR_FILL),
