@@ -362,6 +362,36 @@ def cycle_cmd(
     raise typer.Exit(3 if result.conflicts else 1 if result.unreadable else 0)
 
 
+# -- export ------------------------------------------------------------------------------------
+
+@app.command("export")
+def export_cmd(
+    month: Annotated[str, typer.Option(help="the cycle month YYYY-MM")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the .csv or .xlsx file to write")],
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """The month's tidy table for Power BI or pivots: one row per school row, from the cycle's archive.
+
+    Exit 0 done; 1 an archived workbook could not be read (named; the rest is written); 2 could not run."""
+    from sync.cycle import archived_month
+    from workbook_templates.frame import write_frame
+
+    _month(month)
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        raise fail(f"{output}: the output must end in .csv or .xlsx")
+    with sync_errors():
+        consolidated = archived_month(workdir, month)
+        frame = consolidated.to_frame()
+        write_frame(frame, output)
+    unreadable = [(a.name, a.error) for a in consolidated.areas if a.error]
+    for name, why in unreadable:
+        print(f"tomsync: {name} could not be read, its schools are missing from the export: {why}",
+              file=sys.stderr)
+    out.print(f"wrote {output} ({len(frame)} row(s) from {len(consolidated.areas)} workbook(s) archived "
+              f"for {month})", markup=False, highlight=False)
+    raise typer.Exit(1 if unreadable else 0)
+
+
 # -- demo --------------------------------------------------------------------------------------
 
 @app.command("demo")

@@ -89,6 +89,14 @@ class WorkbookData:
     def all_school_rows(self) -> list[Row]:
         return [r for s in self.schools.values() for r in s.rows]
 
+    def to_frame(self, month: str | None = None) -> Any:
+        """A tidy pandas DataFrame, one row per used school row: month (``month``, else the workbook's
+        cycle stamp), area, school, school_id, sheet, row, id, theme, lead, status, rag, when, due,
+        last_updated (`workbook_templates.frame`). pandas is imported only here."""
+        from workbook_templates.frame import tidy_rows, to_frame
+
+        return to_frame(tidy_rows(self, month))
+
 
 def excel_serial_to_date(value: float) -> date:
     """Excel's 1900 date system (with its phantom 29 Feb 1900) to a date."""
