@@ -290,7 +290,7 @@ def sheet_rows(grid: list[list[Any]], name: str, spec: Spec, master_ids: set[str
 
 class SheetSource(Protocol):
     """What the reader asks of a workbook: python-calamine's CalamineWorkbook, or the add-in's view of
-    a workbook open in Excel (`xl_addin.grids`), so both paths share every line below."""
+    a workbook open in Excel (`workbook_templates.surface.GridBook`), so both paths share every line below."""
 
     sheet_names: list[str]
 
