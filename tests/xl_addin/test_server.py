@@ -15,9 +15,9 @@ if importlib.util.find_spec("xlwings_server") is None:  # not imported here: it 
     pytest.skip("xlwings-server is not installed", allow_module_level=True)
 from fastapi.testclient import TestClient  # noqa: E402
 
+from tests.workbook_templates.test_annotate import MISTAKES  # noqa: E402
 from tests.xl_addin.conftest import MONTH, TODAY  # noqa: E402
 from tests.xl_addin.payload import payload_from_xlsx  # noqa: E402
-from tests.xl_addin.test_ribbon import MISTAKES  # noqa: E402
 from workbook_templates.annotate import ERROR_FILL, annotate_file  # noqa: E402
 from workbook_templates.reader import read_workbook  # noqa: E402
 from workbook_templates.surface import OpenpyxlSurface, read_surface  # noqa: E402

@@ -281,12 +281,3 @@ def test_validate_macro_over_excel_marks_and_lists(demo: Path) -> None:
 def test_remote_flag_is_found_from_the_book() -> None:
     assert XlwingsSurface(FakeBook("/tmp/x.xlsx")).remote is False
     assert XlwingsSurface(FakeBook("x.xlsx"), remote=True).folder is None
-
-
-def test_openpyxl_surface_reads_back_its_own_writes(demo: Path) -> None:
-    surface = OpenpyxlSurface(demo)
-    surface.write_values("Kelso High", "J20", [["=not a formula", 5]])
-    assert surface.read("Kelso High")[19][9:11] == ["=not a formula", 5]
-    assert surface.formula_cells("Kelso High") == set()
-    surface.save()
-    assert load_workbook(demo)["Kelso High"]["J20"].data_type == "s"
