@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from openpyxl.utils.cell import coordinate_from_string
+
 from workbook_templates.layout import FIRST_ROW
 from workbook_templates.spec import Column
 from workbook_templates.validate.findings import WARNING
@@ -64,9 +66,8 @@ def check_formulas(tab: Tab, ids: dict[int, str | None]) -> None:
         return
     text_letters = {tab.letters[c.header]: c.header for c in tab.spec.columns
                     if c.kind in ("text", "url") and c.header in tab.letters}
-    for address in sorted(tab.formulas, key=lambda a: (int(a.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")), a)):
-        letters = address.rstrip("0123456789")
-        number = int(address[len(letters):])
+    for address in sorted(tab.formulas, key=lambda a: (coordinate_from_string(a)[1], a)):
+        letters, number = coordinate_from_string(address)
         if letters in text_letters and number >= FIRST_ROW:
             header = text_letters[letters]
             tab.add(header, number, ids.get(number), "formula", WARNING,
