@@ -17,7 +17,7 @@ report and the TOM_ROLLUP worksheet function share one roll-up.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
@@ -154,7 +154,7 @@ class RatedRow(NamedTuple):
     rating: str
 
 
-def rated_rows(spec: Spec, school_rows: dict[str, Sequence[Any]]) -> list[RatedRow]:
+def rated_rows(spec: Spec, school_rows: Mapping[str, Sequence[Any]]) -> list[RatedRow]:
     """Turn reader rows (per school tab) into RatedRows, leaving out Not applicable rows."""
     theme = spec.column("theme")
     lead = spec.column("lead")
@@ -236,9 +236,14 @@ def table_rating(headers: Sequence[str], specs: Iterable[Spec] = ()) -> Callable
     for spec in specs:
         terms = [c.header for c in spec.rag_columns if c.header.lower() in lower]
         if terms:
-            idx = {h: lower.index(h.lower()) for h in terms}
-            return lambda raw, _s=spec: current_rating({h: raw[i] for h, i in idx.items()}, _s)
+            return _latest_term({h: lower.index(h.lower()) for h in terms}, spec)
     raise ValueError("no rating column (RAG or Current RAG) in the table's header row")
+
+
+def _latest_term(idx: dict[str, int], spec: Spec) -> Callable[[Sequence[Any]], str]:
+    def rating(raw: Sequence[Any]) -> str:
+        return current_rating({h: raw[i] for h, i in idx.items()}, spec)
+    return rating
 
 
 def rollup_table(table: Sequence[Sequence[Any]], by: str, rule: str = "score", specs: Iterable[Spec] = ()
