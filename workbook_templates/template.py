@@ -35,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from workbook_templates.atomic import save_workbook_atomic
 from workbook_templates.layout import (
     CURRENT_RAG,
+    FIRST_ROW,
     GUIDE,
     HEADER_COLOUR,
     HEADER_FONT_COLOUR,
@@ -199,7 +200,7 @@ def _write_master(wb: Workbook, spec: Spec, password: str | None) -> None:
     ws = wb.create_sheet(MASTER)
     cols = spec.master_columns
     _header(ws, [c.header for c in cols], [c.width for c in cols])
-    for r, row in enumerate(spec.master, start=2):
+    for r, row in enumerate(spec.master, start=FIRST_ROW):
         for i, col in enumerate(cols, start=1):
             cell = ws.cell(row=r, column=i, value=row.get(col.header))
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -215,7 +216,7 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
     _header(ws, headers, widths)
     status = spec.column("status")
     first_free = layout.master_end + 1
-    for r, row in enumerate(spec.master, start=2):
+    for r, row in enumerate(spec.master, start=FIRST_ROW):
         for i, col in enumerate(spec.columns, start=1):
             value: Any = row.get(col.header)
             if value is None and status is not None and col is status:
@@ -236,11 +237,11 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
         rags = spec.rag_columns
         a, b = layout.letter(rags[0].header), layout.letter(rags[-1].header)
         idx = headers.index(CURRENT_RAG) + 1
-        for r in range(2, layout.last_row + 1):
+        for r in range(FIRST_ROW, layout.last_row + 1):
             ws.cell(row=r, column=idx, value=f'=IFERROR(LOOKUP(2,1/({a}{r}:{b}{r}<>""),{a}{r}:{b}{r}),"")')
         _rag_formatting(ws, f"{get_column_letter(idx)}2:{get_column_letter(idx)}{layout.last_row}")
-    _validations(ws, spec, layout, 2, layout.last_row)
-    _date_format(ws, spec, layout, 2, layout.last_row)
+    _validations(ws, spec, layout, FIRST_ROW, layout.last_row)
+    _date_format(ws, spec, layout, FIRST_ROW, layout.last_row)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{layout.last_row}"
     _protect(ws, password)
 
@@ -267,7 +268,7 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
         q = quote_sheetname(school.sheet)
 
         def col(letter: str, _q: str = q) -> str:
-            return f"{_q}!${letter}$2:${letter}${last}"
+            return f"{_q}!${letter}${FIRST_ROW}:${letter}${last}"
 
         applicable = f',{col(st)},"<>{NOT_APPLICABLE}"' if st else ""
         ws.cell(row=row, column=1, value=school.sheet)
@@ -287,7 +288,8 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
 
         def tabs(letter: str) -> str:
             """Every school tab's range at once; apostrophes in tab names doubled, as Excel needs."""
-            return f'INDIRECT("\'"&SUBSTITUTE(list_schools,"\'","\'\'")&"\'!${letter}$2:${letter}${last}")'
+            cells = f"${letter}${FIRST_ROW}:${letter}${last}"
+            return f'INDIRECT("\'"&SUBSTITUTE(list_schools,"\'","\'\'")&"\'!{cells}")'
 
         for value in theme.choices:
             row += 1
