@@ -9,8 +9,9 @@ from pathlib import Path
 
 from workbook_templates.atomic import save_workbook_atomic
 from workbook_templates.cells import set_data
+from workbook_templates.layout import Layout
 from workbook_templates.spec import School, load_spec
-from workbook_templates.template import Layout, build_workbook
+from workbook_templates.template import build_workbook
 
 WORDS = ("employer talk mock interview careers fair labour market guidance pathway apprenticeship college "
          "university placement senior phase parents evening S4 S5 S6 review agreed delivered planned "

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from workbook_templates.frame import Record, tidy_rows, to_frame
 from workbook_templates.reader import WorkbookData, WorkbookReadError, read_workbook
 from workbook_templates.rollup import RatedRow, RollupResult, group_rows, rated_rows, roll, roll_counts
 from workbook_templates.validate import Finding, validate
@@ -41,6 +42,7 @@ class AreaResult:
     error: str | None = None  # set when the workbook could not be read at all
     settings: tuple[str, float, float] = ("score", 0.75, 0.4)  # the spec's roll-up rule, green, red
     keys: list[str] = field(default_factory=list)  # "Area: School" for each school, stable across runs
+    records: list[Record] = field(default_factory=list)  # tidy rows for analysts (workbook_templates.frame)
 
 
 @dataclass
@@ -68,6 +70,11 @@ class Consolidated:
     @property
     def warnings(self) -> int:
         return sum(1 for _, f in self.findings if f.severity == "warning")
+
+    def to_frame(self) -> Any:
+        """A tidy pandas DataFrame of the month: one row per school row of every readable area, with
+        month, area, school, ID, theme, lead, status, RAG and dates (`workbook_templates.frame`)."""
+        return to_frame(r for a in self.areas for r in a.records)
 
     def snapshot(self) -> dict[str, Any]:
         """What the archive keeps of this month for later trends: per school its rolled-up RAG, under
@@ -98,7 +105,8 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       [_label(spec.area, s.sheet, multi) for s in spec.schools],
                       list(theme.choices) if theme else [], list(lead.choices) if lead else [], last,
                       settings=(spec.rollup.rule, spec.rollup.green, spec.rollup.red),
-                      keys=[_label(spec.area, s.sheet, True) for s in spec.schools])
+                      keys=[_label(spec.area, s.sheet, True) for s in spec.schools],
+                      records=tidy_rows(data, month))
 
 
 def _read_one(name: str, path: Path, month: str, today: date, multi: bool) -> AreaResult:

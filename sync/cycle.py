@@ -69,6 +69,21 @@ def report_names(month: str) -> tuple[str, str]:
     return base + ".xlsx", base + ".html"
 
 
+def archived_month(workdir: str | os.PathLike[str], month: str, today: date | None = None) -> Consolidated:
+    """The month as its cycle archived it: the area workbooks kept under archive/YYYY-MM, read and
+    consolidated again (for `tomsync export`; nothing is written). ValueError when none are kept."""
+    parse_month(month)
+    folder = Path(workdir) / "archive" / month
+    found = folder.rglob("*.xlsx") if folder.is_dir() else []
+    books = sorted(p.relative_to(folder).as_posix() for p in found)
+    if not books:
+        raise ValueError(f"no workbooks archived for {month} in {Path(workdir) / 'archive'}: run "
+                         f"'tomsync cycle --month {month}' first")
+    areas = read_areas([(b, folder / b) for b in books], month, today or date.today())
+    first = next((a for a in areas if a.error is None), None)
+    return consolidate(areas, month, None, *(first.settings if first else ("score", 0.75, 0.4)))
+
+
 class ClosedMonth(ValueError):
     """Redoing a month that later months' trends already build on needs --force."""
 

@@ -16,10 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:  # the backend's old home, for type checkers; see __getattr__ below
-    from sync.folder import FolderLibrary as FolderLibrary
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -71,13 +68,3 @@ class Library(Protocol):
 def content_etag(data: bytes) -> str:
     """A version tag derived from content, so equal bytes give equal tags on every machine."""
     return '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-
-
-def __getattr__(name: str) -> object:
-    """Kept for callers outside sync's core (sync/demo.py, benchmarks): the backend now lives in
-    `sync.folder`. Import it from there; this lazy re-export avoids an import cycle."""
-    if name == "FolderLibrary":
-        from sync.folder import FolderLibrary
-
-        return FolderLibrary
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,7 +25,7 @@ from tests.workbook_templates.helpers import build, copy_to, fill, set_cells
 from tomsync import cli
 from workbook_templates.reader import read_workbook
 from workbook_templates.spec import load_spec
-from workbook_templates.template import PASSWORD_ENV
+from workbook_templates.template import PASSWORD_ENV, build_workbook
 
 SCHOOLS = [s.sheet for s in load_spec("scottish-tom").schools]
 
@@ -350,6 +350,14 @@ def test_template_build_writes_a_clean_workbook(tmp_path: Path, monkeypatch: pyt
     assert os.listdir(tmp_path) == ["X.xlsx"]
 
 
+def test_template_build_adds_the_add_ins_hidden_sheet_the_template_alone_does_not(tmp_path: Path) -> None:
+    assert run("template", "build", "scottish-tom", "-o", str(tmp_path / "X.xlsx")).exit_code == 0
+    wb = load_workbook(tmp_path / "X.xlsx")
+    assert wb.sheetnames[-1] == "xlwings.conf" and wb["xlwings.conf"].sheet_state == "hidden"
+    assert wb["xlwings.conf"]["B1"].value == "xl_addin.udfs"
+    assert "xlwings.conf" not in build_workbook(load_spec("scottish-tom")).sheetnames  # no add-in in the core
+
+
 def test_template_build_file_follows_the_umask(tmp_path: Path) -> None:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -427,11 +435,11 @@ class _DemoDate(date):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
     """One demo run, on a fixed date inside the session, printed wide enough to read every rule."""
-    import sync.demo
+    import tomsync.demo.run
 
     directory = tmp_path_factory.mktemp("demo") / "tom-demo"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sync.demo, "date", _DemoDate)
+        mp.setattr(tomsync.demo.run, "date", _DemoDate)
         mp.setattr(cli, "out", Console(width=250))
         result = run("demo", str(directory))
     return directory, result

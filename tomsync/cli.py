@@ -29,6 +29,7 @@ from workbook_templates.spec import SpecError, load_spec
 from workbook_templates.template import resolve_password, write_template
 from workbook_templates.validate import Finding, parse_month, summary_counts, validate
 from xl_addin.commands import addin_app
+from xl_addin.conf import ADDIN_SHEETS
 
 if TYPE_CHECKING:
     from sync.connect import Connection
@@ -106,7 +107,7 @@ def template_build(
         raise fail(f"{output} exists: a new template would replace everything in it; use --force to do so")
     try:
         s = load_spec(spec)
-        write_template(s, output, password)
+        write_template(s, output, password, extras=ADDIN_SHEETS)
     except SpecError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
@@ -137,7 +138,7 @@ def validate_cmd(
         "--annotate", help="also write the Issues tab and mark the cells (the ribbon's Validate)")] = False,
 ) -> None:
     """Check a workbook; exit 0 if no errors (warnings allowed), 1 if errors, 2 if unreadable."""
-    from xl_addin.ribbon import annotate_file
+    from workbook_templates.annotate import annotate_file
 
     month = _month(month)
     try:
@@ -209,10 +210,10 @@ def rollup_cmd(
     else:
         out.print(rollup_table(result))
     if write:
-        from xl_addin.ribbon import roll_up_file
+        from workbook_templates.summary import write_summary_file
 
         try:
-            roll_up_file(file, [result])
+            write_summary_file(file, [result])
         except (WorkbookReadError, ValueError) as exc:
             raise fail(str(exc)) from None
         except OSError as exc:
@@ -426,6 +427,36 @@ def cycle_cmd(
     raise typer.Exit(3 if result.conflicts else 1 if result.unreadable else 0)
 
 
+# -- export ------------------------------------------------------------------------------------
+
+@app.command("export")
+def export_cmd(
+    month: Annotated[str, typer.Option(help="the cycle month YYYY-MM")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the .csv or .xlsx file to write")],
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """The month's tidy table for Power BI or pivots: one row per school row, from the cycle's archive.
+
+    Exit 0 done; 1 an archived workbook could not be read (named; the rest is written); 2 could not run."""
+    from sync.cycle import archived_month
+    from workbook_templates.frame import write_frame
+
+    _month(month)
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        raise fail(f"{output}: the output must end in .csv or .xlsx")
+    with sync_errors():
+        consolidated = archived_month(workdir, month)
+        frame = consolidated.to_frame()
+        write_frame(frame, output)
+    unreadable = [(a.name, a.error) for a in consolidated.areas if a.error]
+    for name, why in unreadable:
+        print(f"tomsync: {name} could not be read, its schools are missing from the export: {why}",
+              file=sys.stderr)
+    out.print(f"wrote {output} ({len(frame)} row(s) from {len(consolidated.areas)} workbook(s) archived "
+              f"for {month})", markup=False, highlight=False)
+    raise typer.Exit(1 if unreadable else 0)
+
+
 # -- demo --------------------------------------------------------------------------------------
 
 @app.command("demo")
@@ -435,7 +466,7 @@ def demo_cmd(
     seed: Annotated[int, typer.Option(help="random seed for the demo data")] = 2026,
 ) -> None:
     """A folder library with three months of school updates, each month run through the cycle."""
-    from sync.demo import check_directory, run_demo
+    from tomsync.demo.run import check_directory, run_demo
 
     with sync_errors():
         check_directory(directory)  # refuse a foreign folder before any progress display starts

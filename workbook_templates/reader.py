@@ -27,8 +27,8 @@ from xml.etree import ElementTree
 
 import python_calamine
 
+from workbook_templates.layout import CURRENT_RAG, MASTER, META_FORMAT, META_SHEET
 from workbook_templates.spec import Spec, SpecError, parse_schools, parse_spec
-from workbook_templates.template import CURRENT_RAG, META_FORMAT, META_SHEET
 
 _FORMULA = re.compile(rb"<f[ >/]")
 _NS = {
@@ -40,6 +40,13 @@ _NS = {
 
 class WorkbookReadError(Exception):
     """The file cannot be read as a TOM workbook; str() is one line naming the file and the reason."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when the message is empty
+    (some libraries raise with no message, or with one that is only blank lines)."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0].strip() if lines else type(exc).__name__
 
 
 @dataclass
@@ -81,6 +88,14 @@ class WorkbookData:
 
     def all_school_rows(self) -> list[Row]:
         return [r for s in self.schools.values() for r in s.rows]
+
+    def to_frame(self, month: str | None = None) -> Any:
+        """A tidy pandas DataFrame, one row per used school row: month (``month``, else the workbook's
+        cycle stamp), area, school, school_id, sheet, row, id, theme, lead, status, rag, when, due,
+        last_updated (`workbook_templates.frame`). pandas is imported only here."""
+        from workbook_templates.frame import tidy_rows, to_frame
+
+        return to_frame(tidy_rows(self, month))
 
 
 def excel_serial_to_date(value: float) -> date:
@@ -187,8 +202,7 @@ def _open(path: Path) -> tuple[bytes, python_calamine.CalamineWorkbook]:
     try:
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises several types for broken packages
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise WorkbookReadError(f"{path}: the workbook cannot be read ({first})") from None
+        raise WorkbookReadError(f"{path}: the workbook cannot be read ({first_line(exc)})") from None
     return data, wb
 
 
@@ -276,7 +290,7 @@ def sheet_rows(grid: list[list[Any]], name: str, spec: Spec, master_ids: set[str
 
 class SheetSource(Protocol):
     """What the reader asks of a workbook: python-calamine's CalamineWorkbook, or the add-in's view of
-    a workbook open in Excel (`xl_addin.grids`), so both paths share every line below."""
+    a workbook open in Excel (`workbook_templates.surface.GridBook`), so both paths share every line below."""
 
     sheet_names: list[str]
 
@@ -287,18 +301,18 @@ def workbook_data(book: SheetSource, path: Path,
                   formulas: Callable[[list[str]], dict[str, set[str]]]) -> WorkbookData:
     """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs."""
     names = list(book.sheet_names)
-    if "Master" not in names:
+    if MASTER not in names:
         raise WorkbookReadError(f"{path}: no Master tab; this is not a TOM workbook")
     meta, spec = read_meta(book, path)
     master_ids = {str(row[spec.id_header]) for row in spec.master}
-    tabs = ["Master", *(s.sheet for s in spec.schools if s.sheet in names)]
+    tabs = [MASTER, *(s.sheet for s in spec.schools if s.sheet in names)]
     source = (_values(book, name) for name in tabs)
     try:
         rows = {name: sheet_rows(grid, name, spec, master_ids) for name, grid in zip(tabs, source,
                                                                                   strict=True)}
     except Exception as exc:
-        raise WorkbookReadError(f"{path}: a sheet cannot be read ({str(exc).splitlines()[0]})") from None
-    master = rows.pop("Master")
+        raise WorkbookReadError(f"{path}: a sheet cannot be read ({first_line(exc)})") from None
+    master = rows.pop(MASTER)
     return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)))
 
 

@@ -1,6 +1,6 @@
 """RAG roll-ups: pure functions of a list of ratings, and grouping of workbook rows.
 
-Rules (../shared/DESIGN.md): blanks are ignored and no ratings give no rating (""); B (complete)
+Rules (the design's roll-up rules): blanks are ignored and no ratings give no rating (""); B (complete)
 counts as G.
 - worst: R if any R, else A if any A, else G.
 - majority: the most common rating; a tie goes to the worse.
@@ -8,22 +8,30 @@ counts as G.
 
 Termly plans rate a row once per term; a row's rating is its latest rated term (`current_rating`).
 Rows whose Status is "Not applicable" are left out of roll-ups: they are not expected of the school.
+
+Grouping is by key: `roll_up_by` counts any items under any key function (a column role of the
+workbook's rows in `group_rows`, a header of a worksheet range in `rollup_table`), so the CLI, the
+report and the TOM_ROLLUP worksheet function share one roll-up.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
-from workbook_templates.spec import Spec
+from workbook_templates.layout import CURRENT_RAG, NOT_APPLICABLE
+from workbook_templates.spec import RULES, Spec, canonical
 
-RULES = ("score", "worst", "majority")
+__all__ = ["RULES", "NOT_APPLICABLE", "Group", "RollupResult", "RatedRow", "clean", "score", "roll",
+           "roll_counts", "current_rating", "rated_rows", "roll_up_by", "group_rows", "rollup_table",
+           "table_rating", "rollups", "rollup_workbook"]
+
 ORDER = {"R": 0, "A": 1, "G": 2}  # worse first
 POINTS = {"G": 1.0, "A": 0.5, "R": 0.0}
-NOT_APPLICABLE = "Not applicable"
+NONE = "(none)"  # the group of rows with no value in the grouping column
 _RATINGS = frozenset(("R", "A", "G", "B"))
 
 
@@ -146,7 +154,7 @@ class RatedRow(NamedTuple):
     rating: str
 
 
-def rated_rows(spec: Spec, school_rows: dict[str, Sequence[Any]]) -> list[RatedRow]:
+def rated_rows(spec: Spec, school_rows: Mapping[str, Sequence[Any]]) -> list[RatedRow]:
     """Turn reader rows (per school tab) into RatedRows, leaving out Not applicable rows."""
     theme = spec.column("theme")
     lead = spec.column("lead")
@@ -159,40 +167,36 @@ def rated_rows(spec: Spec, school_rows: dict[str, Sequence[Any]]) -> list[RatedR
             if sh is not None and values.get(sh) == NOT_APPLICABLE:
                 continue
             out.append(RatedRow(school,
-                                str(values.get(th) or "(none)") if th else "(none)",
-                                str(values.get(lh) or "(none)") if lh else "(none)",
+                                str(values.get(th) or NONE) if th else NONE,
+                                str(values.get(lh) or NONE) if lh else NONE,
                                 current_rating(values, spec)))
     return out
 
 
-_FIELD = {"school": 0, "theme": 1, "lead": 2}
-
-
-def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
+def roll_up_by(items: Iterable[Any], by: Sequence[str], key: Callable[[Any], Hashable],
+               rating: Callable[[Any], str] = attrgetter("rating"), rule: str = "score",
                green: float = 0.75, red: float = 0.4, order: dict[str, list[str]] | None = None
                ) -> RollupResult:
-    """Counts and rolled-up rating per group; groups keep first-seen order unless ``order`` says."""
-    for b in by:
-        if b not in _FIELD:
-            raise ValueError(f"cannot group by {b!r} (use school, theme or lead)")
-    key_of = itemgetter(*[_FIELD[b] for b in by])
+    """Counts and rolled-up rating per group of ``items``. ``key(item)`` names the item's group: a
+    tuple with one value per name in ``by``, or the bare value when ``by`` has one name. Groups keep
+    first-seen order unless ``order`` (name -> values in order) says otherwise."""
     single = len(by) == 1
     counts: dict[Any, Counter[str]] = {}
-    for row in rows:
-        key = key_of(row)
-        c = counts.get(key)
+    for item in items:
+        k = key(item)
+        c = counts.get(k)
         if c is None:
-            c = counts[key] = Counter()
-        c[row.rating] += 1
+            c = counts[k] = Counter()
+        c[rating(item)] += 1
     total: Counter[str] = Counter()
     for c in counts.values():
         total.update(c)
     keys = list(counts)
-    tuples = {k: (k,) if single else k for k in keys}
+    tuples = {k: (k,) if single and not isinstance(k, tuple) else tuple(k) for k in keys}
     if order:
         positions = {b: {v: i for i, v in enumerate(order.get(b) or [])} for b in by}
 
-        def rank(key: tuple[str, ...]) -> tuple[int, ...]:
+        def rank(key: Any) -> tuple[int, ...]:
             return tuple(positions[b].get(k, 10**6) for b, k in zip(by, tuples[key], strict=True))
         keys.sort(key=rank)
 
@@ -201,8 +205,61 @@ def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
         g.rag = roll_counts(g.R, g.A, g.G, rule, green, red)
         return g
 
-    groups = [make(dict(zip(by, tuples[key], strict=True)), counts[key]) for key in keys]
+    groups = [make(dict(zip(by, tuples[k], strict=True)), counts[k]) for k in keys]
     return RollupResult(rule, list(by), groups, make({}, total))
+
+
+_FIELD = {"school": 0, "theme": 1, "lead": 2}
+
+
+def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
+               green: float = 0.75, red: float = 0.4, order: dict[str, list[str]] | None = None
+               ) -> RollupResult:
+    """`roll_up_by` over RatedRows, grouped by school, theme and/or lead."""
+    for b in by:
+        if b not in _FIELD:
+            raise ValueError(f"cannot group by {b!r} (use school, theme or lead)")
+    return roll_up_by(rows, by, itemgetter(*[_FIELD[b] for b in by]), attrgetter("rating"), rule, green,
+                      red, order)
+
+
+# -- a plain table (a worksheet range with a header row) ---------------------------------------------
+
+def table_rating(headers: Sequence[str], specs: Iterable[Spec] = ()) -> Callable[[Sequence[Any]], str]:
+    """How to read a table row's rating: its Current RAG or RAG column, or else the latest rated term
+    of the first spec whose rag columns are in the table (termly plans)."""
+    lower = [h.lower() for h in headers]
+    for name in (CURRENT_RAG.lower(), "rag"):
+        if name in lower:
+            i = lower.index(name)
+            return lambda raw: next(iter(clean([raw[i]])), "")
+    for spec in specs:
+        terms = [c.header for c in spec.rag_columns if c.header.lower() in lower]
+        if terms:
+            return _latest_term({h: lower.index(h.lower()) for h in terms}, spec)
+    raise ValueError("no rating column (RAG or Current RAG) in the table's header row")
+
+
+def _latest_term(idx: dict[str, int], spec: Spec) -> Callable[[Sequence[Any]], str]:
+    def rating(raw: Sequence[Any]) -> str:
+        return current_rating({h: raw[i] for h, i in idx.items()}, spec)
+    return rating
+
+
+def rollup_table(table: Sequence[Sequence[Any]], by: str, rule: str = "score", specs: Iterable[Spec] = ()
+                 ) -> RollupResult:
+    """Roll up a table whose first row is the header, grouped by the column headed ``by`` (any case).
+    Empty rows and Not applicable rows (a Status column) are left out, as in the workbook roll-ups."""
+    headers = [str(h) if h is not None else "" for h in table[0]]
+    lower = [h.lower() for h in headers]
+    if by.lower() not in lower:
+        raise ValueError(f"no column '{by}' in the table's header row")
+    k = lower.index(by.lower())
+    rating = table_rating(headers, specs)
+    status = lower.index("status") if "status" in lower else None
+    rows = [raw for raw in table[1:] if not all(v is None for v in raw)
+            and (status is None or raw[status] != NOT_APPLICABLE)]
+    return roll_up_by(rows, [headers[k]], lambda raw: canonical(raw[k]) or NONE, rating, rule)
 
 
 def rollups(data: Any, groupings: Sequence[Sequence[str]], rule: str | None = None) -> list[RollupResult]:

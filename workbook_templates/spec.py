@@ -20,6 +20,8 @@ from typing import Any
 
 import tomli_w
 
+from workbook_templates.layout import GUIDE, ISSUES, LISTS, MASTER, META_SHEET, SUMMARY
+
 KINDS = ("text", "choice", "date", "rag", "url", "int")
 ROLES = (
     "id", "theme", "activity", "lead", "audience", "when", "target", "status", "rag", "notes",
@@ -28,7 +30,8 @@ ROLES = (
 RULES = ("score", "worst", "majority")
 GROUPS = ("school", "theme", "lead")
 SHIPPED = ("scottish-tom", "gatsby-plan")
-RESERVED_SHEETS = ("Guide", "Master", "Summary", "Lists", "_tom", "Issues", "Conflicts", "xlwings.conf")
+# "Conflicts": sync.merge's copy for a person; "xlwings.conf": the add-in's sheet (xl_addin.conf)
+RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # YYYY-MM, the cycle's unit
 
@@ -190,74 +193,106 @@ def _get(d: dict, key: str, typ: type | tuple[type, ...], where: str, default: A
     return value
 
 
+SECTIONS = ("name", "title", "area", "session", "schools", "columns", "master", "rollup", "cycle",
+            "layout", "rag", "guide")
+
+
 def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
-    """Check every key of a spec dict and build the Spec; the first mistake raises SpecError."""
-    known = {"name", "title", "area", "session", "schools", "columns", "master", "rollup", "cycle",
-             "layout", "rag", "guide"}
+    """Check every key of a spec dict and build the Spec; the first mistake raises SpecError.
+    One function per section, in the order a mistake is reported."""
     for key in data:
-        if key not in known:
+        if key not in SECTIONS:
             raise SpecError(f"{source}: unknown key '{key}'")
     name = _get(data, "name", str, source)
     title = _get(data, "title", str, source)
     area = _get(data, "area", str, source)
-    session = _get(data, "session", dict, source)
-    label = _get(session, "label", str, f"{source}: session")
-    months = _months(_get(session, "start", str, f"{source}: session"),
-                     _get(session, "end", str, f"{source}: session"), source)
-
-    rag = _get(data, "rag", dict, source, {})
-    rag_values = tuple(_get(rag, "values", list, f"{source}: rag", ["R", "A", "G"]))
-    if not set(rag_values) <= {"R", "A", "G", "B"} or not {"R", "A", "G"} <= set(rag_values):
-        raise SpecError(f"{source}: rag.values must hold R, A, G and optionally B")
-
+    label, months = parse_session(_get(data, "session", dict, source), source)
+    rag_values = parse_rag(_get(data, "rag", dict, source, {}), source)
     schools = parse_schools(_get(data, "schools", list, source), source)
+    columns = parse_columns(_get(data, "columns", list, source), rag_values, source)
+    master = parse_master(_get(data, "master", list, source, []), columns, source)
+    rollup = parse_rollup(_get(data, "rollup", dict, source, {}), source)
+    deadline = parse_cycle(_get(data, "cycle", dict, source, {}), source)
+    free_rows = parse_layout(_get(data, "layout", dict, source, {}), source)
+    return Spec(name, title, area, label, months, schools, columns, master, rollup, deadline, free_rows,
+                rag_values, _get(data, "guide", str, source, ""))
 
-    columns: list[Column] = []
+
+def parse_session(session: dict[str, Any], source: str) -> tuple[str, tuple[str, ...]]:
+    """[session]: its label and the months from start to end (YYYY-MM)."""
+    where = f"{source}: session"
+    label = _get(session, "label", str, where)
+    return label, _months(_get(session, "start", str, where), _get(session, "end", str, where), source)
+
+
+def parse_rag(rag: dict[str, Any], source: str) -> tuple[str, ...]:
+    """[rag]: the ratings offered: R, A, G and optionally B."""
+    values = tuple(_get(rag, "values", list, f"{source}: rag", ["R", "A", "G"]))
+    if not set(values) <= {"R", "A", "G", "B"} or not {"R", "A", "G"} <= set(values):
+        raise SpecError(f"{source}: rag.values must hold R, A, G and optionally B")
+    return values
+
+
+_COLUMN_KEYS = frozenset({"header", "kind", "role", "choices", "required", "locked", "width", "term"})
+
+
+def parse_column(c: Any, i: int, rag_values: tuple[str, ...], source: str,
+                 seen_headers: set[str], seen_roles: set[str]) -> Column:
+    """One [[columns]] table; ``seen_headers`` (lower case) and ``seen_roles`` hold what the columns
+    before it took, and are updated."""
+    where = f"{source}: columns[{i}]"
+    if not isinstance(c, dict):
+        raise SpecError(f"{where}: must be a table")
+    for key in c:
+        if key not in _COLUMN_KEYS:
+            raise SpecError(f"{where}: unknown key '{key}'")
+    header = _get(c, "header", str, where).strip()
+    where = f"{source}: columns[{i}] ('{header}')"
+    if not header:
+        raise SpecError(f"{where}: header is empty")
+    if header.lower() in seen_headers:
+        raise SpecError(f"{where}: duplicate column '{header}'")
+    kind = _get(c, "kind", str, where, "text")
+    if kind not in KINDS:
+        raise SpecError(f"{where}: unknown kind '{kind}' (kinds: {', '.join(KINDS)})")
+    role = _get(c, "role", str, where, None)
+    if role is not None:
+        if role not in ROLES:
+            raise SpecError(f"{where}: unknown role '{role}' (roles: {', '.join(ROLES)})")
+        if role in seen_roles and role != "rag":
+            raise SpecError(f"{where}: role '{role}' is given to two columns")
+        seen_roles.add(role)
+    choices = tuple(str(x) for x in _get(c, "choices", list, where, []))
+    if kind == "choice" and not choices:
+        raise SpecError(f"{where}: kind 'choice' needs a non-empty 'choices' list")
+    if kind == "rag":
+        choices = rag_values
+    width = _get(c, "width", (int, float), where, 14)
+    column = Column(header, kind, role, choices, _get(c, "required", bool, where, False),
+                    _get(c, "locked", bool, where, False), float(width), _get(c, "term", str, where, None))
+    seen_headers.add(header.lower())
+    return column
+
+
+def parse_columns(items: list[Any], rag_values: tuple[str, ...], source: str) -> tuple[Column, ...]:
+    """[[columns]]: unique headers, each role once (rag may repeat), an ID and a rag column."""
     seen_headers: set[str] = set()
     seen_roles: set[str] = set()
-    for i, c in enumerate(_get(data, "columns", list, source)):
-        where = f"{source}: columns[{i}]"
-        if not isinstance(c, dict):
-            raise SpecError(f"{where}: must be a table")
-        for key in c:
-            if key not in {"header", "kind", "role", "choices", "required", "locked", "width", "term"}:
-                raise SpecError(f"{where}: unknown key '{key}'")
-        header = _get(c, "header", str, where).strip()
-        where = f"{source}: columns[{i}] ('{header}')"
-        if not header:
-            raise SpecError(f"{where}: header is empty")
-        if header.lower() in {h.lower() for h in seen_headers}:
-            raise SpecError(f"{where}: duplicate column '{header}'")
-        kind = _get(c, "kind", str, where, "text")
-        if kind not in KINDS:
-            raise SpecError(f"{where}: unknown kind '{kind}' (kinds: {', '.join(KINDS)})")
-        role = _get(c, "role", str, where, None)
-        if role is not None:
-            if role not in ROLES:
-                raise SpecError(f"{where}: unknown role '{role}' (roles: {', '.join(ROLES)})")
-            if role in seen_roles and role != "rag":
-                raise SpecError(f"{where}: role '{role}' is given to two columns")
-            seen_roles.add(role)
-        choices = tuple(str(x) for x in _get(c, "choices", list, where, []))
-        if kind == "choice" and not choices:
-            raise SpecError(f"{where}: kind 'choice' needs a non-empty 'choices' list")
-        if kind == "rag":
-            choices = rag_values
-        width = _get(c, "width", (int, float), where, 14)
-        columns.append(Column(header, kind, role, choices, _get(c, "required", bool, where, False),
-                              _get(c, "locked", bool, where, False), float(width),
-                              _get(c, "term", str, where, None)))
-        seen_headers.add(header)
+    columns = [parse_column(c, i, rag_values, source, seen_headers, seen_roles) for i, c in enumerate(items)]
     if "id" not in seen_roles:
         raise SpecError(f"{source}: columns: one column needs role = \"id\"")
     if not any(c.kind == "rag" for c in columns):
         raise SpecError(f"{source}: columns: at least one column of kind \"rag\" is needed")
+    return tuple(columns)
+
+
+def parse_master(items: list[Any], columns: tuple[Column, ...], source: str) -> tuple[dict[str, Any], ...]:
+    """[[master]]: rows of known columns, listed values, required locked values, unique IDs."""
     by_header = {c.header: c for c in columns}
     id_header = next(c.header for c in columns if c.role == "id")
-
     master: list[dict[str, Any]] = []
     master_ids: set[str] = set()
-    for i, row in enumerate(_get(data, "master", list, source, [])):
+    for i, row in enumerate(items):
         where = f"{source}: master[{i}]"
         if not isinstance(row, dict):
             raise SpecError(f"{where}: must be a table of column header = value")
@@ -277,32 +312,40 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
             raise SpecError(f"{where}: '{id_header}' = '{rid}' is used twice")
         master_ids.add(rid)
         master.append(dict(row))
+    return tuple(master)
 
-    ru = _get(data, "rollup", dict, source, {})
-    rule = _get(ru, "rule", str, f"{source}: rollup", "score")
+
+def parse_rollup(ru: dict[str, Any], source: str) -> Rollup:
+    """[rollup]: the rule, its thresholds and the default groupings."""
+    where = f"{source}: rollup"
+    rule = _get(ru, "rule", str, where, "score")
     if rule not in RULES:
         raise SpecError(f"{source}: rollup.rule '{rule}' is not one of {', '.join(RULES)}")
-    green = float(_get(ru, "green", (int, float), f"{source}: rollup", 0.75))
-    red = float(_get(ru, "red", (int, float), f"{source}: rollup", 0.4))
+    green = float(_get(ru, "green", (int, float), where, 0.75))
+    red = float(_get(ru, "red", (int, float), where, 0.4))
     if not 0 <= red <= green <= 1:
         raise SpecError(f"{source}: rollup thresholds need 0 <= red <= green <= 1")
-    by = tuple(_get(ru, "by", list, f"{source}: rollup", ["school"]))
+    by = tuple(_get(ru, "by", list, where, ["school"]))
     for b in by:
         if b not in GROUPS:
             raise SpecError(f"{source}: rollup.by '{b}' is not one of {', '.join(GROUPS)}")
+    return Rollup(rule, green, red, by)
 
-    cycle = _get(data, "cycle", dict, source, {})
+
+def parse_cycle(cycle: dict[str, Any], source: str) -> int:
+    """[cycle]: the day of the month updates are due by."""
     deadline = _get(cycle, "deadline_day", int, f"{source}: cycle", 28)
     if not 1 <= deadline <= 31:
         raise SpecError(f"{source}: cycle.deadline_day must be 1..31")
-    layout = _get(data, "layout", dict, source, {})
+    return deadline
+
+
+def parse_layout(layout: dict[str, Any], source: str) -> int:
+    """[layout]: how many free rows each school tab gets below the master rows."""
     free_rows = _get(layout, "free_rows", int, f"{source}: layout", 40)
     if not 0 <= free_rows <= 5000:
         raise SpecError(f"{source}: layout.free_rows must be 0..5000")
-
-    return Spec(name, title, area, label, months, schools, tuple(columns), tuple(master),
-                Rollup(rule, green, red, by), deadline, free_rows, rag_values,
-                _get(data, "guide", str, source, ""))
+    return free_rows
 
 
 def parse_schools(items: list[Any], source: str) -> tuple[School, ...]:

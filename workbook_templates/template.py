@@ -7,6 +7,11 @@ master rows go into a very hidden `_tom` sheet so validation needs nothing but t
 
 The protection password is hashed by openpyxl (Excel's legacy sheet hash); it is never written in
 clear. Workbook structure is left unlocked on purpose so the add-in can add its `Issues` tab.
+
+The template knows nothing of the Excel add-in: a host that needs sheets of its own passes them as
+``extras`` (e.g. `xl_addin.conf.add_xlwings_conf`, which `tomsync template build` passes, so every
+built workbook still carries the hidden xlwings.conf sheet). A hook keeps the dependency pointing from
+the add-in down to the core, never the other way.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,61 +33,32 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook_templates.atomic import save_workbook_atomic
+from workbook_templates.layout import (
+    CURRENT_RAG,
+    FIRST_ROW,
+    GUIDE,
+    HEADER_COLOUR,
+    HEADER_FONT_COLOUR,
+    LISTS,
+    LOCKED_COLOUR,
+    MASTER,
+    META_FORMAT,
+    META_SHEET,
+    NOT_APPLICABLE,
+    RAG_FILLS,
+    SUMMARY,
+    Layout,
+)
 from workbook_templates.spec import Column, Spec, spec_to_dict
 
 PASSWORD_ENV = "TOMSYNC_SHEET_PASSWORD"
-META_SHEET = "_tom"
-META_FORMAT = "tomsync-workbook/1"
-CURRENT_RAG = "Current RAG"  # derived column, only on termly plans (several rag columns)
 CHUNK = 30000  # Excel's cell limit is 32,767 characters
-XLWINGS_CONF = "xlwings.conf"
-UDF_MODULES = ("xl_addin.udfs",)
-NOT_APPLICABLE = "Not applicable"
 
-RAG_FILLS = {
-    "R": ("FFC7CE", "9C0006"),
-    "A": ("FFEB9C", "9C5700"),
-    "G": ("C6EFCE", "006100"),
-    "B": ("BDD7EE", "1F4E79"),
-}
-HEADER_FILL = PatternFill("solid", start_color="1F4E79")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-LOCKED_FILL = PatternFill("solid", start_color="F2F2F2")
+HEADER_FILL = PatternFill("solid", start_color=HEADER_COLOUR)
+HEADER_FONT = Font(bold=True, color=HEADER_FONT_COLOUR)
+LOCKED_FILL = PatternFill("solid", start_color=LOCKED_COLOUR)
 UNLOCKED = Protection(locked=False)
 TOP_WRAP = Alignment(wrap_text=True, vertical="top")
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where things are on a school tab: header on row 1, master rows, then free rows."""
-
-    spec: Spec
-
-    @property
-    def first_row(self) -> int:
-        return 2
-
-    @property
-    def master_end(self) -> int:
-        return 1 + len(self.spec.master)
-
-    @property
-    def last_row(self) -> int:
-        return self.master_end + self.spec.free_rows
-
-    @property
-    def headers(self) -> list[str]:
-        extra = [CURRENT_RAG] if len(self.spec.rag_columns) > 1 else []
-        return self.spec.headers + extra
-
-    def letter(self, header: str) -> str:
-        return get_column_letter(self.headers.index(header) + 1)
-
-    @property
-    def rating_header(self) -> str:
-        """The column holding each row's current rating (the only rag column, or Current RAG)."""
-        rags = self.spec.rag_columns
-        return rags[0].header if len(rags) == 1 else CURRENT_RAG
 
 
 def resolve_password(password: str | None) -> str | None:
@@ -177,7 +153,7 @@ def _date_format(ws: Worksheet, spec: Spec, layout: Layout, first: int, last: in
 
 def _write_guide(wb: Workbook, spec: Spec) -> None:
     ws = wb.active
-    ws.title = "Guide"
+    ws.title = GUIDE
     lines: list[tuple[str, bool]] = [(f"{spec.title}: {spec.area}, {spec.session}", True), ("", False)]
     lines += [(line, False) for line in spec.guide.strip().splitlines()]
     lines += [("", False), ("RAG ratings", True),
@@ -204,7 +180,7 @@ def _write_guide(wb: Workbook, spec: Spec) -> None:
 
 
 def _write_lists(wb: Workbook, spec: Spec) -> None:
-    ws = wb.create_sheet("Lists")
+    ws = wb.create_sheet(LISTS)
     col_idx = 1
     lists: list[tuple[str, list[str]]] = [(_list_name(c), list(c.choices)) for c in spec.columns
                                           if c.kind == "choice"]
@@ -214,17 +190,17 @@ def _write_lists(wb: Workbook, spec: Spec) -> None:
         ws.cell(row=1, column=col_idx, value=name)
         for r, v in enumerate(values, start=2):
             ws.cell(row=r, column=col_idx, value=v)
-        ref = f"{quote_sheetname('Lists')}!${letter}$2:${letter}${len(values) + 1}"
+        ref = f"{quote_sheetname(LISTS)}!${letter}$2:${letter}${len(values) + 1}"
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
         col_idx += 1
     ws.sheet_state = "hidden"
 
 
 def _write_master(wb: Workbook, spec: Spec, password: str | None) -> None:
-    ws = wb.create_sheet("Master")
+    ws = wb.create_sheet(MASTER)
     cols = spec.master_columns
     _header(ws, [c.header for c in cols], [c.width for c in cols])
-    for r, row in enumerate(spec.master, start=2):
+    for r, row in enumerate(spec.master, start=FIRST_ROW):
         for i, col in enumerate(cols, start=1):
             cell = ws.cell(row=r, column=i, value=row.get(col.header))
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -240,7 +216,7 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
     _header(ws, headers, widths)
     status = spec.column("status")
     first_free = layout.master_end + 1
-    for r, row in enumerate(spec.master, start=2):
+    for r, row in enumerate(spec.master, start=FIRST_ROW):
         for i, col in enumerate(spec.columns, start=1):
             value: Any = row.get(col.header)
             if value is None and status is not None and col is status:
@@ -261,18 +237,18 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
         rags = spec.rag_columns
         a, b = layout.letter(rags[0].header), layout.letter(rags[-1].header)
         idx = headers.index(CURRENT_RAG) + 1
-        for r in range(2, layout.last_row + 1):
+        for r in range(FIRST_ROW, layout.last_row + 1):
             ws.cell(row=r, column=idx, value=f'=IFERROR(LOOKUP(2,1/({a}{r}:{b}{r}<>""),{a}{r}:{b}{r}),"")')
         _rag_formatting(ws, f"{get_column_letter(idx)}2:{get_column_letter(idx)}{layout.last_row}")
-    _validations(ws, spec, layout, 2, layout.last_row)
-    _date_format(ws, spec, layout, 2, layout.last_row)
+    _validations(ws, spec, layout, FIRST_ROW, layout.last_row)
+    _date_format(ws, spec, layout, FIRST_ROW, layout.last_row)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{layout.last_row}"
     _protect(ws, password)
 
 
 def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | None) -> None:
     """Native formulas only, so the Summary is right in any Excel, with or without the add-in."""
-    ws = wb.create_sheet("Summary", 1)
+    ws = wb.create_sheet(SUMMARY, 1)
     rating = layout.letter(layout.rating_header)
     id_col = layout.letter(spec.id_header)
     last = layout.last_row
@@ -292,7 +268,7 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
         q = quote_sheetname(school.sheet)
 
         def col(letter: str, _q: str = q) -> str:
-            return f"{_q}!${letter}$2:${letter}${last}"
+            return f"{_q}!${letter}${FIRST_ROW}:${letter}${last}"
 
         applicable = f',{col(st)},"<>{NOT_APPLICABLE}"' if st else ""
         ws.cell(row=row, column=1, value=school.sheet)
@@ -312,7 +288,8 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
 
         def tabs(letter: str) -> str:
             """Every school tab's range at once; apostrophes in tab names doubled, as Excel needs."""
-            return f'INDIRECT("\'"&SUBSTITUTE(list_schools,"\'","\'\'")&"\'!${letter}$2:${letter}${last}")'
+            cells = f"${letter}${FIRST_ROW}:${letter}${last}"
+            return f'INDIRECT("\'"&SUBSTITUTE(list_schools,"\'","\'\'")&"\'!{cells}")'
 
         for value in theme.choices:
             row += 1
@@ -350,22 +327,12 @@ def _write_meta(wb: Workbook, spec: Spec) -> None:
     ws.protection.sheet = True
 
 
-def add_xlwings_conf(wb: Workbook, modules: tuple[str, ...] = UDF_MODULES) -> Worksheet:
-    """The hidden `xlwings.conf` sheet: the free xlwings add-in's "Import Functions" reads it to register
-    the TOM_* functions of `xl_addin.udfs` in Excel for Windows. Replaced if present."""
-    if XLWINGS_CONF in wb.sheetnames:
-        wb.remove(wb[XLWINGS_CONF])
-    ws = wb.create_sheet(XLWINGS_CONF)
-    ws["A1"] = "UDF Modules"
-    ws["B1"] = ";".join(modules)
-    ws.column_dimensions["A"].width = 20
-    ws.column_dimensions["B"].width = 30
-    ws.sheet_state = "hidden"
-    return ws
+SheetHook = Callable[[Workbook], object]
 
 
-def build_workbook(spec: Spec, password: str | None = None) -> Workbook:
-    """The whole workbook in memory; `password` falls back to $TOMSYNC_SHEET_PASSWORD."""
+def build_workbook(spec: Spec, password: str | None = None, extras: Sequence[SheetHook] = ()) -> Workbook:
+    """The whole workbook in memory; `password` falls back to $TOMSYNC_SHEET_PASSWORD. Each of
+    ``extras`` is called last with the workbook, to add a host's own sheets (see the module note)."""
     password = resolve_password(password)
     layout = Layout(spec)
     wb = Workbook()
@@ -376,14 +343,15 @@ def build_workbook(spec: Spec, password: str | None = None) -> Workbook:
         _write_school(wb, spec, layout, school.sheet, password)
     _write_summary(wb, spec, layout, password)
     _write_meta(wb, spec)
-    lists = wb["Lists"]
-    wb.move_sheet(lists, offset=len(wb.sheetnames) - wb.sheetnames.index("Lists") - 2)
-    add_xlwings_conf(wb)
+    wb.move_sheet(wb[LISTS], offset=len(wb.sheetnames) - wb.sheetnames.index(LISTS) - 2)
+    for extra in extras:
+        extra(wb)
     return wb
 
 
-def write_template(spec: Spec, path: str | os.PathLike[str], password: str | None = None) -> Path:
+def write_template(spec: Spec, path: str | os.PathLike[str], password: str | None = None,
+                   extras: Sequence[SheetHook] = ()) -> Path:
     """Build the workbook and save it atomically at ``path``."""
     out = Path(path)
-    save_workbook_atomic(build_workbook(spec, password), out)
+    save_workbook_atomic(build_workbook(spec, password, extras), out)
     return out

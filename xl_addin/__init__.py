@@ -1,11 +1,12 @@
 """The TOM add-in for Excel: worksheet functions, ribbon macros and their delivery into Excel.
 
 - `xl_addin.udfs`: TOM_RAG, TOM_SCORE, TOM_ROLLUP, TOM_CHECK, TOM_STALE (thin over the core).
-- `xl_addin.surface`: `WorkbookSurface` and its two hosts, `OpenpyxlSurface` (a file) and
-  `XlwingsSurface` (an xlwings Book: desktop Excel, or xlwings Server's book from Office.js).
-- `xl_addin.grids`: `workbook_data(surface)`, the reader's `WorkbookData` from a surface.
-- `xl_addin.ribbon`: the Validate, Roll up, New month, Pull and Push macros, and the CLI's
-  `annotate_file` / `roll_up_file`.
+- `xl_addin.xlwings_surface`: `XlwingsSurface`, the `workbook_templates.surface.WorkbookSurface` of an
+  xlwings Book (desktop Excel, or xlwings Server's book from Office.js).
+- `xl_addin.ribbon`: the Validate, Roll up, New month, Pull and Push buttons, each a few lines over
+  `workbook_templates.annotate`, `.summary`, `.stamp` and the sync layer.
+
+The add-in package holds hosts only: what a button or a function does lives in the core.
 - `xl_addin.server`, `xl_addin.officejs`: the Office.js add-in on xlwings Server.
 - `xl_addin.commands`: `tomsync addin serve | manifest | conf`; `xl_addin.conf`: the xlwings.conf sheet.
 """

@@ -3,6 +3,9 @@
 With the sheet in the workbook, the xlwings ribbon's "Import Functions" registers TOM_RAG, TOM_SCORE,
 TOM_ROLLUP, TOM_CHECK and TOM_STALE from `xl_addin.udfs` (the interpreter is the one set in the
 xlwings add-in's own settings, where tomsync is installed). The sheet is hidden: staff never need it.
+
+The template does not know this sheet: `tomsync template build` hands `add_xlwings_conf` to
+`workbook_templates.template.write_template` as one of its ``extras`` (see `ADDIN_SHEETS`).
 """
 
 from __future__ import annotations
@@ -10,13 +13,33 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook_templates.atomic import save_workbook_atomic
-from workbook_templates.template import UDF_MODULES, XLWINGS_CONF, add_xlwings_conf
 
-__all__ = ["CONF_SHEET", "UDF_MODULES", "add_xlwings_conf", "add_xlwings_conf_file"]
+__all__ = ["ADDIN_SHEETS", "CONF_SHEET", "UDF_MODULES", "add_xlwings_conf", "add_xlwings_conf_file"]
 
-CONF_SHEET = XLWINGS_CONF
+CONF_SHEET = "xlwings.conf"  # also in workbook_templates.spec.RESERVED_SHEETS: no school may take it
+UDF_MODULES = ("xl_addin.udfs",)
+
+
+def add_xlwings_conf(wb: Workbook, modules: tuple[str, ...] = UDF_MODULES) -> Worksheet:
+    """The hidden `xlwings.conf` sheet: the free xlwings add-in's "Import Functions" reads it to register
+    the TOM_* functions of `xl_addin.udfs` in Excel for Windows. Replaced if present."""
+    if CONF_SHEET in wb.sheetnames:
+        wb.remove(wb[CONF_SHEET])
+    ws = wb.create_sheet(CONF_SHEET)
+    ws["A1"] = "UDF Modules"
+    ws["B1"] = ";".join(modules)
+    ws.column_dimensions["A"].width = 20
+    ws.column_dimensions["B"].width = 30
+    ws.sheet_state = "hidden"
+    return ws
+
+
+# What the add-in adds to every workbook `tomsync template build` (and the demo) writes.
+ADDIN_SHEETS = (add_xlwings_conf,)
 
 
 def add_xlwings_conf_file(path: str | Path) -> None:

@@ -4,9 +4,10 @@ Excel hands a function its arguments in several shapes, whatever the host: a sin
 (one row or column) or a 2-D list; blanks as None or ""; dates as `datetime` (desktop xlwings) or as
 Excel serial numbers (Office.js custom functions); error cells as None, as "#N/A"-style text, as
 Office.js error objects (``{"type": "Error", ...}``) or as COM error codes. `cells` and `cell` turn
-all of that into plain values, with an error counted like a blank (as COUNTIF does), so the roll-up
-rules of DESIGN.md see only ratings. With no rule given, the `score` rule applies (G=1, A=0.5, R=0;
-G from 0.75, R below 0.4).
+all of that into plain values, with an error counted like a blank (as COUNTIF does), so the
+roll-up rules see only ratings. With no rule given, the `score` rule applies (G=1, A=0.5, R=0;
+G from 0.75, R below 0.4). What each function computes lives in the core (`rollup.roll`,
+`rollup.rollup_table`, `validate.check_row`); this module only turns Excel's arguments into values.
 
 Names: desktop Excel with the xlwings add-in ("Import Functions") shows them as TOM_RAG, TOM_SCORE,
 TOM_ROLLUP, TOM_CHECK and TOM_STALE; the Office.js add-in registers the same functions in its TOM
@@ -19,24 +20,14 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import xlwings as xw
 
-from workbook_templates.reader import (
-    Row,
-    SheetRows,
-    WorkbookData,
-    excel_serial_to_date,
-    normalise,
-    to_date,
-)
-from workbook_templates.rollup import RULES, RatedRow, clean, current_rating, group_rows, roll, score
-from workbook_templates.spec import SHIPPED, Spec, canonical, load_spec
-from workbook_templates.template import CURRENT_RAG, Layout
-from workbook_templates.validate import parse_month, validate
-from xl_addin.surface import split_cell
+from workbook_templates.reader import excel_serial_to_date, to_date
+from workbook_templates.rollup import RULES, roll, rollup_table, score
+from workbook_templates.spec import SHIPPED, Spec, load_spec
+from workbook_templates.validate import check_row, parse_month
 
 EXCEL_ERRORS = frozenset({
     "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
@@ -48,12 +39,6 @@ COM_ERRORS = frozenset({-2146826288, -2146826281, -2146826273, -2146826265, -214
 MAX_SERIAL = 2958465  # 31/12/9999
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 _NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
-# Rows whose checks concern the row itself; the rest need the whole tab or workbook.
-ROW_RULES = frozenset({
-    "required", "vocabulary", "not-a-date", "not-a-number", "bad-link", "rag-missing", "red-without-note",
-    "master-text-changed", "future-date", "formula-injection", "personal-data",
-})
-
 
 # -- argument shapes ------------------------------------------------------------------------------
 
@@ -175,79 +160,24 @@ def TOM_SCORE(ratings: Any) -> float | None:
 @udf
 def TOM_ROLLUP(table: Any, by: Any, rule: Any = None) -> list[list[Any]]:
     """Spilled table: one row per value of column ``by``: group, R, A, G, Unrated, RAG; then All."""
-    rows = grid(table)
-    headers = [str(h) if h is not None else "" for h in rows[0]]
-    lower = [h.lower() for h in headers]
-    key = str(cell(by) or "")
-    if key.lower() not in lower:
-        raise ValueError(f"no column '{key}' in the table's header row")
-    k = lower.index(key.lower())
-    rating = _rating_reader(headers)
-    status = lower.index("status") if "status" in lower else None
-    rated = []
-    for raw in rows[1:]:
-        if all(v is None for v in raw) or (status is not None and raw[status] == "Not applicable"):
-            continue
-        group = canonical(raw[k]) or "(none)"
-        rated.append(RatedRow(group, group, group, rating(raw)))
-    result = group_rows(rated, ["theme"], rule_of(rule))
-    out: list[list[Any]] = [[headers[k], "R", "A", "G", "Unrated", "RAG"]]
+    result = rollup_table(grid(table), str(cell(by) or ""), rule_of(rule), [_spec(n) for n in SHIPPED])
+    out: list[list[Any]] = [[result.by[0], "R", "A", "G", "Unrated", "RAG"]]
     for g in [*result.groups, result.overall]:
-        out.append([g.key.get("theme", "All"), g.R, g.A, g.G, g.unrated, g.rag])
+        out.append([*(g.key.values() or ["All"]), g.R, g.A, g.G, g.unrated, g.rag])
     return out
-
-
-def _rating_reader(headers: list[str]) -> Any:
-    """How to get a row's rating: the Current RAG or RAG column, or a termly spec's latest rated term."""
-    lower = [h.lower() for h in headers]
-    for name in (CURRENT_RAG.lower(), "rag"):
-        if name in lower:
-            i = lower.index(name)
-            return lambda raw: next(iter(clean([raw[i]])), "")
-    for spec_name in SHIPPED:
-        spec = _spec(spec_name)
-        terms = [c.header for c in spec.rag_columns if c.header.lower() in lower]
-        if terms:
-            idx = {h: lower.index(h.lower()) for h in terms}
-            return lambda raw: current_rating({h: raw[i] for h, i in idx.items()}, spec)
-    raise ValueError("no rating column (RAG or Current RAG) in the table's header row")
 
 
 @udf
 def TOM_CHECK(row: Any, headers: Any, spec: Any = None) -> str:
     """"" when the row passes the spec's row checks, else the first finding's message."""
     names = [str(h) if h is not None else "" for h in cells(headers)]
-    values = cells(row)
     s = spec_for(names, spec)
-    layout = Layout(s)
-    kinds = {c.header: c.kind for c in s.columns}
-    typed: dict[str, Any] = {h: None for h in layout.headers}
-    given: set[str] = set()
-    for h, v in zip(names, values, strict=False):
-        match = next((x for x in layout.headers if x.lower() == h.strip().lower()), None)
-        if match is None:
-            continue
-        given.add(match)
-        kind = kinds.get(match, "rag" if match == CURRENT_RAG else "text")
-        if kind == "date" and isinstance(v, int | float) and not isinstance(v, bool):
-            v = as_date(v)  # Office.js passes dates as serial numbers
-        typed[match] = normalise(v, kind)
-    if any(c.header in given for c in s.rag_columns):
-        given.add(CURRENT_RAG)
-    sheet = s.schools[0].sheet
-    master_ids = {str(r[s.id_header]) for r in s.master}
-    rid = typed.get(s.id_header)
-    tab = SheetRows(sheet, layout.headers, [Row(sheet, 2, typed, is_master=str(rid) in master_ids)])
-    data = WorkbookData(Path("(worksheet function)"), s, {"master_sha256": s.master_fingerprint()}, [sheet],
-                        SheetRows("Master", [], []), {sheet: tab})
-    by_column = {i: h for i, h in enumerate(layout.headers, start=1)}
-    for f in validate(data):
-        if f.sheet != sheet or f.rule not in ROW_RULES or not f.cell:
-            continue
-        r, c = split_cell(f.cell)
-        if r == 2 and by_column.get(c) in given:
-            return f.message
-    return ""
+    dates = {c.header.lower() for c in s.columns if c.kind == "date"}
+    serial = (int, float)  # Office.js passes dates as serial numbers
+    values = [as_date(v) if h.strip().lower() in dates and type(v) in serial else v
+              for h, v in zip(names, cells(row), strict=False)]
+    found = check_row(s, names, values)
+    return found[0].message if found else ""
 
 
 @udf

@@ -9,11 +9,11 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from sync.cycle import ClosedMonth, run_cycle
-from sync.demo import staff_update
 from sync.folder import FolderLibrary
 from sync.memory import MemoryLibrary
 from sync.workflow import UnresolvedConflict, pull, push, resolve
 from tomsync.cli import app
+from tomsync.demo.run import staff_update
 from workbook_templates.reader import WorkbookReadError
 from workbook_templates.spec import load_spec, loads_spec
 from workbook_templates.template import write_template

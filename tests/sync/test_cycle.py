@@ -8,10 +8,10 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from sync.cycle import report_names, run_cycle
-from sync.demo import run_demo, staff_update
+from sync.cycle import archived_month, report_names, run_cycle
 from sync.memory import MemoryLibrary
 from tomsync.cli import app
+from tomsync.demo.run import run_demo, staff_update
 from workbook_templates.reader import read_workbook
 from workbook_templates.spec import load_spec
 
@@ -122,6 +122,47 @@ def test_several_area_workbooks_give_one_consolidated_view(tmp_path):
     assert len(labels) == 9 + 5
     assert {a.name for a in c.areas} == {"borders.xlsx", "england/riverside.xlsx"}
     assert "archive/2026-11/england/riverside.xlsx" in {f.name for f in library.list()}
+    frame = c.to_frame()  # one row per school row of both areas, told apart by the area column
+    assert set(frame["area"]) == {"Scottish Borders", "Riverside Careers Hub"}
+    assert set(frame["month"]) == {"2026-11"}
+    assert frame[frame["area"] == "Riverside Careers Hub"]["school"].nunique() == 5
+    archived = archived_month(tmp_path / "work", "2026-11")
+    assert {a.name for a in archived.areas} == {"borders.xlsx", "england/riverside.xlsx"}
+    assert archived.to_frame().equals(frame)
+
+
+def test_the_consolidated_month_as_a_tidy_frame(three_months):
+    root, _, results = three_months
+    frame = results[-1].consolidated.to_frame()
+    data = read_workbook(root / "work" / "archive" / MONTHS[-1] / "borders.xlsx")
+    assert len(frame) == sum(len(t.rows) for t in data.schools.values())
+    assert set(frame["month"]) == {MONTHS[-1]}
+    assert {"id", "theme", "lead", "status", "rag", "due", "last_updated"} <= set(frame.columns)
+    rated = frame.dropna(subset=["rag"])
+    assert set(rated["rag"]) <= {"R", "A", "G"} and len(rated) > 0
+
+
+def test_cli_export_writes_the_archived_month(three_months, tmp_path):
+    root, _, results = three_months
+    runner = CliRunner()
+    csv_out, xlsx_out = tmp_path / "tom.csv", tmp_path / "tom.xlsx"
+    for out in (csv_out, xlsx_out):
+        done = runner.invoke(app, ["export", "--month", MONTHS[1], "-o", str(out), "--workdir",
+                                   str(root / "work")])
+        assert done.exit_code == 0, done.output
+        assert f"archived for {MONTHS[1]}" in done.output
+    expected = len(archived_month(root / "work", MONTHS[1]).to_frame())
+    lines = csv_out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("month,area,school,school_id,sheet,row,id,theme,lead,status,rag")
+    assert len(lines) == expected + 1
+    assert all(line.startswith(MONTHS[1] + ",Scottish Borders,") for line in lines[1:])
+    ws = load_workbook(xlsx_out)["TOM"]
+    assert ws.max_row == expected + 1 and ws["A2"].value == MONTHS[1]
+    never = runner.invoke(app, ["export", "--month", "2025-01", "-o", str(csv_out), "--workdir",
+                                str(root / "work")])
+    assert never.exit_code == 2 and "no workbooks archived for 2025-01" in never.output
+    wrong = runner.invoke(app, ["export", "--month", MONTHS[1], "-o", str(tmp_path / "t.json")])
+    assert wrong.exit_code == 2 and ".csv or .xlsx" in wrong.output
 
 
 def test_cli_cycle_and_demo(tmp_path):

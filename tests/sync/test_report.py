@@ -28,7 +28,7 @@ from sync.report import (
     write_report_html,
     write_report_xlsx,
 )
-from workbook_templates.demo import build_demo_workbook
+from tomsync.demo.data import build_demo_workbook
 from workbook_templates.rollup import Group, RollupResult
 from workbook_templates.spec import load_spec
 from workbook_templates.template import RAG_FILLS

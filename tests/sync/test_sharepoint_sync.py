@@ -13,7 +13,7 @@ from sync.cycle import report_names, run_cycle
 from sync.workflow import pull, push
 from tests.sync.conftest import BASE
 from tomsync.cli import app
-from workbook_templates.demo import fill_month
+from tomsync.demo.data import fill_month
 from workbook_templates.spec import load_spec
 from workbook_templates.template import build_workbook
 

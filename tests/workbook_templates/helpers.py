@@ -18,6 +18,7 @@ from workbook_templates.reader import read_workbook
 from workbook_templates.spec import load_spec
 from workbook_templates.template import write_template
 from workbook_templates.validate import Finding, validate
+from xl_addin.conf import ADDIN_SHEETS
 
 PASSWORD = "Tom-Protect!93xq"  # distinctive, so a search of the raw bytes cannot hit by chance
 TODAY = date(2026, 11, 20)  # inside the scottish-tom session (2026-08 .. 2027-06)
@@ -39,7 +40,7 @@ GATSBY_LAST_ROW = 43  # 12 master rows + 30 free rows
 
 def build(spec_name: str, path: Path, password: str | None = PASSWORD) -> Path:
     """A fresh workbook from a shipped spec (or spec file), written the way `template build` writes it."""
-    return write_template(load_spec(spec_name), path, password)
+    return write_template(load_spec(spec_name), path, password, extras=ADDIN_SHEETS)
 
 
 def copy_to(src: Path, dest_dir: Path, name: str | None = None) -> Path:

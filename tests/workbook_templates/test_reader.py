@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from openpyxl.workbook.workbook import Workbook
 
 from tests.workbook_templates.helpers import SCOT_FIRST_FREE, edit, findings, set_cells
-from workbook_templates.reader import normalise, read_workbook, to_date
+from workbook_templates import reader
+from workbook_templates.reader import WorkbookReadError, first_line, normalise, read_workbook, to_date
 
 F = SCOT_FIRST_FREE
 
@@ -72,3 +74,21 @@ def test_sorted_school_tab_is_still_valid(scottish: Path) -> None:
     data = read_workbook(scottish)
     assert data.schools["Selkirk High"].rows[0].get("ID") == "M12"
     assert findings(scottish) == []
+
+
+@pytest.mark.parametrize("message", ["", "\n", "  \nsecond line"])
+def test_a_sheet_that_fails_with_an_empty_message_is_still_one_line(scottish: Path, message: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError(message)
+
+    monkeypatch.setattr(reader, "sheet_rows", broken)
+    with pytest.raises(WorkbookReadError) as caught:
+        read_workbook(scottish)
+    expected = "second line" if "second" in message else "ValueError"
+    assert str(caught.value) == f"{scottish}: a sheet cannot be read ({expected})"
+
+
+def test_first_line_of_an_exception() -> None:
+    assert first_line(RuntimeError("")) == "RuntimeError"
+    assert first_line(RuntimeError("bad zip\ndetails")) == "bad zip"

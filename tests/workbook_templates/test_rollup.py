@@ -18,6 +18,8 @@ from workbook_templates.rollup import (
     majority,
     rag_from_score,
     roll,
+    roll_up_by,
+    rollup_table,
     rollup_workbook,
     score,
     worst,
@@ -300,3 +302,35 @@ def test_termly_rollup_by_responsible(termly: WorkbookData) -> None:
                                                       "SENCO", "Careers adviser", "Enterprise Adviser"]
     governors = result.groups[2]
     assert (governors.R, governors.unrated, governors.rag) == (1, 4, "R")
+
+
+# -- grouping by key ---------------------------------------------------------------------------------
+
+def test_roll_up_by_any_key_function() -> None:
+    items = [{"area": "North", "term": "Autumn", "r": "G"}, {"area": "North", "term": "Spring", "r": "R"},
+             {"area": "South", "term": "Autumn", "r": "A"}, {"area": "North", "term": "Autumn", "r": ""}]
+    result = roll_up_by(items, ["area"], lambda i: i["area"], lambda i: i["r"], "worst")
+    assert [(g.key, g.R, g.A, g.G, g.unrated, g.rag) for g in result.groups] == [
+        ({"area": "North"}, 1, 0, 1, 1, "R"), ({"area": "South"}, 0, 1, 0, 0, "A")]
+    assert (result.overall.key, result.overall.rag) == ({}, "R")
+    two = roll_up_by(items, ["area", "term"], lambda i: (i["area"], i["term"]), lambda i: i["r"],
+                     order={"term": ["Spring", "Autumn"]})
+    assert [g.key for g in two.groups] == [{"area": "North", "term": "Spring"},
+                                           {"area": "North", "term": "Autumn"},
+                                           {"area": "South", "term": "Autumn"}]
+
+
+def test_rollup_table_groups_by_the_named_column_and_leaves_out_not_applicable() -> None:
+    table = [["ID", "Lead", "Status", "RAG"],
+             ["M01", "DYW", "Complete", "G"],
+             ["M02", "SDS", "Not applicable", "R"],
+             ["M03", None, "In progress", "a"],
+             [None, None, None, None]]
+    result = rollup_table(table, "lead")
+    assert result.by == ["Lead"]  # the column's own header, not "theme"
+    assert [(g.key, g.G, g.A, g.rag) for g in result.groups] == [({"Lead": "DYW"}, 1, 0, "G"),
+                                                                   ({"Lead": "(none)"}, 0, 1, "A")]
+    with pytest.raises(ValueError, match="no rating column"):
+        rollup_table([["ID", "Lead"], ["M01", "DYW"]], "Lead")
+    termly = [["ID", "Benchmark", "Autumn 2026", "Spring 2027"], ["B1", "1", "R", "G"]]
+    assert rollup_table(termly, "Benchmark", specs=[load_spec("gatsby-plan")]).groups[0].G == 1

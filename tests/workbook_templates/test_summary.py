@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,12 @@ from typer.testing import CliRunner
 from tests.workbook_templates.helpers import SCOT_FIRST_FREE, edit, fill, findings, zip_parts
 from tomsync.cli import app
 from workbook_templates import atomic
+from workbook_templates.layout import RAG_FILLS
 from workbook_templates.reader import read_workbook
 from workbook_templates.rollup import rollup_workbook
-from xl_addin.ribbon import roll_up_file
+from workbook_templates.summary import write_summary, write_summary_file
+from workbook_templates.summary import write_summary_file as roll_up_file
+from workbook_templates.surface import OpenpyxlSurface
 
 F = SCOT_FIRST_FREE
 FILLED = {  # valid entries only, so the workbook validates clean before and after the refresh
@@ -183,3 +187,48 @@ def test_library_refresh_refuses_a_workbook_without_summary(filled: Path) -> Non
     with pytest.raises(ValueError, match="no Summary tab to refresh"):
         roll_up_file(filled, [result])
     assert filled.read_bytes() == before
+
+
+# -- the computed block through a surface (the ribbon's Roll up and `rollup --write`) --------------
+
+def summary_block(path: Path) -> list[tuple[object, str | None, bool | None]]:
+    ws = load_workbook(path)["Summary"]
+    return [(c.value, rgb(c), c.font.b) for row in ws.iter_rows(min_row=1, max_row=60, min_col=8, max_col=15)
+            for c in row]
+
+
+def test_write_summary_writes_the_rolled_up_tables(demo: Path) -> None:
+    data = read_workbook(demo)
+    results = [rollup_workbook(data, ["school"]), rollup_workbook(data, ["theme"])]
+    when = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    surface = OpenpyxlSurface(demo)
+    write_summary(surface, results, when)
+    surface.save()
+    ws = load_workbook(demo)["Summary"]
+    assert ws["H1"].value == "Rolled-up RAG (rule: score)" and ws["H1"].font.b
+    assert ws["H2"].value == "Refreshed 2026-11-20 09:30 UTC by tomsync"
+    assert [c.value for c in ws[4][7:13]] == ["School", "R", "A", "G", "Unrated", "RAG"]
+    for offset, g in enumerate(results[0].groups, start=5):
+        assert [c.value for c in ws[offset][7:13]] == [g.key["school"], g.R, g.A, g.G, g.unrated, g.rag]
+        if g.rag:
+            assert rgb(ws.cell(row=offset, column=13)) == RAG_FILLS[g.rag][0]
+    all_row = 5 + len(results[0].groups)
+    overall = results[0].overall
+    assert [c.value for c in ws[all_row][7:13]] == ["All", overall.R, overall.A, overall.G, overall.unrated,
+                                                     overall.rag]
+
+
+def test_write_summary_file_is_the_cli_shell(demo: Path) -> None:
+    data = read_workbook(demo)
+    write_summary_file(demo, [rollup_workbook(data, ["lead"], "worst")])
+    ws = load_workbook(demo)["Summary"]
+    assert ws["H1"].value == "Rolled-up RAG (rule: worst)" and ws["H4"].value == "Lead"
+
+
+
+
+def rgb(cell: object) -> str | None:
+    fill = cell.fill  # type: ignore[attr-defined]
+    if fill is None or fill.fill_type is None:
+        return None
+    return str(fill.fgColor.rgb)[-6:]

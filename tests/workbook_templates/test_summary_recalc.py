@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from workbook_templates.demo import build_demo_workbook
+from tomsync.demo.data import build_demo_workbook
 from workbook_templates.reader import read_workbook
 from workbook_templates.rollup import rollup_workbook
 from workbook_templates.spec import load_spec

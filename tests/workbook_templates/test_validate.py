@@ -31,7 +31,7 @@ from workbook_templates.cells import set_data
 from workbook_templates.reader import read_workbook
 from workbook_templates.spec import load_spec, loads_spec
 from workbook_templates.template import write_template
-from workbook_templates.validate import parse_month, summary_counts, validate
+from workbook_templates.validate import check_row, parse_month, summary_counts, validate
 
 SCOT_SCHOOLS = [s.sheet for s in load_spec("scottish-tom").schools]
 F = SCOT_FIRST_FREE  # first free row on a scottish-tom school tab
@@ -524,3 +524,28 @@ def test_findings_come_in_row_order_and_are_counted(scottish: Path) -> None:
 def test_validate_uses_todays_date_by_default(scottish: Path) -> None:
     set_cells(scottish, "Galashiels Academy", {"L3": date(2099, 1, 1), "L4": date(2001, 1, 1)})
     assert [f.cell for f in validate(read_workbook(scottish))] == ["L3"]
+
+
+# -- one row -----------------------------------------------------------------------------------------
+
+def test_check_row_gives_the_row_rules_for_the_columns_given() -> None:
+    spec = load_spec("scottish-tom")
+    headers = ["id", "Status", "RAG", "Progress notes", "Last updated"]  # any case, any subset
+    good = check_row(spec, headers, ["HAW-01", "In progress", "G", "On track", date(2026, 11, 3)], TODAY)
+    assert good == []  # the columns not given (Theme, Activity ... all required) are not reported
+    red = check_row(spec, headers, ["HAW-01", "In progress", "r", None, date(2026, 12, 25)], TODAY)
+    assert [(f.rule, f.cell, f.row_id) for f in red] == [("red-without-note", "J2", "HAW-01"),
+                                                         ("future-date", "L2", "HAW-01")]
+    master = check_row(spec, ["ID", "Activity"], ["M01", "Something else"], TODAY)
+    assert [f.rule for f in master] == ["master-text-changed"]
+
+
+def test_check_row_agrees_with_validate(scottish: Path) -> None:
+    set_cells(scottish, "Hawick High", {"A14": "HAW-01", "H14": "Complete", "J14": "=x"}, unprotect=True)
+    data = read_workbook(scottish)
+    tab = data.schools["Hawick High"]
+    row = next(r for r in tab.rows if r.row == 14)
+    expected = [(f.rule, f.message) for f in validate(data, today=TODAY)
+                if f.sheet == "Hawick High" and f.cell.endswith("14") and f.rule != "formula"]
+    got = check_row(data.spec, tab.headers, [row.values.get(h) for h in tab.headers], TODAY)
+    assert [(f.rule, f.message) for f in got] == expected and expected

@@ -15,15 +15,16 @@ if importlib.util.find_spec("xlwings_server") is None:  # not imported here: it 
     pytest.skip("xlwings-server is not installed", allow_module_level=True)
 from fastapi.testclient import TestClient  # noqa: E402
 
+from tests.workbook_templates.test_annotate import MISTAKES  # noqa: E402
 from tests.xl_addin.conftest import MONTH, TODAY  # noqa: E402
 from tests.xl_addin.payload import payload_from_xlsx  # noqa: E402
-from tests.xl_addin.test_ribbon import MISTAKES  # noqa: E402
+from workbook_templates.annotate import ERROR_FILL, annotate_file  # noqa: E402
 from workbook_templates.reader import read_workbook  # noqa: E402
+from workbook_templates.surface import OpenpyxlSurface, read_surface  # noqa: E402
 from workbook_templates.validate import validate  # noqa: E402
-from xl_addin.grids import workbook_data  # noqa: E402
-from xl_addin.ribbon import ERROR_FILL, SYNC_NOT_CONFIGURED, annotate_file, new_month  # noqa: E402
+from xl_addin.ribbon import SYNC_NOT_CONFIGURED, new_month  # noqa: E402
 from xl_addin.server import MANIFEST_ID, load_app, manifest_xml  # noqa: E402
-from xl_addin.surface import OpenpyxlSurface, XlwingsSurface  # noqa: E402
+from xl_addin.xlwings_surface import XlwingsSurface  # noqa: E402
 
 OFFICE = "{http://schemas.microsoft.com/office/appforoffice/1.1}"
 OVERRIDES = "{http://schemas.microsoft.com/office/taskpaneappversionoverrides}"
@@ -53,7 +54,7 @@ def at(action: dict[str, Any]) -> tuple[int, int, int]:
 
 
 def cell_of(payload: dict[str, Any], sheet: str, cell: str) -> tuple[int, int, int]:
-    from xl_addin.surface import split_cell
+    from openpyxl.utils.cell import coordinate_to_tuple as split_cell
 
     row, col = split_cell(cell)
     return positions(payload)[sheet], row - 1, col - 1
@@ -78,7 +79,7 @@ def test_the_book_from_a_payload_is_checked_exactly_like_the_file(client: TestCl
             surface = XlwingsSurface(book)
             assert surface.remote
             expected = validate(read_workbook(path), MONTH, TODAY)
-            assert validate(workbook_data(surface), MONTH, TODAY) == expected
+            assert validate(read_surface(surface), MONTH, TODAY) == expected
         finally:
             book.close()
 

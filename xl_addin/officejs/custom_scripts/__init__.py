@@ -12,7 +12,7 @@ from xlwings.server import script
 
 from workbook_templates.reader import WorkbookReadError
 from xl_addin import ribbon
-from xl_addin.surface import XlwingsSurface
+from xl_addin.xlwings_surface import XlwingsSurface
 
 WORKDIR_ENV = "TOMSYNC_WORKDIR"
 

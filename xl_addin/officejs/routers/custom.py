@@ -6,10 +6,9 @@ from xlwings_server.config import settings
 from xlwings_server.templates import TemplateResponse
 
 from workbook_templates.reader import WorkbookReadError
-from workbook_templates.validate import summary_counts, validate
-from xl_addin.grids import workbook_data
-from xl_addin.ribbon import cycle_of
-from xl_addin.surface import XlwingsSurface
+from workbook_templates.surface import read_surface
+from workbook_templates.validate import cycle_of, summary_counts, validate
+from xl_addin.xlwings_surface import XlwingsSurface
 
 router = APIRouter(prefix=f"{settings.app_path}/tom")
 
@@ -19,7 +18,7 @@ async def findings(request: Request, book: dep.Book, current_user: dep.User):
     """The latest findings for the open workbook (nothing is written to it)."""
     context = {"book": book.name, "findings": [], "error": None, "month": None, "errors": 0, "warnings": 0}
     try:
-        data = workbook_data(XlwingsSurface(book))
+        data = read_surface(XlwingsSurface(book))
         context["month"] = cycle_of(data.meta)
         found = validate(data, context["month"])
         context["findings"] = found

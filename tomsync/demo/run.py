@@ -18,10 +18,11 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from sync.cycle import CycleResult, Progress, run_cycle
-from sync.library import FolderLibrary
-from workbook_templates.demo import demo_month, fill_month
+from sync.folder import FolderLibrary
+from tomsync.demo.data import demo_month, fill_month
 from workbook_templates.spec import Spec, load_spec
 from workbook_templates.template import build_workbook
+from xl_addin.conf import ADDIN_SHEETS
 
 WORKBOOK = "scottish-borders-tom.xlsx"
 MARKER = ".tomsync-demo"
@@ -48,7 +49,7 @@ def staff_update(library: FolderLibrary, spec: Spec, name: str, month: str, toda
         wb = load_workbook(io.BytesIO(data))
         etag: str | None = current.etag
     else:
-        wb, etag = build_workbook(spec), None
+        wb, etag = build_workbook(spec, extras=ADDIN_SHEETS), None
     fill_month(wb, spec, month, today, seed)
     buf = io.BytesIO()
     wb.save(buf)

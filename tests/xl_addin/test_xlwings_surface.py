@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 import python_calamine
 from openpyxl import load_workbook
+from openpyxl.utils.cell import coordinate_to_tuple as split_cell
 
 from tests.xl_addin.conftest import MONTH, PASSWORD, TODAY
 from workbook_templates.reader import read_workbook
+from workbook_templates.surface import OpenpyxlSurface, WorkbookSurface, read_surface
 from workbook_templates.validate import validate
 from xl_addin import ribbon
-from xl_addin.grids import workbook_data
-from xl_addin.surface import OpenpyxlSurface, WorkbookSurface, XlwingsSurface, split_cell
+from xl_addin.xlwings_surface import XlwingsSurface
 
 
 class FakeNote:
@@ -188,7 +189,7 @@ def test_both_surfaces_satisfy_the_protocol(demo: Path) -> None:
 
 def test_validate_over_excel_finds_what_the_reader_finds(demo: Path, gatsby: Path) -> None:
     for path in (demo, gatsby):
-        assert validate(workbook_data(XlwingsSurface(com_book(path))), MONTH, TODAY) == \
+        assert validate(read_surface(XlwingsSurface(com_book(path))), MONTH, TODAY) == \
             validate(read_workbook(path), MONTH, TODAY)
 
 
@@ -280,12 +281,3 @@ def test_validate_macro_over_excel_marks_and_lists(demo: Path) -> None:
 def test_remote_flag_is_found_from_the_book() -> None:
     assert XlwingsSurface(FakeBook("/tmp/x.xlsx")).remote is False
     assert XlwingsSurface(FakeBook("x.xlsx"), remote=True).folder is None
-
-
-def test_openpyxl_surface_reads_back_its_own_writes(demo: Path) -> None:
-    surface = OpenpyxlSurface(demo)
-    surface.write_values("Kelso High", "J20", [["=not a formula", 5]])
-    assert surface.read("Kelso High")[19][9:11] == ["=not a formula", 5]
-    assert surface.formula_cells("Kelso High") == set()
-    surface.save()
-    assert load_workbook(demo)["Kelso High"]["J20"].data_type == "s"

@@ -9,6 +9,8 @@ note starting with "=", a master row reworded on an unprotected tab, a duplicate
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,12 @@ from openpyxl.workbook.workbook import Workbook
 
 from workbook_templates.atomic import save_workbook_atomic
 from workbook_templates.cells import set_data
-from workbook_templates.spec import Spec
-from workbook_templates.template import Layout, write_template
+from workbook_templates.layout import FIRST_ROW, NOT_APPLICABLE, Layout
+from workbook_templates.spec import School, Spec
+from workbook_templates.template import write_template
+from xl_addin.conf import ADDIN_SHEETS
+
+Put = Callable[[int, str, Any], None]  # write a value (as data) into a row's column, by header
 
 OWN_ACTIVITIES = [
     ("Employer engagement", "Careers fair with local employers and Borders College", "DYW", "S3-S6"),
@@ -57,90 +63,118 @@ def _due_index(when: Any, months: tuple[str, ...]) -> int:
     return 0
 
 
-def _cap(d: date, today: date) -> date:
-    return min(d, today)
+@dataclass(frozen=True)
+class _Columns:
+    """Where the demo writes on a school tab of ``spec``."""
+
+    layout: Layout
+    col: dict[str, int]
+    rag: str | None  # the only RAG column; None on a termly plan (several rag columns)
+    notes: str | None
+
+    @classmethod
+    def of(cls, spec: Spec) -> _Columns:
+        layout = Layout(spec)
+        notes = spec.column("notes")
+        return cls(layout, {h: i for i, h in enumerate(layout.headers, start=1)},
+                   spec.rag_columns[-1].header if len(spec.rag_columns) == 1 else None,
+                   notes.header if notes else None)
+
+
+def _writer(ws: Any, cols: _Columns) -> Put:
+    def put(row: int, header: str, value: Any) -> None:
+        if header in cols.col:
+            set_data(ws.cell(row=row, column=cols.col[header]), value)
+    return put
+
+
+def _own_rows(put: Put, cols: _Columns, school: School, index: int, seed: int
+              ) -> list[tuple[int, dict[str, Any]]]:
+    """The school's own activities below the master rows (2 to 4 of them); returns (row, values)."""
+    own = OWN_ACTIVITIES[:]
+    random.Random(f"{seed}-{school.id}-own").shuffle(own)
+    rows = []
+    for j, (theme, activity, lead, audience) in enumerate(own[: 2 + index % 3]):
+        r = cols.layout.master_end + 1 + j
+        values = {"ID": f"{school.id}-{j + 1:02d}", "Theme": theme, "Activity": activity, "Lead": lead,
+                  "Audience": audience, "When": "Ongoing", "Target": "Agreed with SLT"}
+        for h, v in values.items():
+            put(r, h, v)
+        rows.append((r, values))
+    return rows
+
+
+def _progress(rng: random.Random, diligence: float, k: int, due: int) -> tuple[str, str | None]:
+    """(status, rating) of a row ``k`` months into the session, due under way by month ``due``."""
+    started = k >= due
+    progress = min(1.0, max(0.0, diligence * (k - due + 2) / 4 + rng.uniform(-0.15, 0.15)))
+    if not started and rng.random() < 0.7:
+        status, rag = "Not started", None
+    elif progress >= 0.85:
+        status, rag = "Complete", "G"
+    elif progress <= 0.05:
+        status, rag = "Not started", "R" if k > due else None
+    else:
+        status = "In progress"
+        rag = "G" if progress > 0.55 else "A" if progress > 0.25 else "R"
+    if rng.random() < 0.03:
+        status, rag = NOT_APPLICABLE, None
+    return status, rag
+
+
+def _fill_row(put: Put, cols: _Columns, spec: Spec, school: School, r: int, values: dict[str, Any],
+              diligence: float, eff_month: str, today: date, seed: int) -> None:
+    """One row's status, rating, note, evidence and update stamp as they stand in ``eff_month``."""
+    months = spec.months
+    eff_k = months.index(eff_month) if eff_month in months else len(months) - 1
+    rng = random.Random(f"{seed}-{school.id}-{values.get('ID')}-{eff_month}")
+    status, rag = _progress(rng, diligence, eff_k, _due_index(values.get("When"), months))
+    put(r, "Status", status)
+    if cols.rag:
+        put(r, cols.rag, rag)
+    else:  # termly plan: rate the term this month falls in
+        term = min(len(spec.rag_columns) - 1, eff_k // 4 if len(months) > 12 else 0)
+        for t, c in enumerate(spec.rag_columns[: term + 1]):
+            put(r, c.header, rag if t == term else (rag or "A"))
+    note = None
+    if rag == "R":
+        note = rng.choice(NOTES["R"])
+    elif status in NOTES:
+        note = rng.choice(NOTES[status])
+    if cols.notes:
+        put(r, cols.notes, note)
+    if status == "Complete" and rng.random() < 0.7:
+        put(r, "Evidence link", f"https://example.sharepoint.com/sites/careers/Evidence/"
+                                f"{school.id}/{values.get('ID')}.pdf")
+    if status != "Not started" or rag:
+        day = rng.randint(1, min(spec.deadline_day, 28))
+        put(r, "Last updated", min(date(int(eff_month[:4]), int(eff_month[5:7]), day), today))
+        put(r, "Updated by", rng.choice(ROLES))
 
 
 def fill_month(wb: Workbook, spec: Spec, month: str, today: date, seed: int = 2026,
                mistakes: bool = True) -> None:
     """Fill every school tab as it would stand at the end of ``month`` (YYYY-MM)."""
-    layout = Layout(spec)
+    cols = _Columns.of(spec)
     months = spec.months
     k = months.index(month) if month in months else len(months) - 1
-    y, m = int(month[:4]), int(month[5:7])
-    month_start = date(y, m, 1)
-    headers = layout.headers
-    col = {h: headers.index(h) + 1 for h in headers}
-    rag_h = spec.rag_columns[-1].header if len(spec.rag_columns) == 1 else None
-    notes_h = spec.column("notes").header if spec.column("notes") else None
+    month_start = date(int(month[:4]), int(month[5:7]), 1)
     for s_i, school in enumerate(spec.schools):
-        rng = random.Random(f"{seed}-{school.id}")
-        diligence = rng.uniform(0.55, 0.98)
+        diligence = random.Random(f"{seed}-{school.id}").uniform(0.55, 0.98)
         if s_i in (2, 5):
             diligence *= 0.45  # two schools lag behind
         stale = mistakes and s_i == 7 and k > 0  # one school did not update this month
         eff_month = months[k - 1] if stale else month
-        eff_k = k - 1 if stale else k
-        ey, em = int(eff_month[:4]), int(eff_month[5:7])
-        ws = wb[school.sheet]
-
-        def put(row: int, header: str, value: Any, _ws: Any = ws) -> None:
-            if header in col:
-                set_data(_ws.cell(row=row, column=col[header]), value)
-
-        rows: list[tuple[int, dict[str, Any]]] = [(2 + i, row) for i, row in enumerate(spec.master)]
-        own = OWN_ACTIVITIES[:]
-        random.Random(f"{seed}-{school.id}-own").shuffle(own)
-        n_own = 2 + s_i % 3
-        for j, (theme, activity, lead, audience) in enumerate(own[:n_own]):
-            r = layout.master_end + 1 + j
-            values = {"ID": f"{school.id}-{j + 1:02d}", "Theme": theme, "Activity": activity, "Lead": lead,
-                      "Audience": audience, "When": "Ongoing", "Target": "Agreed with SLT"}
-            for h, v in values.items():
-                put(r, h, v)
-            rows.append((r, values))
+        put = _writer(wb[school.sheet], cols)
+        rows = [(FIRST_ROW + i, row) for i, row in enumerate(spec.master)]
+        rows += _own_rows(put, cols, school, s_i, seed)
         for r, values in rows:
-            row_rng = random.Random(f"{seed}-{school.id}-{values.get('ID')}-{eff_month}")
-            due = _due_index(values.get("When"), months)
-            started = eff_k >= due
-            progress = min(1.0, max(0.0, diligence * (eff_k - due + 2) / 4 + row_rng.uniform(-0.15, 0.15)))
-            if not started and row_rng.random() < 0.7:
-                status, rag, progress = "Not started", None, 0.0
-            elif progress >= 0.85:
-                status, rag = "Complete", "G"
-            elif progress <= 0.05:
-                status, rag = "Not started", "R" if eff_k > due else None
-            else:
-                status = "In progress"
-                rag = "G" if progress > 0.55 else "A" if progress > 0.25 else "R"
-            if row_rng.random() < 0.03:
-                status, rag = "Not applicable", None
-            put(r, "Status", status)
-            if rag_h:
-                put(r, rag_h, rag)
-            else:  # termly plan: rate the term this month falls in
-                term = min(len(spec.rag_columns) - 1, eff_k // 4 if len(months) > 12 else 0)
-                for t, c in enumerate(spec.rag_columns[: term + 1]):
-                    put(r, c.header, rag if t == term else (rag or "A"))
-            note = None
-            if rag == "R":
-                note = row_rng.choice(NOTES["R"])
-            elif status in NOTES:
-                note = row_rng.choice(NOTES[status])
-            if notes_h:
-                put(r, notes_h, note)
-            if status == "Complete" and row_rng.random() < 0.7:
-                put(r, "Evidence link", f"https://example.sharepoint.com/sites/careers/Evidence/"
-                                        f"{school.id}/{values.get('ID')}.pdf")
-            if status != "Not started" or rag:
-                day = row_rng.randint(1, min(spec.deadline_day, 28))
-                put(r, "Last updated", _cap(date(ey, em, day), today))
-                put(r, "Updated by", row_rng.choice(ROLES))
-        if mistakes and k >= 0:
-            _mistake(school.id, put, layout, spec, notes_h, rag_h, today, month_start)
+            _fill_row(put, cols, spec, school, r, values, diligence, eff_month, today, seed)
+        if mistakes:
+            _mistake(school.id, put, cols.layout, spec, cols.notes, cols.rag, today, month_start)
 
 
-def _mistake(school_id: str, put: Any, layout: Layout, spec: Spec, notes_h: str | None,
+def _mistake(school_id: str, put: Put, layout: Layout, spec: Spec, notes_h: str | None,
              rag_h: str | None, today: date, month_start: date) -> None:
     """One deliberate, realistic slip per named school, so the demo shows what validation finds."""
     r = 2 + 3  # the fourth master row
@@ -168,7 +202,7 @@ def _mistake(school_id: str, put: Any, layout: Layout, spec: Spec, notes_h: str 
 def build_demo_workbook(spec: Spec, path: Path, month: str, today: date, seed: int = 2026,
                         mistakes: bool = True, password: str | None = None) -> Path:
     """Template plus one month of demo progress, saved atomically at ``path``."""
-    write_template(spec, path, password)
+    write_template(spec, path, password, extras=ADDIN_SHEETS)
     wb = load_workbook(path)
     fill_month(wb, spec, month, today, seed, mistakes)
     save_workbook_atomic(wb, path)

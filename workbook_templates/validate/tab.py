@@ -1,0 +1,62 @@
+"""One school tab as the rules see it: its column letters and what the spec says of each column.
+
+Built once per tab (or once per `check_row`), so the per-row rules run over precomputed tuples: the
+row loop is the hot path when 3,500 workbooks are checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from openpyxl.utils.cell import get_column_letter
+
+from workbook_templates.layout import Layout
+from workbook_templates.spec import Column, Spec
+from workbook_templates.validate.findings import Finding
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    """What the cell rules need of one column, worked out once per tab."""
+
+    col: Column
+    header: str
+    is_text: bool  # text or url: the privacy and formula-injection rules apply
+    choices: frozenset[str] | None  # choice and rag columns: the vocabulary
+    needed: bool  # required (or the ID column)
+    typed: bool  # date, int or url: the value must fit the kind
+
+
+@dataclass
+class Tab:
+    """Cell addressing for one tab, from the headers actually in the file, and the findings so far."""
+
+    spec: Spec
+    name: str
+    headers: Sequence[str]
+    today: date | None = None
+    formulas: set[str] = field(default_factory=set)
+    out: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        self.letters = {h: get_column_letter(i + 1) for i, h in enumerate(self.headers) if h}
+        self.checks = [ColumnCheck(c, c.header, c.kind in ("text", "url"),
+                                   frozenset(c.choices) if c.kind in ("choice", "rag") else None,
+                                   c.required or c.role == "id", c.kind in ("date", "int", "url"))
+                       for c in spec.columns]
+        self.status, self.notes = spec.column("status"), spec.column("notes")
+        self.updated = spec.column("last_updated")
+        self.rating_header = Layout(spec).rating_header
+
+    def cell(self, header: str, row: int) -> str:
+        return f"{self.letters.get(header, 'A')}{row}"
+
+    def add(self, header: str, row: int, rid: str | None, rule: str, severity: str, message: str) -> None:
+        self.out.append(Finding(self.name, self.cell(header, row), rid, rule, severity, message))
+
+    def value(self, values: dict[str, Any], col: Column | None) -> Any:
+        return values.get(col.header) if col is not None else None
