@@ -388,8 +388,17 @@ def demo_cmd(
     out.print(f"Open {demo.workdir / last.outputs[-1]} in a browser, or the .xlsx beside it in Excel.")
 
 
+@app.callback()
+def _options(verbose: Annotated[bool, typer.Option(
+        "-v", "--verbose", help="on an unexpected error, show its details (traceback)")] = False) -> None:
+    pass  # read by tomsync.entry.run before the command starts
+
+
 def main() -> None:
-    app()
+    from tomsync.entry import run, safe_console
+
+    safe_console()
+    sys.exit(run(app))
 
 
 if __name__ == "__main__":
