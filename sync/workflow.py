@@ -17,10 +17,12 @@ from pathlib import Path, PurePosixPath
 
 from sync.library import Library, RemoteChanged, RemoteFile
 from sync.merge import CONFLICTS_SHEET, ID_HEADER, Conflict, conflict_copy, merge_workbooks
+from sync.preflight import check_pull_names, refuse_open_targets
 from sync.reconcile import Action, Kind, reconcile
 from sync.state import STATE_DIR, Archive, sha256
 from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.reader import WorkbookReadError, embedded_spec, read_workbook
+from workbook_templates.winfiles import refuse_if_open
 
 CONFLICT_SUFFIXES = (".conflicts.xlsx", ".theirs.xlsx")
 SYNCED_SUFFIXES = (".xlsx", ".json", ".html")
@@ -202,6 +204,8 @@ def _plan(workdir: Path, library: Library, direction: str, names: Iterable[str] 
         wanted = sorted(n for n in set(remote) | set(archive.names()) if not n.startswith(NOT_PULLED))
     else:
         wanted = sorted(set(local_files(workdir)) | set(archive.names()))
+    if direction == "pull":  # Windows-safe names, before anything is written (issue 8)
+        check_pull_names(workdir, [n for n in wanted if n in remote], local_files(workdir))
     actions = []
     for name in wanted:
         r: RemoteFile | None = remote.get(name)
@@ -216,6 +220,7 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
     report = SyncReport(direction)
     prop = _Propagator(work, library, report)
     actions = _plan(work, library, direction, names, prop.archive)
+    refuse_open_targets(work, actions)  # a workbook open in Excel is not rewritten (issue 8)
     for action in actions:
         if progress is not None:
             progress(action.name)
@@ -252,6 +257,8 @@ def resolve(workdir: str | os.PathLike[str], name: str, take: str = "copy") -> s
     if info is None:
         raise UnresolvedConflict(f"{name} has no conflict to resolve")
     theirs_path, copy_path = conflict_paths(work, name)
+    refuse_if_open(copy_path)  # open in Excel: Windows could neither remove it nor replace the copy
+    refuse_if_open(work / name)
     theirs = (archive.dir / "theirs" / name).read_bytes()
     if take == "theirs":
         atomic_write_bytes(work / name, theirs)

@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook_templates.atomic import save_workbook_atomic
 from workbook_templates.spec import Column, Spec, spec_to_dict
+from workbook_templates.winfiles import refuse_unsafe_path
 
 PASSWORD_ENV = "TOMSYNC_SHEET_PASSWORD"
 META_SHEET = "_tom"
@@ -385,5 +386,6 @@ def build_workbook(spec: Spec, password: str | None = None) -> Workbook:
 def write_template(spec: Spec, path: str | os.PathLike[str], password: str | None = None) -> Path:
     """Build the workbook and save it atomically at ``path``."""
     out = Path(path)
+    refuse_unsafe_path(out)  # a name Windows refuses fails here, on every OS (issue 8)
     save_workbook_atomic(build_workbook(spec, password), out)
     return out

@@ -17,7 +17,7 @@ import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 OWNER_PREFIX = "~$"
 RESERVED_CHARS = '<>:"|?*'
@@ -57,10 +57,10 @@ class UnsafeName(OSError):
 
 # -- Excel's owner files ----------------------------------------------------------------------------
 
-def owner_files(path: str | os.PathLike[str]) -> list[Path]:
+def owner_files(path: str | os.PathLike[str]) -> list[PurePath]:
     """Where Excel (``~$`` + the whole name) or Word-style Office apps (``~$`` over the first two
-    characters, for longer names) leave the owner file of ``path``."""
-    p = Path(path)
+    characters, for longer names) leave the owner file of ``path`` (a pure path keeps its flavour)."""
+    p = path if isinstance(path, PurePath) else Path(path)
     candidates = [p.with_name(OWNER_PREFIX + p.name)]
     if len(p.stem) > 2:
         candidates.append(p.with_name(OWNER_PREFIX + p.name[2:]))
@@ -74,13 +74,13 @@ def is_owner_file(name: str) -> bool:
 
 def is_open_in_excel(path: str | os.PathLike[str]) -> bool:
     """Whether an owner file beside ``path`` says somebody has it open in Excel."""
-    return any(owner.exists() for owner in owner_files(path))
+    return any(Path(owner).exists() for owner in owner_files(path))
 
 
 def refuse_if_open(path: str | os.PathLike[str]) -> None:
     """Raise `FileInUse` when ``path`` is open in Excel, before tomsync starts rewriting it."""
     for owner in owner_files(path):
-        if owner.exists():
+        if Path(owner).exists():
             raise FileInUse(path, f" ({owner.name} is beside it; if Excel is closed, delete that file)")
 
 

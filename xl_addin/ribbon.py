@@ -27,6 +27,7 @@ from workbook_templates.spec import Spec
 from workbook_templates.summary import FIRST_COL, HEADER_COLOUR, WIDTH, summary_block
 from workbook_templates.template import META_SHEET, Layout
 from workbook_templates.validate import ERROR, Finding, cycle_of, parse_month, summary_counts, validate
+from workbook_templates.winfiles import refuse_if_open
 from xl_addin.grids import workbook_data
 from xl_addin.surface import OpenpyxlSurface, WorkbookSurface, cell_name, quote_sheet, split_cell
 
@@ -259,11 +260,13 @@ def push(surface: WorkbookSurface, workdir: Path | None = None) -> str:
 
 def annotate_file(path: str | Path, month: str | None = None, today: date | None = None) -> list[Finding]:
     """`tomsync validate --annotate`: the Validate macro on a file; returns the findings."""
+    refuse_if_open(path)  # open in Excel: FileInUse before any work (issue 8)
     return annotate(OpenpyxlSurface(path), month, today)
 
 
 def roll_up_file(path: str | Path, results: Sequence[RollupResult]) -> None:
     """`tomsync rollup --write`: write computed roll-ups into the file's Summary tab, like Roll up."""
+    refuse_if_open(path)  # open in Excel: FileInUse before any work (issue 8)
     surface = OpenpyxlSurface(path)
     write_summary(surface, results)
     surface.save()
