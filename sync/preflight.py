@@ -23,7 +23,7 @@ def check_pull_names(workdir: str | Path, pulled: Iterable[str], local: Iterable
     or that differs only in case from another pulled or local file."""
     names = set(pulled)
     refuse_unsafe_names(names | set(local), Path(workdir).absolute(),
-                        where="nothing was pulled: rename in the library: ")
+                        where="nothing was pulled; rename in the library: ")
 
 
 def refuse_open_targets(workdir: str | Path, actions: Iterable[Action]) -> None:

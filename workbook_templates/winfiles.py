@@ -34,13 +34,15 @@ _CONTROL = re.compile(r"[\x00-\x1f]")
 class FileInUse(OSError):
     """A file tomsync must replace is open in Excel (or held by another program): nothing was written."""
 
-    def __init__(self, path: str | os.PathLike[str], detail: str = "") -> None:
-        reason = f"is open in Excel or another program{detail}: {CLOSE_IT}"
+    def __init__(self, path: str | os.PathLike[str], owner: str | None = None) -> None:
+        reason = f"open in Excel or another program: {CLOSE_IT}"
+        if owner:
+            reason += f" (if Excel is not running, delete {owner})"
         super().__init__(errno.EACCES, reason, str(path))
-        self.path = Path(path)
+        self.path = path
 
     def __str__(self) -> str:
-        return f"{self.path} {self.strerror}"
+        return f"{self.path} is {self.strerror}"
 
 
 class UnsafeName(OSError):
@@ -53,6 +55,13 @@ class UnsafeName(OSError):
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+def cannot_write(path: str | os.PathLike[str], exc: OSError) -> str:
+    """The one line for a file that could not be written: ours say it all, others get the OS's reason."""
+    if isinstance(exc, FileInUse | UnsafeName):
+        return str(exc)
+    return f"{path}: cannot be written ({exc.strerror or exc})"
 
 
 # -- Excel's owner files ----------------------------------------------------------------------------
@@ -81,7 +90,7 @@ def refuse_if_open(path: str | os.PathLike[str]) -> None:
     """Raise `FileInUse` when ``path`` is open in Excel, before tomsync starts rewriting it."""
     for owner in owner_files(path):
         if Path(owner).exists():
-            raise FileInUse(path, f" ({owner.name} is beside it; if Excel is closed, delete that file)")
+            raise FileInUse(path, owner.name)
 
 
 # -- names Windows refuses ---------------------------------------------------------------------------
@@ -148,4 +157,4 @@ def refuse_unsafe_path(path: str | os.PathLike[str]) -> None:
     """A file tomsync is asked to create: its own name must be one Windows accepts."""
     problem = windows_name_problem(Path(path).name)
     if problem:
-        raise UnsafeName([problem], "cannot create it: ")
+        raise UnsafeName([problem], f"{path}: not a name Windows allows: ")
