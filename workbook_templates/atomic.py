@@ -1,7 +1,8 @@
 """Atomic file replacement: a workbook is never left half-written, whatever stops the process.
 
-Portable to Windows on Python 3.11+: no ``os.fchmod`` (Windows has it only from 3.13); the mode is
-set on the temporary file by path, on POSIX only (Windows files have no POSIX modes to keep). On
+Portable to Windows on Python 3.11+: the mode is set on the temporary file by path (``os.chmod``), on
+POSIX only: the call through the open descriptor exists on Windows only from Python 3.13, and Windows
+files have no POSIX modes to keep. On
 Windows a file open in Excel cannot be replaced (a sharing violation), and antivirus or OneDrive hold
 files for a moment: the replace is retried a few times, then `FileInUse` names the file; the
 temporary file is removed and the original is left as it was.
