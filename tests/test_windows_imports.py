@@ -21,8 +21,8 @@ _LIBRARY = ROOT / "sync" / "library.py"
 # The folder library's lock is replaced by filelock on the sync branch; until that merge these checks
 # fail (strict xfail: they must pass the moment the lock is gone, and fail again if fcntl comes back).
 FCNTL_LOCK_PENDING = _LIBRARY.exists() and "import fcntl" in _LIBRARY.read_text(encoding="utf-8")
-pending_lock = pytest.mark.xfail(
-    FCNTL_LOCK_PENDING, strict=True, reason="sync/library.py still locks with fcntl (replaced on the sync branch)")
+pending_lock = pytest.mark.xfail(FCNTL_LOCK_PENDING, strict=True,
+                                 reason="sync/library.py still locks with fcntl (sync branch: filelock)")
 
 AS_WINDOWS = """
 import os, signal, sys
