@@ -106,6 +106,8 @@ class SimulatedWindowsFiles:
         p = Path(os.fsdecode(os.fspath(path)))
         if self._key(p) in self.held:
             return True
+        if p.name.startswith("~$"):
+            return False  # Excel's owner file itself: removed when Excel closes the workbook
         owners = [p.with_name("~$" + p.name)] + ([p.with_name("~$" + p.name[2:])] if len(p.stem) > 2 else [])
         return any(os.path.lexists(o) for o in owners)
 

@@ -70,6 +70,8 @@ def owner_files(path: str | os.PathLike[str]) -> list[PurePath]:
     """Where Excel (``~$`` + the whole name) or Word-style Office apps (``~$`` over the first two
     characters, for longer names) leave the owner file of ``path`` (a pure path keeps its flavour)."""
     p = path if isinstance(path, PurePath) else Path(path)
+    if p.name.startswith(OWNER_PREFIX):
+        return []  # an owner file has no owner file
     candidates = [p.with_name(OWNER_PREFIX + p.name)]
     if len(p.stem) > 2:
         candidates.append(p.with_name(OWNER_PREFIX + p.name[2:]))

@@ -71,6 +71,7 @@ def test_owner_files_keep_the_paths_flavour() -> None:
     folder = PureWindowsPath(r"C:\Users\Mòrag\OneDrive - Council\TOM")
     owners = [folder / "~$Borders TOM.xlsx", folder / "~$rders TOM.xlsx"]
     assert owner_files(folder / "Borders TOM.xlsx") == owners
+    assert owner_files(folder / "~$Borders TOM.xlsx") == []
     assert is_owner_file("~$Borders.xlsx") and is_owner_file("2026/~$Borders.xlsx")
     assert is_owner_file(r"2026\~$Borders.xlsx") and not is_owner_file("Borders.xlsx")
 
