@@ -137,3 +137,24 @@ def test_paths_with_spaces_and_gaelic_names_sync(tmp_path: Path, template_bytes:
     report = pull(work, FolderLibrary(lib_dir))
     assert report.downloads == 1
     assert (work / "Sgoiltean Àrd" / "Àrd-sgoil Phort Rìgh.xlsx").read_bytes() == template_bytes
+
+
+def test_resolve_waits_for_the_conflict_copy_to_be_closed(tmp_path: Path) -> None:
+    """The person just edited NAME.conflicts.xlsx in Excel: Windows could not remove it while open."""
+    from sync.workflow import resolve
+    from tests.sync.test_conflicts import make_conflict
+
+    write_template(load_spec("scottish-tom"), tmp_path / "library" / "borders.xlsx", "pw")
+    lib, a, b = FolderLibrary(tmp_path / "library"), tmp_path / "alice", tmp_path / "bob"
+    pull(a, lib)
+    pull(b, lib)
+    make_conflict(lib, a, b)
+    copy = b / "borders.conflicts.xlsx"
+    (b / "~$borders.conflicts.xlsx").write_bytes(b"owner")
+    before = snapshot(b)
+    with pytest.raises(FileInUse, match="borders.conflicts.xlsx is open in Excel"):
+        resolve(b, "borders.xlsx")
+    assert snapshot(b) == before
+    (b / "~$borders.conflicts.xlsx").unlink()
+    assert "resolved from borders.conflicts.xlsx" in resolve(b, "borders.xlsx")
+    assert not copy.exists()
