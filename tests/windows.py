@@ -15,12 +15,15 @@ Deliberately self-contained (no project imports): the simulation must not trust 
 from __future__ import annotations
 
 import builtins
+import importlib
 import io
 import os
+import pkgutil
 import re
 import signal
 import subprocess
 import sys
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,9 +32,11 @@ from typing import Any
 import pytest
 
 PROJECT_PACKAGES = ("sync", "workbook_templates", "xl_addin", "tomsync")
-# Third-party modules that use fcntl on POSIX and have their own Windows branch (msvcrt, win32 API),
-# which cannot run here: they are imported before fcntl is blocked, so they keep working; the rule
-# "no fcntl" applies to our code. filelock: its Unix lock; portalocker: fcntl at import.
+# Third-party packages that use fcntl (and os.fchmod, os.geteuid) on POSIX and have their own Windows
+# branch (msvcrt, the win32 API), which cannot run here: they are imported before fcntl is blocked and
+# keep the POSIX calls (`_NativeOs`), so they work as they would on Windows; the rule applies to our
+# code. filelock: the folder library's lock; portalocker: fcntl at import. The standard library's
+# subprocess imports fcntl optionally (try/except) and has done so before any conftest runs.
 EXEMPT_FCNTL_USERS = ("filelock", "portalocker")
 POSIX_ONLY_OS = ("fchmod", "fchown", "lchown", "getuid", "geteuid", "getgid", "getegid", "fork", "killpg")
 POSIX_ONLY_SIGNALS = ("SIGKILL", "SIGHUP", "SIGQUIT", "SIGALRM", "SIGUSR1", "SIGUSR2")
@@ -47,25 +52,54 @@ def refused_name(name: str) -> bool:
                 or _RESERVED.match(name.rstrip(" ")))
 
 
+def _import_exempt() -> list[types.ModuleType]:
+    """The exempt third-party packages and all their submodules, imported while fcntl still exists."""
+    found = []
+    for name in EXEMPT_FCNTL_USERS:
+        try:
+            package = importlib.import_module(name)
+        except ImportError:
+            continue
+        found.append(package)
+        for info in pkgutil.walk_packages(getattr(package, "__path__", []), name + "."):
+            try:
+                found.append(importlib.import_module(info.name))
+            except ImportError:  # their Windows-only parts (msvcrt, pywin32)
+                pass
+    return found
+
+
 def block_fcntl() -> None:
     """``import fcntl`` fails from now on, as on Windows; project modules imported so far are dropped
     so that they are imported again under the rule."""
-    for name in EXEMPT_FCNTL_USERS:
-        try:
-            __import__(name)
-        except ImportError:
-            pass
+    _import_exempt()
     sys.modules["fcntl"] = None  # type: ignore[assignment]
     for name in list(sys.modules):
         if name.split(".")[0] in PROJECT_PACKAGES:
             del sys.modules[name]
 
 
+class _NativeOs(types.ModuleType):
+    """``os`` as the exempt third-party modules see it: with the calls their POSIX branch uses (on
+    Windows they take their Windows branch instead, which cannot run here)."""
+
+    def __init__(self, saved: dict[str, Any]) -> None:
+        super().__init__("os")
+        self._saved = saved
+
+    def __getattr__(self, name: str) -> Any:
+        return self._saved[name] if name in self._saved else getattr(os, name)
+
+
 def remove_posix_apis(mp: pytest.MonkeyPatch) -> None:
     """Delete what Windows lacks. ``Popen.kill`` is ``terminate`` on Windows (no SIGKILL there)."""
-    for name in POSIX_ONLY_OS:
-        if hasattr(os, name):
-            mp.delattr(os, name)
+    saved = {name: getattr(os, name) for name in POSIX_ONLY_OS if hasattr(os, name)}
+    native = _NativeOs(saved)
+    for module in _import_exempt():
+        if getattr(module, "os", None) is os:
+            mp.setattr(module, "os", native)
+    for name in saved:
+        mp.delattr(os, name)
     for name in POSIX_ONLY_SIGNALS:
         if hasattr(signal, name):
             mp.delattr(signal, name)
