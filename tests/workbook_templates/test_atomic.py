@@ -36,7 +36,7 @@ def test_saves_without_os_fchmod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert leftovers(tmp_path) == []
 
 
-def test_keeps_the_replaced_files_permissions_on_posix(tmp_path: Path, as_windows: bool) -> None:
+def test_keeps_the_replaced_files_permissions_on_posix(tmp_path: Path) -> None:
     if os.name == "nt":
         pytest.skip("Windows files have no POSIX modes")
     path = tmp_path / "book.xlsx"
