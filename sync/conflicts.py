@@ -18,6 +18,7 @@ from sync.library import RemoteFile
 from sync.merge import CONFLICTS_SHEET, Conflict, conflict_copy
 from sync.state import STATE_DIR, Archive, sha256
 from workbook_templates.atomic import atomic_write_bytes
+from workbook_templates.winfiles import refuse_if_open
 
 log = logging.getLogger("tomsync.sync")
 
@@ -80,6 +81,8 @@ def resolve(workdir: str | os.PathLike[str], name: str, take: str = "copy") -> s
     if pending is None:
         raise UnresolvedConflict(f"{name} has no conflict to resolve")
     theirs_path, copy_path = conflict_paths(work, name)
+    refuse_if_open(copy_path)  # the person may still have the copy open in Excel (issue 8)
+    refuse_if_open(work / name)
     theirs = (archive.dir / "theirs" / name).read_bytes()
     if sha256(theirs) != pending.sha256:
         raise UnresolvedConflict(f"{name}: the library version kept for this conflict is damaged "

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sync.conflicts import FileConflict, UnresolvedConflict, conflict_paths, resolve, still_open
 from sync.library import Library
+from sync.preflight import check_pull_names, refuse_open_targets
 from sync.propagate import Propagator, SyncReport
 from sync.reconcile import Action, Kind, reconcile
 from sync.state import Archive
@@ -42,12 +43,16 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
     started = time.perf_counter()
     log.info("%s: working copy %s, library %r", direction, work, library)
     looked_at, current = 0, ""
+    updates = detect_updates(work, library, direction, archive, names)
+    if direction == "pull":  # Windows-safe names, before anything is written (issue 8)
+        check_pull_names(work, [u.name for u in updates if u.remote_file is not None], local_files(work))
+    actions: list[Action] = [reconcile(u, archive.get(u.name), direction) for u in updates]
+    refuse_open_targets(work, actions)  # a workbook open in Excel is not rewritten: refuse before any write
     try:
-        for update in detect_updates(work, library, direction, archive, names):
+        for update, action in zip(updates, actions, strict=True):
             looked_at, current = looked_at + 1, update.name
             if progress is not None:
                 progress(update.name)
-            action: Action = reconcile(update, archive.get(update.name), direction)
             log.debug("%s: here %s, library %s -> %s (%s)", update.name, update.local.value,
                       update.remote.value, action.kind.value, action.reason)
             at = time.perf_counter()

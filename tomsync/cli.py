@@ -28,6 +28,7 @@ from workbook_templates.rollup import RULES, RollupResult, rollup_workbook
 from workbook_templates.spec import SpecError, load_spec
 from workbook_templates.template import resolve_password, write_template
 from workbook_templates.validate import Finding, parse_month, summary_counts, validate
+from workbook_templates.winfiles import cannot_write
 from xl_addin.commands import addin_app
 from xl_addin.conf import ADDIN_SHEETS
 
@@ -53,7 +54,8 @@ _verbose = False  # set by the global -v; the sync commands pass it to sync.logs
 def main_options(
     ctx: typer.Context,
     verbose: Annotated[bool, typer.Option(
-        "-v", "--verbose", help="show what sync does, step by step, on stderr (DEBUG)")] = False,
+        "-v", "--verbose",
+        help="show what sync does, step by step, on stderr, and the details of an unexpected error")] = False,
 ) -> None:
     global _verbose
     _verbose = verbose
@@ -111,7 +113,7 @@ def template_build(
     except SpecError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
-        raise fail(f"{output}: cannot be written ({exc.strerror or exc})") from None
+        raise fail(cannot_write(output, exc)) from None
     out.print(f"wrote {output} ({len(s.schools)} school tabs, {len(s.master)} master rows)")
     if resolve_password(password) is None:
         print("tomsync: note: sheets are protected without a password (anyone can unprotect them); "
@@ -146,7 +148,7 @@ def validate_cmd(
     except WorkbookReadError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
-        raise fail(f"{file}: cannot be written ({exc.strerror or exc})") from None
+        raise fail(cannot_write(file, exc)) from None
     errors, warnings = summary_counts(findings)
     if as_json:
         print(json.dumps({"file": str(file), "errors": errors, "warnings": warnings,
@@ -217,7 +219,7 @@ def rollup_cmd(
         except (WorkbookReadError, ValueError) as exc:
             raise fail(str(exc)) from None
         except OSError as exc:
-            raise fail(f"{file}: cannot be written ({exc.strerror or exc})") from None
+            raise fail(cannot_write(file, exc)) from None
         if not (as_json or as_csv):
             out.print(f"refreshed the Summary tab of {file}")
 
@@ -485,7 +487,10 @@ def demo_cmd(
 
 
 def main() -> None:
-    app()
+    from tomsync.entry import run, safe_console
+
+    safe_console()
+    sys.exit(run(app))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from typing import Any
 from workbook_templates.layout import HEADER_COLOUR, HEADER_FONT_COLOUR, RAG_FILLS, SUMMARY, a1
 from workbook_templates.rollup import RollupResult, rollups
 from workbook_templates.surface import OpenpyxlSurface, WorkbookSurface, read_surface
+from workbook_templates.winfiles import refuse_if_open
 
 FIRST_COL = 8  # column H
 WIDTH = 7
@@ -84,6 +85,7 @@ def refresh_summary(surface: WorkbookSurface, by: Sequence[str] | None = None, r
 
 def write_summary_file(path: str | Path, results: Sequence[RollupResult]) -> None:
     """`tomsync rollup --write`: computed roll-ups into the file's Summary tab (replaced atomically)."""
+    refuse_if_open(path)  # open in Excel: FileInUse before any work (issue 8)
     surface = OpenpyxlSurface(path)
     write_summary(surface, results)
     surface.save()

@@ -50,6 +50,7 @@ from workbook_templates.layout import (
     Layout,
 )
 from workbook_templates.spec import Column, Spec, spec_to_dict
+from workbook_templates.winfiles import refuse_unsafe_path
 
 PASSWORD_ENV = "TOMSYNC_SHEET_PASSWORD"
 CHUNK = 30000  # Excel's cell limit is 32,767 characters
@@ -353,5 +354,6 @@ def write_template(spec: Spec, path: str | os.PathLike[str], password: str | Non
                    extras: Sequence[SheetHook] = ()) -> Path:
     """Build the workbook and save it atomically at ``path``."""
     out = Path(path)
+    refuse_unsafe_path(out)  # a name Windows refuses fails here, on every OS (issue 8)
     save_workbook_atomic(build_workbook(spec, password, extras), out)
     return out

@@ -78,20 +78,26 @@ def _sync(action: str, surface: WorkbookSurface, workdir: Path | None) -> str:
     found = find_config(folder)
     if found is None:
         return SYNC_NOT_CONFIGURED
-    try:
+    try:  # an ImportError here is a broken install, reported as what it is, never "not configured"
         workflow = importlib.import_module("sync.workflow")
         connect = importlib.import_module("sync.connect").connect
-    except ImportError:
-        return SYNC_NOT_CONFIGURED
-    try:
         connection = connect(found.parent, config=found)
         report = getattr(workflow, action)(found.parent, connection.library)
     except ConfigError as exc:
         return f"{action.capitalize()}: {exc}"
     except Exception as exc:  # a ribbon button reports, never shows a traceback
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return f"{action.capitalize()} failed: {first}"
+        return f"{action.capitalize()} failed: {failure_line(exc)}"
     return describe_sync(action, report)
+
+
+def failure_line(exc: BaseException) -> str:
+    """One line for a failure: the message of the errors we raise on purpose (they are written for
+    people), else the class and message, so an unexpected ImportError or bug is reported as itself."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    ours = type(exc).__module__.split(".")[0] in ("sync", "workbook_templates", "xl_addin")
+    if first and (ours or type(exc) in (OSError, ValueError) or isinstance(exc, FileNotFoundError)):
+        return first
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def pull(surface: WorkbookSurface, workdir: Path | None = None) -> str:

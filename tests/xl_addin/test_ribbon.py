@@ -105,11 +105,27 @@ def test_a_broken_config_is_reported_in_one_line(demo: Path, tmp_path: Path) -> 
     assert message.startswith("Pull: ") and "\n" not in message
 
 
-def test_without_the_sync_layer_the_message_is_the_same(demo: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sync_layer_that_cannot_import_is_reported_as_itself(demo: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 8: on Windows `import fcntl` failed inside sync and the buttons said "not configured"."""
     (tmp_path / "tomsync.toml").write_text('[library]\nfolder = "."\n')
     monkeypatch.setitem(__import__("sys").modules, "sync.workflow", None)  # import fails
-    assert pull(OpenpyxlSurface(demo)) == SYNC_NOT_CONFIGURED
+    for button, name in ((pull, "Pull"), (push, "Push")):
+        message = button(OpenpyxlSurface(demo))
+        assert message != SYNC_NOT_CONFIGURED and "not configured" not in message
+        assert message.startswith(f"{name} failed: ModuleNotFoundError: ") and "sync.workflow" in message
+        assert "\n" not in message
+
+
+def test_an_unexpected_error_names_its_class(demo: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "tomsync.toml").write_text('[library]\nfolder = "."\n')
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("sheet")
+
+    monkeypatch.setattr("sync.workflow.pull", broken)
+    assert pull(OpenpyxlSurface(demo)) == "Pull failed: KeyError: 'sheet'"
 
 
 def test_macros_table_names_every_button() -> None:
