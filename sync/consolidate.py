@@ -97,8 +97,8 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
     updated = spec.column("last_updated")
     last: dict[str, date | None] = {}
     for s in spec.schools:
-        dates = [r.values.get(updated.header) for r in per_school.get(s.sheet, [])] if updated else []
-        dates = [d for d in dates if isinstance(d, date) and d <= today]
+        typed = [r.values.get(updated.header) for r in per_school.get(s.sheet, [])] if updated else []
+        dates = [d for d in typed if isinstance(d, date) and d <= today]
         last[_label(spec.area, s.sheet, multi)] = max(dates) if dates else None
     theme, lead = spec.column("theme"), spec.column("lead")
     return AreaResult(name, spec.area, spec.title, rows, findings,

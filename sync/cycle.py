@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from sync.conflicts import FileConflict
 from sync.consolidate import Consolidated, consolidate, load_history, read_areas
 from sync.library import Library
 from sync.propagate import SyncReport
@@ -48,7 +49,7 @@ class CycleResult:
     unchanged: bool = False
 
     @property
-    def conflicts(self) -> list:
+    def conflicts(self) -> list[FileConflict]:
         return [*self.pulled.conflicts, *(self.pushed.conflicts if self.pushed else [])]
 
     @property

@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,9 @@ from openpyxl.writer.excel import ExcelWriter
 from sync.consolidate import Consolidated
 from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.cells import set_data
+from workbook_templates.layout import RAG_FILLS
 from workbook_templates.rollup import ORDER, Group, RollupResult
-from workbook_templates.template import HEADER_FILL, HEADER_FONT, RAG_FILLS
+from workbook_templates.template import HEADER_FILL, HEADER_FONT
 from workbook_templates.validate import parse_month
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -250,7 +251,7 @@ def _page(ws: Worksheet, title_rows: str = "1:1") -> None:
 
 
 def _table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-           rag_cols: Iterable[int] = (), start: int = 1, widths: dict[int, float] | None = None,
+           rag_cols: Iterable[int] = (), start: int = 1, widths: Mapping[int, float] | None = None,
            wrap: Iterable[int] = (), empty: str = "") -> int:
     """A header row (frozen, filtered, printed on every page) and data rows; returns the last row used."""
     rag_cols, wrap = set(rag_cols), set(wrap)

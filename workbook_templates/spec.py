@@ -181,7 +181,7 @@ def _months(start: str, end: str, source: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _get(d: dict, key: str, typ: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
+def _get(d: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
     if key not in d:
         if default is ...:
             raise SpecError(f"{where}: missing key '{key}'")
