@@ -14,6 +14,7 @@ xlwings PRO licence (set XLWINGS_LICENSE_KEY to that key). Nothing starts withou
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -96,5 +97,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, certfile: Path | None = Non
     import uvicorn
 
     asgi, _ = load_app()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(asgi, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
                 ssl_keyfile=str(keyfile) if keyfile else None, log_level="info")

@@ -1,4 +1,4 @@
-"""RAG roll-ups: the pure rules (DESIGN.md examples), and grouping a real workbook counted by hand."""
+"""RAG roll-ups: the pure rules (../shared/DESIGN.md examples), and a real workbook counted by hand."""
 
 from __future__ import annotations
 

@@ -264,3 +264,14 @@ def test_manifest_xml_for_a_given_address() -> None:
     ElementTree.fromstring(xml.encode())
     assert 'DefaultValue="https://127.0.0.1:8443/taskpane.html"' in xml
     assert "https://127.0.0.1:8443/xlwings/custom-functions-meta.json" in xml
+
+
+def test_a_button_logs_what_ran_and_how_long_never_the_workbook(client: TestClient, demo: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    payload = payload_from_xlsx(demo)
+    with caplog.at_level("INFO", logger="tomsync.addin"):
+        run_script(client, "tom_validate", payload)
+    lines = [r.getMessage() for r in caplog.records if r.name == "tomsync.addin"]
+    assert len(lines) == 1 and lines[0].startswith("validate_workbook: ok in ")
+    typed = {str(v) for sheet in payload["sheets"] for row in sheet["values"] for v in row if v}
+    assert not [t for t in typed if len(t) > 3 and t in lines[0]]  # no cell text in the log

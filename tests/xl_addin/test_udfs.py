@@ -66,7 +66,7 @@ def test_cells_flattens_row_by_row() -> None:
 # -- rules -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("ratings", "rule", "expected"), [
-    (["G", "G", "G", "A"], None, "G"),  # DESIGN.md examples under the default score rule
+    (["G", "G", "G", "A"], None, "G"),  # ../shared/DESIGN.md examples under the default score rule
     (["G", "A", "R"], None, "A"),
     (["R", "R", "A"], None, "R"),
     ([], None, ""),

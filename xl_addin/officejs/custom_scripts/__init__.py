@@ -4,7 +4,9 @@ The book is the one xlwings Server builds from the add-in's request; `XlwingsSur
 write into an action that the add-in replays in Excel, and the result is shown in a dialog.
 """
 
+import logging
 import os
+import time
 from pathlib import Path
 
 import xlwings as xw
@@ -15,6 +17,7 @@ from xl_addin import ribbon
 from xl_addin.xlwings_surface import XlwingsSurface
 
 WORKDIR_ENV = "TOMSYNC_WORKDIR"
+log = logging.getLogger("tomsync.addin")
 
 
 def _workdir() -> Path:
@@ -25,12 +28,18 @@ def _workdir() -> Path:
 def run(book: xw.Book, macro, **kwargs) -> str:
     """Run one macro over the book and show its one-line result (or why it could not run)."""
     surface = XlwingsSurface(book)
+    started, outcome = time.perf_counter(), "ok"
     try:
         message = macro(surface, **kwargs)
     except (WorkbookReadError, ValueError) as exc:
-        message = str(exc)
+        message, outcome = str(exc), type(exc).__name__
+    except Exception as exc:  # logged with its traceback for IT, then xlwings Server answers with an error
+        log.exception("%s failed on a workbook (%s)", macro.__name__, type(exc).__name__)
+        raise
     finally:
         surface.save()  # protection back on whatever happened
+    # what ran and how long, never the workbook's content or the message (it may quote a cell)
+    log.info("%s: %s in %.0f ms", macro.__name__, outcome, (time.perf_counter() - started) * 1000)
     book.app.alert(message, title="TOM", buttons="ok", mode="info")
     return message
 
