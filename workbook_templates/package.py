@@ -356,6 +356,11 @@ class Package:
             return self._new[name]
         return self._zip.read(name)
 
+    def _head(self, name: str, size: int = 8192) -> bytes:
+        """The first bytes of an untouched part, inflating no more than that."""
+        with self._zip.open(name) as fh:
+            return fh.read(size)
+
     def tree(self, name: str, lenient: bool = False) -> Any:
         """A part parsed for editing: it is written back on save."""
         if name not in self._trees:
@@ -483,6 +488,11 @@ class Package:
 
     def sheet_names(self) -> list[str]:
         return [name for name, _, _ in self.sheet_list()]
+
+    def visible_sheets(self) -> list[str]:
+        """Names of the sheets a person sees as tabs (not hidden or very hidden)."""
+        return [sh.get("name", "") for sh in self._wb().iterfind(f"{M}sheets/{M}sheet")
+                if sh.get("state", "visible") == "visible"] or self.sheet_names()[:1]
 
     def sheet_part(self, sheet: str) -> str:
         for name, _, part in self.sheet_list():
@@ -612,7 +622,7 @@ class Package:
         for sheet_name, _, part in self.sheet_list():
             if not part.startswith("xl/worksheets/"):
                 continue
-            selected = part in self._trees or b"tabSelected" in self.read(part)[:8192]
+            selected = part in self._trees or part in self._new or b"tabSelected" in self._head(part)
             if sheet_name != name and not selected:
                 continue  # not selected: left as it is (most tabs, on a big workbook)
             for sv in self.sheet(sheet_name).root.iterfind(f"{M}sheetViews/{M}sheetView"):
