@@ -334,7 +334,7 @@ class Package:
         self._sst: list[str] | None = None
         self._sst_index: dict[str, int] | None = None
         self._date_styles: set[int] | None = None
-        self._xf_keys: dict[bytes, int] | None = None
+        self._xf_keys: dict[tuple[Any, ...], int] | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Package:
@@ -649,8 +649,10 @@ class Package:
         return node
 
     @staticmethod
-    def _key(el: Any) -> bytes:
-        return etree.tostring(el, method="c14n")
+    def _key(el: Any) -> tuple[Any, ...]:
+        """What makes two style items the same, whatever namespace prefixes they were written with."""
+        return (el.tag, tuple(sorted(el.attrib.items())), (el.text or "").strip(),
+                tuple(Package._key(child) for child in el if isinstance(child.tag, str)))
 
     def _intern(self, tag: str, el: Any) -> int:
         """The index of an item equal to ``el`` in the styles list ``tag`` (appended when new)."""
