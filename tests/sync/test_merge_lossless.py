@@ -117,3 +117,28 @@ def test_push_merge_conflict_copy_and_resolve_keep_the_workbook_whole(rich_bytes
     assert rag_column(final) == RATINGS
     assert_kept(rich_bytes, final, {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
                                     "xl/styles.xml", part, "xl/worksheets/"})
+
+
+def test_resolve_leaves_a_read_only_working_copy_alone(rich_bytes: bytes, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from workbook_templates.package import ReadOnlyFile
+
+    lib = MemoryLibrary.with_files({NAME: rich_bytes})
+    a, b = tmp_path / "alice", tmp_path / "bob"
+    pull(a, lib)
+    pull(b, lib)
+    type_in(a / NAME, TAB, J4="Alice's note")
+    assert push(a, lib).ok
+    type_in(b / NAME, TAB, J4="Bob's note")
+    assert not push(b, lib).ok
+    before = (b / NAME).read_bytes()
+    os.chmod(b / NAME, stat.S_IREAD)
+    try:
+        with pytest.raises(ReadOnlyFile, match="read-only"):
+            resolve(b, NAME)
+        assert (b / NAME).read_bytes() == before and (b / "borders.conflicts.xlsx").exists()
+    finally:
+        os.chmod(b / NAME, stat.S_IREAD | stat.S_IWRITE)
+    assert "resolved" in resolve(b, NAME)
