@@ -720,6 +720,8 @@ class Package:
         if num_fmt is not None:
             xf.set("numFmtId", str(num_fmt))
             xf.set("applyNumberFormat", "1")
+        if _plain(xf) == _plain(self._xf(style)):
+            return style  # the same look: the cell keeps its format
         return self._xf_index(xf)
 
     def date_styles(self) -> set[int]:
@@ -778,7 +780,10 @@ class Package:
         booleans; None (or "") clears it. The cell keeps its format unless ``style`` is given. Text starting
         with "=" stays text unless ``formula``."""
         sh = self.sheet(sheet)
-        c = sh.cell(ref)
+        clearing = value is None or value == ""
+        c = sh.cell(ref, create=not (clearing and style is None))
+        if c is None:
+            return  # clearing a cell that is not there: nothing to write
         self._drop_value(sh, c)
         if style is not None:
             if style:
@@ -863,8 +868,11 @@ class Package:
         cells where needed (a fill on an empty cell is a cell)."""
         sh = self.sheet(sheet)
         memo: dict[int, int] = {}
+        create = not _resets(changes)  # taking a format off a cell that is not there changes nothing
         for ref in expand(refs):
-            c = sh.cell(ref)
+            c = sh.cell(ref, create=create)
+            if c is None:
+                continue
             current = int(c.get("s", "0"))
             if current not in memo:
                 memo[current] = self.style_with(current, **changes)
@@ -977,6 +985,9 @@ class Package:
             self.add_rel(part, T_COMMENTS, comments_part)
         root = self.tree(comments_part)
         authors, clist = root.find(M + "authors"), root.find(M + "commentList")
+        if authors is None:
+            authors = etree.Element(M + "authors")
+            root.insert(0, authors)
         if clist is None:
             clist = etree.SubElement(root, M + "commentList")
         for cm in list(clist):
@@ -1194,6 +1205,21 @@ def _copy_raw(data: bytes, info: zipfile.ZipInfo, zf: zipfile.ZipFile) -> None:
 def _rels_owner(rels_part: str) -> str:
     folder, name = posixpath.split(rels_part)
     return posixpath.join(posixpath.dirname(folder), name[: -len(".rels")])
+
+
+def _plain(xf: Any) -> tuple[Any, ...]:
+    """An xf without its apply* flags (they do not change how a cell looks)."""
+    bare = copy.deepcopy(xf)
+    for attr in [a for a in bare.attrib if a.startswith("apply")]:
+        del bare.attrib[attr]
+    return Package._key(bare)
+
+
+def _resets(changes: dict[str, Any]) -> bool:
+    """Whether style changes only take formats off (no fill, automatic plain font)."""
+    font = changes.get("font")
+    plain_font = font is None or not (font.get("color") or font.get("bold") or font.get("underline"))
+    return changes.get("fill", False) in (None, False) and changes.get("num_fmt") is None and plain_font
 
 
 def _toggle(font: Any, tag: str, on: bool) -> None:
