@@ -234,3 +234,34 @@ def test_cells_helper_sees_a_cell_level_difference(tmp_path: Path) -> None:
     pkg.set_value("Data", "B3", 8)
     after = pkg.read("xl/worksheets/sheet1.xml")
     assert {r for r in cells(before) if cells(before)[r] != cells(after).get(r)} == {"B3"}
+
+
+def test_members_written_with_data_descriptors_are_copied_too(tmp_path: Path) -> None:
+    """Some producers stream their zip (sizes after the data): such members are copied whole."""
+
+    class Stream(io.RawIOBase):
+        def __init__(self) -> None:
+            self.buf = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: object) -> int:
+            data = bytes(b)  # type: ignore[call-overload]
+            self.buf += data
+            return len(data)
+
+    src = zip_parts(made(tmp_path))
+    stream = Stream()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in src.items():
+            with zf.open(name, "w") as fh:
+                fh.write(data)
+    streamed = bytes(stream.buf)
+    assert all(i.flag_bits & 0x08 for i in zipfile.ZipFile(io.BytesIO(streamed)).infolist())
+    pkg = Package(streamed)
+    pkg.set_value("Data", "B2", 1)
+    out = pkg.to_bytes()
+    assert zipfile.ZipFile(io.BytesIO(out)).testzip() is None
+    assert zip_parts(out)["xl/worksheets/sheet2.xml"] == src["xl/worksheets/sheet2.xml"]
+    assert Package(out).value("Data", "B2") == 1 and Package(out).value("Data", "A3") == "Ann"
