@@ -362,7 +362,8 @@ class Package:
             return fh.read(size)
 
     def tree(self, name: str, lenient: bool = False) -> Any:
-        """A part parsed for editing: it is written back on save."""
+        """A part parsed for editing: it is written back on save. Call it only for a part that changes:
+        lxml writes the same XML, but not the same bytes."""
         if name not in self._trees:
             self._trees[name] = etree.fromstring(self.read(name), _LENIENT if lenient else _PARSER)
             self._new.pop(name, None)
@@ -973,8 +974,8 @@ class Package:
         part = self.sheet_part(sheet)
         ref = ref.upper()
         comments_part = next(iter(self.targets(part, T_COMMENTS).values()), None)
-        if comments_part is None and text is None:
-            return True
+        if text is None and (comments_part is None or self.note(sheet, ref) is None):
+            return True  # no note to remove: nothing is rewritten
         if comments_part is None:
             comments_part = self._free_name("xl/comments{}.xml")
             root = etree.Element(M + "comments", nsmap={None: MAIN})
@@ -1026,7 +1027,10 @@ class Package:
             if legacy is None:
                 legacy = _insert_ordered(root, etree.Element(M + "legacyDrawing"), _SHEET_ORDER)
             legacy.set(R + "id", rid)
-        vml = self.tree(vml_part, lenient=True)
+        try:
+            vml = self.tree(vml_part)
+        except etree.XMLSyntaxError:  # VML from old producers is not always well-formed XML
+            vml = self.tree(vml_part, lenient=True)
         row, col = split_ref(ref)
         for shape in list(vml.iter(f"{{{v}}}shape")):
             data = shape.find(f"{{{x}}}ClientData")

@@ -265,3 +265,14 @@ def test_members_written_with_data_descriptors_are_copied_too(tmp_path: Path) ->
     assert zipfile.ZipFile(io.BytesIO(out)).testzip() is None
     assert zip_parts(out)["xl/worksheets/sheet2.xml"] == src["xl/worksheets/sheet2.xml"]
     assert Package(out).value("Data", "B2") == 1 and Package(out).value("Data", "A3") == "Ann"
+
+
+def test_removing_a_note_that_is_not_there_rewrites_nothing(tmp_path: Path) -> None:
+    path = made(tmp_path)
+    pkg = Package.open(path)
+    pkg.set_note("Data", "A3", "tomsync: x")
+    pkg.save()
+    pkg = Package.open(path)
+    pkg.set_note("Data", "B3", None)
+    assert pkg.changed_parts() == set()
+    assert pkg.to_bytes() == path.read_bytes() or zip_parts(pkg.to_bytes()) == zip_parts(path)
