@@ -328,13 +328,18 @@ class Package:
         self._new: dict[str, bytes] = {}  # replaced or added parts, by name
         self._gone: set[str] = set()
         self._trees: dict[str, Any] = {}  # parsed parts that will be written back
+        self._peeked: dict[str, Any] = {}  # parsed parts only read so far
+        self._sheet_list: list[tuple[str, str, str]] | None = None
         self._sheets: dict[str, _Sheet] = {}
-        if "xl/workbook.xml" not in self._names and self._workbook_part() not in self._names:
+        self._main = self._workbook_part()
+        if self._main not in self._names:
             raise PackageError("not a workbook package (no workbook part)")
+        self._styles_name: str | None = None
         self._sst: list[str] | None = None
         self._sst_index: dict[str, int] | None = None
         self._date_styles: set[int] | None = None
         self._xf_keys: dict[tuple[Any, ...], int] | None = None
+        self._xf_len = -1
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Package:
@@ -365,7 +370,9 @@ class Package:
         """A part parsed for editing: it is written back on save. Call it only for a part that changes:
         lxml writes the same XML, but not the same bytes."""
         if name not in self._trees:
-            self._trees[name] = etree.fromstring(self.read(name), _LENIENT if lenient else _PARSER)
+            peeked = self._peeked.pop(name, None)
+            self._trees[name] = peeked if peeked is not None and not lenient else etree.fromstring(
+                self.read(name), _LENIENT if lenient else _PARSER)
             self._new.pop(name, None)
         return self._trees[name]
 
@@ -373,15 +380,19 @@ class Package:
         """A part parsed for reading only (the edited tree when there is one)."""
         if name in self._trees:
             return self._trees[name]
-        return etree.fromstring(self.read(name), _PARSER)
+        if name not in self._peeked:
+            self._peeked[name] = etree.fromstring(self.read(name), _PARSER)
+        return self._peeked[name]
 
     def write_part(self, name: str, data: bytes) -> None:
         self._trees.pop(name, None)
+        self._peeked.pop(name, None)
         self._gone.discard(name)
         self._new[name] = data
 
     def delete_part(self, name: str) -> None:
         self._trees.pop(name, None)
+        self._peeked.pop(name, None)
         self._new.pop(name, None)
         self._gone.add(name)
 
@@ -473,19 +484,19 @@ class Package:
 
     @property
     def workbook_part(self) -> str:
-        return self._workbook_part()
+        return self._main
 
     def _wb(self, edit: bool = False) -> Any:
         return self.tree(self.workbook_part) if edit else self._peek(self.workbook_part)
 
     def sheet_list(self) -> list[tuple[str, str, str]]:
         """(name, rId, part) of every sheet, in tab order (chartsheets included)."""
-        targets = self.targets(self.workbook_part)
-        out = []
-        for sh in self._wb().iterfind(f"{M}sheets/{M}sheet"):
-            rid = sh.get(R + "id", "")
-            out.append((sh.get("name", ""), rid, targets.get(rid, "")))
-        return out
+        if self._sheet_list is None:
+            targets = self.targets(self.workbook_part)
+            sheets = self._wb().iterfind(f"{M}sheets/{M}sheet")
+            ids = [(sh.get("name", ""), sh.get(R + "id", "")) for sh in sheets]
+            self._sheet_list = [(name, rid, targets.get(rid, "")) for name, rid in ids]
+        return list(self._sheet_list)
 
     def sheet_names(self) -> list[str]:
         return [name for name, _, _ in self.sheet_list()]
@@ -550,6 +561,7 @@ class Package:
         self.write_part(part, EMPTY_SHEET)
         self.content_type(part, CT_WORKSHEET)
         rid = self.add_rel(self.workbook_part, T_WORKSHEET, part)
+        self._sheet_list = None
         wb = self._wb(edit=True)
         sheets = wb.find(M + "sheets")
         ids = [int(s.get("sheetId", "0")) for s in sheets]
@@ -572,6 +584,7 @@ class Package:
         index = self.sheet_names().index(name)
         rid = sheets[index].get(R + "id")
         sheets.remove(sheets[index])
+        self._sheet_list = None
         self._shift_sheet_indexes(index, -1)
         self.drop_rels(self.workbook_part, rid=rid)
         self._drop_part(part)
@@ -635,9 +648,13 @@ class Package:
     # styles ----------------------------------------------------------------------------------
 
     def _styles_part(self) -> str:
-        for part in self.targets(self.workbook_part, T_STYLES).values():
-            return part
-        raise PackageError("the workbook has no styles part")
+        if self._styles_name is None:
+            for part in self.targets(self.workbook_part, T_STYLES).values():
+                self._styles_name = part
+                break
+            else:
+                raise PackageError("the workbook has no styles part")
+        return self._styles_name
 
     def _styles(self) -> Any:
         return self.tree(self._styles_part())
@@ -674,16 +691,18 @@ class Package:
 
     def _xf_index(self, xf: Any) -> int:
         xfs = self._list("cellXfs")
-        if self._xf_keys is None or len(self._xf_keys) != len(xfs):
+        if self._xf_keys is None or self._xf_len != len(xfs):
             self._xf_keys = {}
             for i, item in enumerate(xfs):
                 self._xf_keys.setdefault(self._key(item), i)
+            self._xf_len = len(xfs)
         key = self._key(xf)
         if key in self._xf_keys:
             return self._xf_keys[key]
         xfs.append(xf)
         xfs.set("count", str(len(xfs)))
         self._xf_keys[key] = len(xfs) - 1
+        self._xf_len = len(xfs)
         return len(xfs) - 1
 
     def style_with(self, style: int, *, fill: str | None | bool = False, font: dict[str, Any] | None = None,

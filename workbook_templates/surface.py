@@ -123,6 +123,7 @@ class PackageSurface:
         except Exception as exc:  # calamine raises its own types for broken packages
             raise WorkbookReadError(f"{self.path}: the workbook cannot be read ({first_line(exc)})") from None
         self._touched: set[str] = set()  # sheets changed in this session: read back from the package
+        self._formulas: dict[str, set[str]] | None = None
 
     @property
     def name(self) -> str:
@@ -142,7 +143,9 @@ class PackageSurface:
 
     def formula_cells(self, sheet: str) -> set[str]:
         if sheet not in self._touched:
-            return formula_cells(self._bytes, [sheet]).get(sheet, set())
+            if self._formulas is None:  # every tab in one pass over the zip, not one pass per tab
+                self._formulas = formula_cells(self._bytes, self.sheet_names())
+            return self._formulas.get(sheet, set())
         return self.package.formula_cells(sheet)
 
     def write_values(self, sheet: str, top_left: str, rows: Sequence[Sequence[Any]]) -> None:
