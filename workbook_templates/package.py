@@ -24,6 +24,7 @@ calcChain naming a cell that has no formula is what makes Excel report the file 
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import math
 import os
@@ -133,6 +134,7 @@ def col_letters(n: int) -> str:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def split_ref(ref: str) -> tuple[int, int]:
     """(row, column), both 1-based, of an A1 reference."""
     m = _REF.match(ref.upper())
