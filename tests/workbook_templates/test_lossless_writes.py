@@ -155,7 +155,7 @@ def test_a_read_only_workbook_is_not_rewritten(rich: Path) -> None:
                      ["rollup", str(rich), "--write"]):
             result = CliRunner().invoke(cli.app, args)
             assert result.exit_code == 2, result.output
-            assert "read-only" in result.output and len(result.output.strip().splitlines()[-1]) < 200
+            assert "read-only" in result.output and len(result.output.strip().splitlines()) == 1
         assert rich.read_bytes() == before
         assert not [p for p in rich.parent.iterdir() if p.name.endswith(".tmp")]
     finally:
