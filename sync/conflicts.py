@@ -18,6 +18,7 @@ from sync.library import RemoteFile
 from sync.merge import CONFLICTS_SHEET, Conflict, conflict_copy
 from sync.state import STATE_DIR, Archive, sha256
 from workbook_templates.atomic import atomic_write_bytes
+from workbook_templates.package import Package, PackageError, refuse_unwritable
 from workbook_templates.winfiles import refuse_if_open
 
 log = logging.getLogger("tomsync.sync")
@@ -71,10 +72,6 @@ def resolve(workdir: str | os.PathLike[str], name: str, take: str = "copy") -> s
     it, Conflicts tab dropped) or the library's version (``take="theirs"``) becomes the working copy,
     and the library version the conflict was found against becomes the base, so the next push merges
     from there. The two side files are removed."""
-    from openpyxl import load_workbook
-
-    from workbook_templates.atomic import save_workbook_atomic
-
     work = Path(workdir)
     archive = Archive(work)
     pending = archive.pending_conflict(name)
@@ -82,7 +79,7 @@ def resolve(workdir: str | os.PathLike[str], name: str, take: str = "copy") -> s
         raise UnresolvedConflict(f"{name} has no conflict to resolve")
     theirs_path, copy_path = conflict_paths(work, name)
     refuse_if_open(copy_path)  # the person may still have the copy open in Excel (issue 8)
-    refuse_if_open(work / name)
+    refuse_unwritable(work / name)  # open in Excel or read-only: refused before any work
     theirs = (archive.dir / "theirs" / name).read_bytes()
     if sha256(theirs) != pending.sha256:
         raise UnresolvedConflict(f"{name}: the library version kept for this conflict is damaged "
@@ -92,10 +89,15 @@ def resolve(workdir: str | os.PathLike[str], name: str, take: str = "copy") -> s
     elif take == "copy":
         if not copy_path.exists():
             raise UnresolvedConflict(f"{copy_path.name} is missing: use --take theirs, or pull again")
-        wb = load_workbook(copy_path)
-        if CONFLICTS_SHEET in wb.sheetnames:
-            del wb[CONFLICTS_SHEET]
-        save_workbook_atomic(wb, work / name)
+        try:
+            pkg = Package.open(copy_path)
+        except PackageError as exc:
+            raise UnresolvedConflict(f"{copy_path.name} cannot be read ({exc}): use --take theirs, "
+                                     "or pull again") from None
+        if CONFLICTS_SHEET in pkg.sheet_names():
+            pkg.remove_sheet(CONFLICTS_SHEET)  # patched out: everything else stays as the person left it
+            pkg.set_active(pkg.visible_sheets()[0])
+        pkg.save(work / name)
     else:
         raise ValueError(f"take must be copy or theirs, not {take!r}")
     archive.record(name, theirs, RemoteFile(name, pending.etag, pending.size))

@@ -1,9 +1,10 @@
 """Three-way, cell-level merge of a TOM workbook: base (last pulled), ours (edited), theirs (remote now).
 
 Why this shape: a push that finds the remote changed must not overwrite a colleague's work, and must not
-lose ours either. So the merge starts from THEIRS, loaded once with openpyxl, which keeps the remote's
-formatting, data validation, conditional formatting, sheet protection and any structural change, and
-applies only OUR changes relative to BASE onto it, touching just the cells that changed.
+lose ours either. So the merge starts from THEIRS and applies only OUR changes relative to BASE onto it,
+patching just the cells that changed in theirs' package (`workbook_templates.package`): every other
+byte of the remote is kept, so its formatting, validation, protection, charts, images, comments and the
+results Excel cached for formulas all survive the push (an openpyxl round trip lost the last three).
 
 Matching: on sheets whose row 1 has an "ID" header (Master and school tabs) rows are matched by ID, not
 position, because a colleague may have inserted a row; data columns are matched by header text, because a
@@ -16,33 +17,30 @@ both to different values -> a ``Conflict`` and no merged workbook. Rows added on
 ours go into the first empty (pre-formatted) rows below theirs' data. Nothing copied from ours is kept as a
 formula (unless the sheet is named in ``formula_sheets``): staff-typed "=HYPERLINK(...)" stays text.
 
-Cost: base and ours are read once each, read-only, into plain dicts of value tuples (a lean cell loop over
-openpyxl's own shared strings and date styles); theirs is loaded once in full and saved once. Rows are
-compared as tuples before any cell-level work, and only changed cells are touched. Loading and saving
-theirs with openpyxl is most of the time on a big workbook.
+Cost: base, ours and theirs are read once each, read-only, into plain dicts of value tuples (a lean cell
+loop over openpyxl's own shared strings and date styles). Rows are compared as tuples before any
+cell-level work; only the sheets holding a change are parsed for patching, and the other parts of
+theirs are copied into the result as they were stored.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Collection, Iterable
-from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.formula.translate import Translator
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import from_excel, from_ISO8601
-from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
-from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.functions import iterparse  # defusedxml when installed, as openpyxl itself
+
+from workbook_templates.package import Package
 
 CONFLICTS_SHEET = "Conflicts"
 """Title of the sheet ``conflict_copy`` adds; a merge never copies a new sheet of this name to the remote."""
@@ -75,7 +73,7 @@ class MergeResult:
     conflicts: list[Conflict] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    """What openpyxl said while loading theirs, e.g. Excel 2010 extensions (data bars) it will drop."""
+    """What the merge could not keep (empty since the merge patches theirs' package: nothing is dropped)."""
     partial: bytes | None = None
     """On conflict: theirs with every non-conflicting change of ours applied (conflicting cells keep
     theirs), the starting point for a person to resolve."""
@@ -165,20 +163,17 @@ def _addr(row: int, col: int) -> str:
     return f"{get_column_letter(col + 1)}{row}"
 
 
-def write_value(ws: Worksheet, row: int, col: int, value: object, *, allow_formula: bool = False) -> None:
-    """Set a cell (1-based row, 0-based column). A string starting with "=" (or a formula object) is
-    stored as text unless ``allow_formula``: what staff typed must never run as a formula in the
-    shared workbook."""
-    cell = ws.cell(row=row, column=col + 1)
-    if not allow_formula:
-        text = getattr(value, "text", None)
-        if isinstance(text, str) and not isinstance(value, str):  # ArrayFormula
-            value = text
-        if isinstance(value, str) and value.startswith("="):
-            cell.value = value
-            cell.data_type = "s"  # written as an inline string, read back as text
-            return
-    cell.value = value
+def write_value(pkg: Package, sheet: str, row: int, col: int, value: object, *,
+                allow_formula: bool = False) -> None:
+    """Set a cell (1-based row, 0-based column) in the package, keeping its format. A string starting
+    with "=" (or a formula object) is stored as text unless ``allow_formula``: what staff typed must
+    never run as a formula in the shared workbook."""
+    text = getattr(value, "text", None)
+    if isinstance(text, str) and not isinstance(value, str):  # ArrayFormula
+        value = text
+    elif value is not None and not isinstance(value, str | int | float | bool | date | datetime):
+        value = str(value)
+    pkg.set_value(sheet, _addr(row, col), value, formula=allow_formula)
 
 
 # ------------------------------------------------------------------------------------ snapshots
@@ -410,10 +405,11 @@ class _CellEdit:
 
 
 class _Merger:
-    """Applies our changes onto the loaded THEIRS workbook, collecting conflicts and change lines."""
+    """Applies our changes onto THEIRS' package, collecting conflicts and change lines. Sheets are
+    named by title (``ws``)."""
 
-    def __init__(self, wb: Workbook, formula_sheets: Collection[str], id_header: str = ID_HEADER) -> None:
-        self.wb = wb
+    def __init__(self, pkg: Package, formula_sheets: Collection[str], id_header: str = ID_HEADER) -> None:
+        self.pkg = pkg
         self.formula_sheets = set(formula_sheets)
         self.id_header = id_header
         self.conflicts: list[Conflict] = []
@@ -421,26 +417,27 @@ class _Merger:
 
     # one cell ------------------------------------------------------------------------------
 
-    def cell(self, ws: Worksheet, edit: _CellEdit) -> None:
+    def cell(self, ws: str, edit: _CellEdit) -> None:
         """Decide one cell we changed (base -> ours) against theirs, writing ours at ``edit.target``
         if theirs is unchanged. ``target`` None means the row or column is gone from theirs."""
         target = edit.target
         if target is not None and values_equal(edit.theirs, edit.base):
-            write_value(ws, target[0], target[1], edit.ours, allow_formula=ws.title in self.formula_sheets)
-            where = f"{ws.title}!{_addr(*target)}"
+            allow = ws in self.formula_sheets
+            write_value(self.pkg, ws, target[0], target[1], edit.ours, allow_formula=allow)
+            where = f"{ws}!{_addr(*target)}"
             label = f" [{edit.row_id}]" if edit.row_id else ""
             name = f" {edit.column}" if not _blank(edit.column) else ""
             self.changes.append(f"{where}{label}{name}: {_show(edit.base)} -> {_show(edit.ours)}")
         elif target is not None and values_equal(edit.theirs, edit.ours):
             return
         else:
-            self.conflicts.append(Conflict(ws.title, edit.ours_at, edit.row_id, edit.base, edit.ours,
+            self.conflicts.append(Conflict(ws, edit.ours_at, edit.row_id, edit.base, edit.ours,
                                            edit.theirs))
 
     # sheets --------------------------------------------------------------------------------
 
     def by_address(
-        self, ws: Worksheet, b: _Sheet, o: _Sheet, t: _Sheet, only: Iterable[int] | None = None
+        self, ws: str, b: _Sheet, o: _Sheet, t: _Sheet, only: Iterable[int] | None = None
     ) -> None:
         numbers = sorted(set(b.rows) | set(o.rows)) if only is None else list(only)
         for r in numbers:
@@ -453,7 +450,7 @@ class _Merger:
                 if not values_equal(bv, ov):
                     self.cell(ws, _CellEdit(_addr(r, c), (r, c), None, None, bv, ov, _at(trow, c)))
 
-    def by_id(self, ws: Worksheet, b: _Sheet, o: _Sheet, t: _Sheet, ids: tuple[int, int, int]) -> None:
+    def by_id(self, ws: str, b: _Sheet, o: _Sheet, t: _Sheet, ids: tuple[int, int, int]) -> None:
         ib, io, it = ids
         self.by_address(ws, b, o, t, only=[1])  # the header row itself, by position
         width = max(o.width, b.width)
@@ -484,7 +481,7 @@ class _Merger:
                     for c, ov in typed.items():
                         theirs_new = _at(trow, _map(ot, c))
                         if not values_equal(ov, theirs_new):
-                            self.conflicts.append(Conflict(ws.title, _addr(ro, c), row_id, None, ov,
+                            self.conflicts.append(Conflict(ws, _addr(ro, c), row_id, None, ov,
                                                            theirs_new))
                 elif not self._added_by_them_too(typed, ot, t, tkeys, bkeys):
                     added.append((ro, typed, row_id))
@@ -529,7 +526,7 @@ class _Merger:
         return False
 
     def _cleared_by_us(
-        self, ws: Worksheet, key: Key, rb: int, b: _Sheet, t: _Sheet, rt: int | None, tb: list[int | None]
+        self, ws: str, key: Key, rb: int, b: _Sheet, t: _Sheet, rt: int | None, tb: list[int | None]
     ) -> None:
         """A base row we cleared or deleted: clear it in theirs, unless they edited it (-> conflicts).
         Formula cells are neither compared nor cleared: they are the template's, not the row's data."""
@@ -545,17 +542,17 @@ class _Merger:
                 continue
             edited = True
             at = _addr(rb, cb) if cb is not None else _addr(rt, ct)
-            self.conflicts.append(Conflict(ws.title, at, row_id, bv, None, tv))
+            self.conflicts.append(Conflict(ws, at, row_id, bv, None, tv))
         if edited:
             return
         for ct, tv in enumerate(trow):
             if not _blank(tv) and not _is_formula(tv):
-                ws.cell(row=rt, column=ct + 1).value = None
-        self.changes.append(f"{ws.title}: cleared row {rt}" + (f" [{row_id}]" if row_id else ""))
+                self.pkg.set_value(ws, _addr(rt, ct), None)
+        self.changes.append(f"{ws}: cleared row {rt}" + (f" [{row_id}]" if row_id else ""))
 
     def _place(
         self,
-        ws: Worksheet,
+        ws: str,
         t: _Sheet,
         added: list[tuple[int, dict[int, object], str | None]],
         ot: list[int | None],
@@ -563,22 +560,22 @@ class _Merger:
     ) -> None:
         """Put our new rows into theirs' first empty rows below its data, appending when none are left."""
         target = max((r for r, v in t.rows.items() if r >= 2 and _has_content(v)), default=1) + 1
-        last_formatted = ws.max_row
+        last_formatted = self.pkg.sheet(ws).last_row()
         for ro, typed, row_id in added:
             if target > last_formatted:
-                _extend_formatting(ws, target)
+                self.pkg.extend_formats(ws, target)
             for c, ov in typed.items():
                 tc = _map(ot, c)
                 if tc is None:
                     note = f"(no column {_at(header, c)!r} in the remote)"
-                    self.conflicts.append(Conflict(ws.title, _addr(ro, c), row_id, None, ov, note))
+                    self.conflicts.append(Conflict(ws, _addr(ro, c), row_id, None, ov, note))
                     continue
-                write_value(ws, target, tc, ov, allow_formula=ws.title in self.formula_sheets)
-            self.changes.append(f"{ws.title}: added row {target}" + (f" [{row_id}]" if row_id else ""))
+                write_value(self.pkg, ws, target, tc, ov, allow_formula=ws in self.formula_sheets)
+            self.changes.append(f"{ws}: added row {target}" + (f" [{row_id}]" if row_id else ""))
             target += 1
 
     def merge_sheet(self, b: _Sheet, o: _Sheet, t: _Sheet) -> None:
-        ws = self.wb[t.title]
+        ws = t.title
         io, it = _id_col(o.header, self.id_header), _id_col(t.header, self.id_header)
         ib = _id_col(b.header, self.id_header) if b.rows else io
         if io is not None and it is not None and ib is not None:
@@ -588,51 +585,17 @@ class _Merger:
 
     def add_sheet(self, o: _Sheet, after: str | None) -> None:
         """A sheet only we have: create it in theirs next to where it sits in ours, values only."""
-        active = self.wb.active
-        index = self.wb.sheetnames.index(after) + 1 if after is not None else 0
-        ws = self.wb.create_sheet(o.title, index)
-        if active is not None:
-            self.wb.active = active
-        ws.sheet_state = o.state
+        names = self.pkg.sheet_names()
+        index = names.index(after) + 1 if after is not None else 0
+        self.pkg.add_sheet(o.title, index, o.state)
         allow = o.title in self.formula_sheets
         cells = 0
         for r, values in o.rows.items():
             for c, value in enumerate(values):
                 if not _blank(value):
-                    write_value(ws, r, c, value, allow_formula=allow)
+                    write_value(self.pkg, o.title, r, c, value, allow_formula=allow)
                     cells += 1
         self.changes.append(f"added sheet {o.title!r} ({cells} cells, values only)")
-
-
-def _extend_formatting(ws: Worksheet, row: int) -> None:
-    """Give an appended row what the row above has: style (fill, unlocked cells), height, data validation,
-    conditional formatting, and the auto-filter range when it ended just above."""
-    above = row - 1
-    height = ws.row_dimensions[above].height
-    if height is not None:
-        ws.row_dimensions[row].height = height
-    validations = ws.data_validations.dataValidation
-    cf_rules = getattr(ws.conditional_formatting, "_cf_rules", None)  # keyed by range: rebuilt below
-    formats = list(cf_rules.items()) if isinstance(cf_rules, dict) else []
-    for col in range(1, ws.max_column + 1):
-        src = ws.cell(row=above, column=col)
-        dst = ws.cell(row=row, column=col)
-        if src.has_style:
-            dst._style = copy(src._style)
-        for dv in validations:
-            if src.coordinate in dv.sqref:
-                dv.sqref.add(dst.coordinate)
-        for cf, _rules in formats:
-            if src.coordinate in cf.sqref:
-                cf.sqref.add(dst.coordinate)
-    if formats and isinstance(cf_rules, dict):
-        cf_rules.clear()
-        cf_rules.update(formats)
-    if ws.auto_filter.ref:
-        area = CellRange(ws.auto_filter.ref)
-        if area.max_row == above:
-            area.expand(down=1)
-            ws.auto_filter.ref = area.coord
 
 
 def _differs(b: _Sheet, o: _Sheet) -> int:
@@ -655,12 +618,9 @@ def merge_workbooks(
     On conflict, ``partial`` holds theirs with every non-conflicting change of ours applied."""
     base_s = _read_values(base)
     ours_s = _read_values(ours)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        wb = load_workbook(BytesIO(theirs))
-    said = list(dict.fromkeys(str(w.message) for w in caught))
-    theirs_s = {ws.title: _snapshot(ws, read_only=False) for ws in wb.worksheets}
-    m = _Merger(wb, formula_sheets, id_header)
+    theirs_s = _read_values(theirs)
+    pkg = Package(theirs)
+    m = _Merger(pkg, formula_sheets, id_header)
 
     previous: str | None = None
     for title, o in ours_s.items():
@@ -679,7 +639,7 @@ def merge_workbooks(
                 )
         else:
             m.merge_sheet(b if b is not None else _Sheet(title, "visible", {}), o, t)
-        if title in wb.sheetnames:
+        if title in theirs_s or title in pkg.sheet_names():
             previous = title
 
     for title in base_s:
@@ -687,33 +647,27 @@ def merge_workbooks(
             # never delete a school's tab silently: Summary formulas and colleagues depend on it
             m.conflicts.append(Conflict(title, "", None, "(sheet)", "(sheet deleted)", "(sheet kept)"))
 
-    out = BytesIO()
-    wb.save(out)
+    out = pkg.to_bytes()
     if m.conflicts:
-        return MergeResult(None, m.conflicts, m.changes, said, partial=out.getvalue())
-    return MergeResult(out.getvalue(), [], m.changes, said)
+        return MergeResult(None, m.conflicts, m.changes, [], partial=out)
+    return MergeResult(out, [], m.changes, [])
 
 
 def conflict_copy(ours: bytes, conflicts: list[Conflict]) -> bytes:
-    """Ours plus a "Conflicts" sheet (made active) listing each conflict for a person to resolve.
-    Every listed value is text-safe: a formula shows as its text."""
-    wb = load_workbook(BytesIO(ours))
-    if CONFLICTS_SHEET in wb.sheetnames:
-        del wb[CONFLICTS_SHEET]
-    ws = wb.create_sheet(CONFLICTS_SHEET)
-    ws.append(["Sheet", "Cell", "Row ID", "Base", "Ours", "Theirs"])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    """Ours plus a "Conflicts" sheet (made active) listing each conflict for a person to resolve, added
+    by patching ours' package (everything else kept as it is). Every listed value is text-safe: a
+    formula shows as its text."""
+    pkg = Package(ours)
+    if CONFLICTS_SHEET in pkg.sheet_names():
+        pkg.remove_sheet(CONFLICTS_SHEET)
+    pkg.add_sheet(CONFLICTS_SHEET)
+    for col, title in enumerate(("Sheet", "Cell", "Row ID", "Base", "Ours", "Theirs")):
+        write_value(pkg, CONFLICTS_SHEET, 1, col, title)
+    pkg.set_style(CONFLICTS_SHEET, ["A1:F1"], font={"bold": True})
     for i, c in enumerate(conflicts, start=2):
         for col, value in enumerate((c.sheet, c.cell, c.row_id, c.base, c.ours, c.theirs)):
-            write_value(ws, i, col, value)
-    ws.freeze_panes = "A2"
-    for letter, width in zip("ABCDEF", (24, 8, 12, 30, 30, 30), strict=True):
-        ws.column_dimensions[letter].width = width
-    for other in wb.worksheets:
-        other.sheet_view.tabSelected = False
-    wb.active = ws
-    ws.sheet_view.tabSelected = True
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+            write_value(pkg, CONFLICTS_SHEET, i, col, value)
+    pkg.freeze_top_row(CONFLICTS_SHEET)
+    pkg.set_widths(CONFLICTS_SHEET, dict(zip("ABCDEF", (24, 8, 12, 30, 30, 30), strict=True)))
+    pkg.set_active(CONFLICTS_SHEET)
+    return pkg.to_bytes()

@@ -195,6 +195,13 @@ def rollup_cmd(
     if rule is not None and rule not in RULES:
         raise fail(f"--rule must be one of {', '.join(RULES)}, not {rule!r}")
     groups = _by(by)
+    if write:  # a read-only file or one open in Excel: refused before any work (issue 9)
+        from workbook_templates.package import refuse_unwritable
+
+        try:
+            refuse_unwritable(file)
+        except OSError as exc:
+            raise fail(cannot_write(file, exc)) from None
     try:
         data = read_workbook(file)
     except WorkbookReadError as exc:

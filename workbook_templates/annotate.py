@@ -29,10 +29,10 @@ from workbook_templates.layout import (
     Layout,
     a1,
 )
+from workbook_templates.package import refuse_unwritable
 from workbook_templates.spec import Spec
-from workbook_templates.surface import OpenpyxlSurface, WorkbookSurface, read_surface
+from workbook_templates.surface import PackageSurface, WorkbookSurface, read_surface
 from workbook_templates.validate import ERROR, Finding, validate
-from workbook_templates.winfiles import refuse_if_open
 
 ISSUE_HEADERS = ["Sheet", "Cell", "ID", "Rule", "Severity", "Message"]
 ERROR_FILL = "FF7C80"  # red: stronger than the RAG "R" fill, so a mark is not read as a rating
@@ -131,5 +131,5 @@ def annotate(surface: WorkbookSurface, month: str | None = None, today: date | N
 
 def annotate_file(path: str | Path, month: str | None = None, today: date | None = None) -> list[Finding]:
     """`tomsync validate --annotate`: annotate a file (replaced atomically); returns the findings."""
-    refuse_if_open(path)  # open in Excel: FileInUse before any work (issue 8)
-    return annotate(OpenpyxlSurface(path), month, today)
+    refuse_unwritable(path)  # open in Excel or read-only: refused before any work (issues 8, 9)
+    return annotate(PackageSurface(path), month, today)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from workbook_templates.layout import HEADER_COLOUR, HEADER_FONT_COLOUR, RAG_FILLS, SUMMARY, a1
+from workbook_templates.package import refuse_unwritable
 from workbook_templates.rollup import RollupResult, rollups
-from workbook_templates.surface import OpenpyxlSurface, WorkbookSurface, read_surface
-from workbook_templates.winfiles import refuse_if_open
+from workbook_templates.surface import PackageSurface, WorkbookSurface, read_surface
 
 FIRST_COL = 8  # column H
 WIDTH = 7
@@ -85,7 +85,7 @@ def refresh_summary(surface: WorkbookSurface, by: Sequence[str] | None = None, r
 
 def write_summary_file(path: str | Path, results: Sequence[RollupResult]) -> None:
     """`tomsync rollup --write`: computed roll-ups into the file's Summary tab (replaced atomically)."""
-    refuse_if_open(path)  # open in Excel: FileInUse before any work (issue 8)
-    surface = OpenpyxlSurface(path)
+    refuse_unwritable(path)  # open in Excel or read-only: refused before any work (issues 8, 9)
+    surface = PackageSurface(path)
     write_summary(surface, results)
     surface.save()

@@ -4,10 +4,11 @@
 never touch openpyxl or xlwings directly. They read value grids and write values, fills, notes, links
 and sheets through `WorkbookSurface`, which has two implementations:
 
-- `OpenpyxlSurface`: a workbook file on disk (the CLI, tests, any machine without Excel). Values are
-  read with calamine from the file's bytes, exactly as `workbook_templates.reader.read_workbook` reads
-  them, so a check through the surface and a check of the file give the same findings; writes go
-  through openpyxl (typed text stays text, `cells.set_data`) and the file is replaced atomically.
+- `PackageSurface` (alias `OpenpyxlSurface`, its old name): a workbook file on disk (the CLI, tests,
+  any machine without Excel). Values are read with calamine from the file's bytes, exactly as
+  `workbook_templates.reader.read_workbook` reads them, so a check through the surface and a check of
+  the file give the same findings; writes patch the package (`workbook_templates.package`: typed text
+  stays text, every other cell and part is kept byte for byte) and the file is replaced atomically.
 - `xl_addin.xlwings_surface.XlwingsSurface`: an open workbook as an `xlwings.Book`, either desktop
   Excel (COM, with the free xlwings add-in) or the book xlwings Server builds from an Office.js
   request, where every write becomes an action that the add-in replays in Excel.
@@ -22,20 +23,14 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import python_calamine
-from openpyxl import load_workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils.cell import coordinate_to_tuple
-from openpyxl.worksheet.hyperlink import Hyperlink
 
 from workbook_templates import reader
-from workbook_templates.atomic import save_workbook_atomic
-from workbook_templates.cells import set_data
+from workbook_templates.package import Package, PackageError, col_letters, split_ref
 from workbook_templates.reader import WorkbookData, WorkbookReadError, first_line, formula_cells
 
 
@@ -95,11 +90,16 @@ class WorkbookSurface(Protocol):
 
 # -- a file on disk ------------------------------------------------------------------------------
 
-class OpenpyxlSurface:
-    """A workbook file: read with calamine (like the reader), written with openpyxl, saved atomically.
+HYPERLINK_COLOUR = "0563C1"  # Excel's Hyperlink cell style: blue, underlined
 
-    The file is loaded once; every write is batched in memory until `save`. openpyxl keeps data
-    validation, conditional formatting and sheet protection across load and save.
+
+class PackageSurface:
+    """A workbook file: read with calamine (like the reader), written by patching the package in place
+    (`workbook_templates.package`), so every cell, part and cached formula result it does not write is
+    kept byte for byte; replaced atomically on `save`.
+
+    Every write is batched in memory until `save`. Sheets written in this session are read back from
+    the patched XML (cached formula results included), the others from calamine.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -112,14 +112,18 @@ class OpenpyxlSurface:
             raise WorkbookReadError(f"{self.path}: cannot be read ({exc.strerror})") from None
         if self._bytes[:2] != b"PK":
             raise WorkbookReadError(f"{self.path}: not an .xlsx workbook (it is not a zip package)")
+        self._open()
+
+    def _open(self) -> None:
         try:
-            self.wb = load_workbook(io.BytesIO(self._bytes))
+            self.package = Package(self._bytes, self.path)
             self._values = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self._bytes))
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        except (PackageError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             raise WorkbookReadError(f"{self.path}: the workbook cannot be read ({exc})") from None
         except Exception as exc:  # calamine raises its own types for broken packages
             raise WorkbookReadError(f"{self.path}: the workbook cannot be read ({first_line(exc)})") from None
-        self._touched: set[str] = set()  # sheets changed in this session: read back from openpyxl
+        self._touched: set[str] = set()  # sheets changed in this session: read back from the package
+        self._formulas: dict[str, set[str]] | None = None
 
     @property
     def name(self) -> str:
@@ -130,74 +134,62 @@ class OpenpyxlSurface:
         return self.path.resolve().parent
 
     def sheet_names(self) -> list[str]:
-        return list(self.wb.sheetnames)
+        return self.package.sheet_names()
 
     def read(self, sheet: str) -> list[list[Any]]:
         if sheet not in self._touched and sheet in self._values.sheet_names:
             return self._values.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        return [list(row) for row in self.wb[sheet].iter_rows(values_only=True)]
+        return self.package.grid(sheet)
 
     def formula_cells(self, sheet: str) -> set[str]:
         if sheet not in self._touched:
-            return formula_cells(self._bytes, [sheet]).get(sheet, set())
-        return {c.coordinate for row in self.wb[sheet].iter_rows() for c in row if c.data_type == "f"}
+            if self._formulas is None:  # every tab in one pass over the zip, not one pass per tab
+                self._formulas = formula_cells(self._bytes, self.sheet_names())
+            return self._formulas.get(sheet, set())
+        return self.package.formula_cells(sheet)
 
     def write_values(self, sheet: str, top_left: str, rows: Sequence[Sequence[Any]]) -> None:
-        ws = self.wb[sheet]
-        r0, c0 = coordinate_to_tuple(top_left)
+        r0, c0 = split_ref(top_left)
         for i, row in enumerate(rows):
             for j, value in enumerate(row):
-                set_data(ws.cell(row=r0 + i, column=c0 + j), value)
+                self.package.set_value(sheet, f"{col_letters(c0 + j)}{r0 + i}", value)
         self._touched.add(sheet)
 
-    def _cells(self, sheet: str, refs: Iterable[str]) -> Iterator[Any]:
-        ws = self.wb[sheet]
-        for ref in refs:
-            if ":" in ref:
-                for row in ws[ref]:
-                    yield from row
-            else:
-                yield ws[ref]
-
     def set_fill(self, sheet: str, cells: Iterable[str], colour: str | None) -> None:
-        fill = PatternFill("solid", start_color=colour, end_color=colour) if colour else PatternFill()
-        for c in self._cells(sheet, cells):
-            c.fill = fill
+        self.package.set_style(sheet, cells, fill=colour)
 
     def set_font(self, sheet: str, cells: Iterable[str], colour: str | None = None,
                  bold: bool = False) -> None:
-        for c in self._cells(sheet, cells):
-            c.font = Font(color=colour, bold=bold)
+        self.package.set_style(sheet, cells, font={"color": colour, "bold": bold})
 
     def set_note(self, sheet: str, cell: str, text: str | None) -> None:
-        c = self.wb[sheet][cell]
-        if text is None:
-            c.comment = None
-            return
-        note = Comment(text, "tomsync")
-        note.width, note.height = 300, 120
-        c.comment = note
+        self.package.set_note(sheet, cell, text)
 
     def add_sheet(self, name: str, replace: bool = True) -> None:
-        if name in self.wb.sheetnames:
+        if name in self.package.sheet_names():
             if not replace:
                 return
-            index = self.wb.sheetnames.index(name)
-            self.wb.remove(self.wb[name])
-            self.wb.create_sheet(name, index)
+            self.package.clear_sheet(name)
         else:
-            self.wb.create_sheet(name)
+            self.package.add_sheet(name)
         self._touched.add(name)
 
     def hyperlink(self, sheet: str, cell: str, target: str, text: str) -> None:
-        c = self.wb[sheet][cell]
-        set_data(c, text)
-        c.hyperlink = Hyperlink(ref=cell, location=target, display=text)
-        c.style = "Hyperlink"
+        self.package.set_value(sheet, cell, text)
+        self.package.set_link(sheet, cell, target, text)
+        self.package.set_style(sheet, [cell], font={"color": HYPERLINK_COLOUR, "underline": True})
         self._touched.add(sheet)
 
     def save(self) -> None:
-        save_workbook_atomic(self.wb, self.path)
+        """Write the patched package over the file (refused, before writing, when the file is open in
+        Excel or read-only); the surface then reads the saved file."""
+        self.package.save(self.path)
+        self._bytes = self.path.read_bytes()
+        self._open()
+
+
+OpenpyxlSurface = PackageSurface
+"""The old name of the on-disk surface (it wrote through openpyxl before issue 9); kept for callers."""
 
 
 # -- WorkbookData from a surface ---------------------------------------------------------------------

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
-
-from workbook_templates.atomic import save_workbook_atomic
 
 __all__ = ["ADDIN_SHEETS", "CONF_SHEET", "UDF_MODULES", "add_xlwings_conf", "add_xlwings_conf_file"]
 
@@ -42,8 +39,17 @@ def add_xlwings_conf(wb: Workbook, modules: tuple[str, ...] = UDF_MODULES) -> Wo
 ADDIN_SHEETS = (add_xlwings_conf,)
 
 
-def add_xlwings_conf_file(path: str | Path) -> None:
-    """Add the sheet to an existing workbook file (e.g. one built before the add-in existed)."""
-    wb = load_workbook(path)
-    add_xlwings_conf(wb)
-    save_workbook_atomic(wb, path)
+def add_xlwings_conf_file(path: str | Path, modules: tuple[str, ...] = UDF_MODULES) -> None:
+    """Add the sheet to an existing workbook file (e.g. one built before the add-in existed), by patching
+    the package (`workbook_templates.package`): everything else in the file is kept as it is."""
+    from workbook_templates.package import Package, refuse_unwritable
+
+    refuse_unwritable(path)
+    pkg = Package.open(path)
+    if CONF_SHEET in pkg.sheet_names():
+        pkg.remove_sheet(CONF_SHEET)
+    pkg.add_sheet(CONF_SHEET, state="hidden")
+    pkg.set_value(CONF_SHEET, "A1", "UDF Modules")
+    pkg.set_value(CONF_SHEET, "B1", ";".join(modules))
+    pkg.set_widths(CONF_SHEET, {"A": 20, "B": 30})
+    pkg.save()

@@ -2,7 +2,7 @@
 
 Each macro is a few lines over the core (`workbook_templates.annotate`, `.summary`, `.stamp`, the sync
 layer) and returns one line for the user. The same core functions serve the command line
-(`tomsync validate --annotate`, `tomsync rollup --write` over an `OpenpyxlSurface`), so what the
+(`tomsync validate --annotate`, `tomsync rollup --write` over a `PackageSurface`), so what the
 ribbon and `tomsync` do cannot drift apart.
 """
 

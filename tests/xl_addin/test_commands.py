@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
+from tests.lossless import sheet_part, zip_parts
 from tests.xl_addin.conftest import MONTH, TODAY
 from workbook_templates.reader import read_workbook
 from workbook_templates.validate import validate
@@ -106,8 +107,13 @@ def test_add_xlwings_conf_names_the_udf_module() -> None:
 
 def test_conf_command_adds_the_sheet_and_validation_ignores_it(demo: Path) -> None:
     before = validate(read_workbook(demo), MONTH, TODAY)
+    parts = zip_parts(demo)
+    others = [name for name in load_workbook(demo).sheetnames if name != CONF_SHEET]
     result = runner.invoke(addin_app, ["conf", str(demo)])
     assert result.exit_code == 0, result.output
+    after = zip_parts(demo)
+    for name in others:  # patched in: every other tab byte for byte as it was
+        assert after[sheet_part(demo, name)] == parts[sheet_part(demo, name)]
     wb = load_workbook(demo)
     assert wb[CONF_SHEET]["B1"].value == "xl_addin.udfs"
     assert wb["Hawick High"].protection.sheet  # the rest of the workbook as it was
