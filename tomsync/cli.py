@@ -56,6 +56,8 @@ def main_options(
     verbose: Annotated[bool, typer.Option(
         "-v", "--verbose",
         help="show what sync does, step by step, on stderr, and the details of an unexpected error")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="print the traceback of an unexpected error (also TOMSYNC_DEBUG=1)")] = False,
 ) -> None:
     global _verbose
     _verbose = verbose
