@@ -18,7 +18,7 @@ from workbook_templates.rollup import current_rating
 from workbook_templates.spec import Spec, canonical
 from workbook_templates.validate.cells import check_cells
 from workbook_templates.validate.dates import Newest, check_stale, check_updated
-from workbook_templates.validate.findings import ERROR, Finding
+from workbook_templates.validate.findings import ERROR, WARNING, Finding
 from workbook_templates.validate.master import missing_rows
 from workbook_templates.validate.privacy import check_formulas, check_texts
 from workbook_templates.validate.status import check_status
@@ -42,9 +42,26 @@ def _columns_missing(tab: Tab) -> None:
                                    f"column '{col.header}' is missing from the header row"))
 
 
+MAX_FINDINGS_PER_TAB = 500  # a tab pasted full of junk gives a readable list, not millions of lines
+
+
 def check_school(data: WorkbookData, sheet: SheetRows, month: date | None, today: date,
-                 out: list[Finding]) -> None:
-    """All findings of one school tab, appended to ``out`` in row order."""
+                 out: list[Finding], max_findings: int = MAX_FINDINGS_PER_TAB) -> None:
+    """All findings of one school tab, appended to ``out`` in row order: the first ``max_findings``,
+    then one "too-many-findings" finding counting the rest."""
+    start = len(out)
+    _check_school(data, sheet, month, today, out)
+    extra = len(out) - start - max_findings
+    if extra > 0:
+        errors = sum(1 for f in out[start + max_findings:] if f.severity == ERROR)
+        del out[start + max_findings:]
+        out.append(Finding(sheet.name, "", None, "too-many-findings", ERROR if errors else WARNING,
+                           f"{extra:,} more finding(s) on this tab ({errors:,} error(s)) not listed: "
+                           f"fix the first {max_findings} and check again"))
+
+
+def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, today: date,
+                  out: list[Finding]) -> None:
     spec = data.spec
     tab = Tab(spec, sheet.name, sheet.headers, today, data.formula_cells.get(sheet.name, set()), out)
     _columns_missing(tab)
