@@ -18,6 +18,7 @@ from workbook_templates.reader import Limits, WorkbookReadError, check_package, 
 from workbook_templates.validate import Finding
 from workbook_templates.validate.school import check_school
 
+
 def _school_part(book: Path) -> str:
     with zipfile.ZipFile(book) as zf:
         return reader._sheet_paths(zf)["Hawick High"]
