@@ -53,6 +53,11 @@ class CycleResult:
         return [*self.pulled.conflicts, *(self.pushed.conflicts if self.pushed else [])]
 
     @property
+    def refused(self) -> list[tuple[str, str]]:
+        """Broken files the sync left alone (name, why): a broken library copy did not replace ours."""
+        return [*self.pulled.refused, *(self.pushed.refused if self.pushed else [])]
+
+    @property
     def unreadable(self) -> list[tuple[str, str]]:
         """Area workbooks that could not be read at all: (name, why)."""
         c = self.consolidated

@@ -273,7 +273,8 @@ def _shown(value: object) -> str:
 
 
 def print_sync(report: SyncReport) -> None:
-    changed = report.changed()
+    refused_names = {name for name, _ in report.refused}
+    changed = [(a, outcome) for a, outcome in report.changed() if a.name not in refused_names]
     for action, outcome in changed:
         out.print(f"  {action.name}: {outcome}", markup=False, highlight=False)
     for conflict in report.conflicts:
@@ -289,11 +290,16 @@ def print_sync(report: SyncReport) -> None:
         out.print(f"  to resolve: open {copy} (the Conflicts tab lists the cells, which hold the library's "
                   f"values), set them as agreed, save, then run: tomsync resolve {conflict.name}; "
                   "then push", markup=False, highlight=False)
+    for name, why in report.refused:
+        print(f"tomsync: {name}: {why}", file=sys.stderr)
     for kept in report.stashed:
         out.print(f"  {kept.name}: the previous local version is kept in the stash ({kept.stamp}); "
                   f"'tomsync restore {kept.name}' brings it back", markup=False, highlight=False)
+    refused = f", {len(report.refused)} refused (broken: " + ", ".join(n for n, _ in report.refused) + ")" \
+        if report.refused else ""
     out.print(f"{report.direction}: {len(changed)} file(s) changed, {report.downloads} download(s), "
-              f"{report.uploads} upload(s), {len(report.conflicts)} conflict(s)")
+              f"{report.uploads} upload(s), {len(report.conflicts)} conflict(s){refused}", markup=False,
+              highlight=False)
 
 
 def _sync(direction: str, workdir: Path, library: Path | None, config: Path | None) -> None:
@@ -303,7 +309,7 @@ def _sync(direction: str, workdir: Path, library: Path | None, config: Path | No
     with sync_errors(conn):
         report = (pull if direction == "pull" else push)(workdir, conn.library)
     print_sync(report)
-    raise typer.Exit(0 if report.ok else 3)
+    raise typer.Exit(3 if report.conflicts else 2 if report.refused else 0)
 
 
 @app.command("pull")
@@ -417,7 +423,8 @@ def cycle_cmd(
 ) -> None:
     """Month end: pull, validate, roll up, snapshot, write and push the consolidated report.
 
-    Exit 0 done; 1 an area workbook could not be read (named on screen; the rest is reported);
+    Exit 0 done; 1 an area workbook could not be read or a broken library copy was refused (named on
+    screen; the rest is reported);
     3 a conflict (nothing written or pushed); 2 could not run."""
     from sync.cycle import run_cycle
 
@@ -428,7 +435,7 @@ def cycle_cmd(
     with sync_errors(conn), RProgress(console=err, transient=True) as bar:
         result = run_cycle(workdir, conn.library, month, progress=RichProgress(bar), force=force)
     print_cycle(result)
-    raise typer.Exit(3 if result.conflicts else 1 if result.unreadable else 0)
+    raise typer.Exit(3 if result.conflicts else 1 if result.unreadable or result.refused else 0)
 
 
 # -- export ------------------------------------------------------------------------------------
