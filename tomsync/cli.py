@@ -34,8 +34,9 @@ from xl_addin.conf import ADDIN_SHEETS
 
 if TYPE_CHECKING:
     from sync.connect import Connection
-    from sync.cycle import CycleResult
+    from sync.cycle import CycleResult, Selection
     from sync.workflow import SyncReport
+    from workbook_templates.reader import Limits
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="TOM workbooks for school careers services: build, validate, roll up, sync.")
@@ -390,6 +391,8 @@ def print_cycle(result: CycleResult) -> None:
     for name, why in result.unreadable:
         print(f"tomsync: {name} could not be read, its schools are missing from the report: {why}",
               file=sys.stderr)
+    for name, why in result.skipped:
+        print(f"tomsync: skipped {name}: {why}", file=sys.stderr)
     c = result.consolidated
     if result.unchanged or c is None:
         out.print(f"{result.month}: nothing changed since the last run; the report stands")
@@ -409,6 +412,23 @@ def print_cycle(result: CycleResult) -> None:
         out.print(f"report: {name}", markup=False)
     if result.pushed is not None:
         out.print(f"pushed {result.pushed.uploads} file(s) to the library")
+
+
+def _cycle_settings(workdir: Path, config: Path | None) -> tuple[Selection, Limits]:
+    """tomsync.toml's [cycle] (which workbooks) and [limits] (what one workbook may cost to read),
+    over the TOMSYNC_MAX_* environment; ConfigError naming the file for a wrong value."""
+    from sync.config import ConfigError, find_config, load_config
+    from sync.cycle import Selection
+    from workbook_templates.reader import Limits
+
+    path = config if config is not None else find_config(workdir)
+    sections = load_config(path).sections if path is not None else {}
+    try:
+        selection = Selection.from_settings(sections.get("cycle", {}))
+        limits = Limits.from_env(settings=sections.get("limits", {}))
+    except ValueError as exc:
+        raise ConfigError(f"{path or 'TOMSYNC_MAX_*'}: {exc}") from None
+    return selection, limits
 
 
 def _rag_cell(rag: str) -> str:
@@ -432,8 +452,11 @@ def cycle_cmd(
     if month > date.today().strftime("%Y-%m"):
         print(f"tomsync: note: {month} has not started yet; tabs will read as not updated", file=sys.stderr)
     conn = _connect(workdir, library, config)
+    with sync_errors(conn):
+        selection, limits = _cycle_settings(workdir, config)
     with sync_errors(conn), RProgress(console=err, transient=True) as bar:
-        result = run_cycle(workdir, conn.library, month, progress=RichProgress(bar), force=force)
+        result = run_cycle(workdir, conn.library, month, progress=RichProgress(bar), force=force,
+                           selection=selection, limits=limits)
     print_cycle(result)
     raise typer.Exit(3 if result.conflicts else 1 if result.unreadable or result.refused else 0)
 

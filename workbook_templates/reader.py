@@ -69,10 +69,13 @@ class Limits:
     ratio_from_bytes: int = 1 * MB
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
-        """The defaults, overridden by TOMSYNC_MAX_PART_MB, TOMSYNC_MAX_RATIO, TOMSYNC_MAX_ROWS."""
+    def from_env(cls, env: Mapping[str, str] | None = None, settings: Mapping[str, Any] | None = None
+                 ) -> Limits:
+        """The defaults, overridden by ``settings`` (tomsync.toml's [limits]), overridden in turn by
+        TOMSYNC_MAX_PART_MB, TOMSYNC_MAX_RATIO, TOMSYNC_MAX_ROWS."""
         env = os.environ if env is None else env
-        return cls.from_settings({k: env[v] for k, v in LIMIT_ENV.items() if env.get(v, "").strip()})
+        given = {k: env[v] for k, v in LIMIT_ENV.items() if env.get(v, "").strip()}
+        return cls.from_settings({**(settings or {}), **given})
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Limits:
