@@ -132,7 +132,9 @@ def test_under_a_3_gib_cap_no_input_crashes(scottish_master: Path, tmp_path: Pat
         "        print('read', path)\n"
         "    except WorkbookReadError as exc:\n"
         "        print('refused', exc)\n"
-        "print('peak KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "linux = sys.platform == 'linux'\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')] if linux else []\n"
+        "print('peak KB', hwm[0].split()[1] if hwm else 0)\n"
     )
     done = subprocess.run([sys.executable, "-c", script, str(bomb_path), str(rows_path)], capture_output=True,
                           text=True, timeout=120, cwd=Path(__file__).parents[2])
@@ -140,7 +142,7 @@ def test_under_a_3_gib_cap_no_input_crashes(scottish_master: Path, tmp_path: Pat
     lines = done.stdout.splitlines()
     assert lines[0].startswith(f"refused {bomb_path}: part ") and "inflates" in lines[0]
     assert lines[1].startswith(f"refused {rows_path}: tab 'Hawick High' has more than 20,000 used rows")
-    assert int(lines[2].split()[-1]) < 500_000  # KB: never near the cap
+    assert int(lines[2].split()[-1]) < 400_000  # KB (Linux): never near the cap
 
 
 def test_findings_are_capped_per_tab(scottish: Path) -> None:
