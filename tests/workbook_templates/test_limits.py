@@ -155,3 +155,14 @@ def test_findings_are_capped_per_tab(scottish: Path) -> None:
     last = out[-1]
     assert (last.sheet, last.rule, last.severity) == ("Hawick High", "too-many-findings", "error")
     assert last.message.startswith(f"{len(every) - 5} more finding(s) on this tab")
+
+
+def test_validate_refuses_a_bomb_with_exit_2_and_one_line(scottish_master: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tomsync.cli import app
+
+    path = bomb(scottish_master, tmp_path / "bomb.xlsx", megabytes=20)
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "inflates" in result.stderr
