@@ -203,6 +203,7 @@ class WorkbookData:
     master: SheetRows
     schools: dict[str, SheetRows]  # tab name -> rows, for tabs named by the spec's schools
     formula_cells: dict[str, set[str]] = field(default_factory=dict)
+    error_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> address -> "#N/A"
 
     def all_school_rows(self) -> list[Row]:
         return [r for s in self.schools.values() for r in s.rows]
@@ -241,6 +242,25 @@ def to_date(value: Any) -> Any:
     return value
 
 
+RAG_WORDS = {"GREEN": "G", "AMBER": "A", "RED": "R", "BLUE": "B"}
+
+
+class RagWord(str):
+    """A rating typed as a word ("Green", "amber"): equal to its letter, so every check and count takes
+    it as the rating it clearly means, and remembering what was typed, so validation can ask for the
+    letter."""
+
+    typed: str
+
+    def __new__(cls, letter: str, typed: str) -> RagWord:
+        word = super().__new__(cls, letter)
+        word.typed = typed
+        return word
+
+    def __reduce__(self) -> tuple[Any, ...]:  # to worker processes and back, typed text included
+        return (RagWord, (str(self), self.typed))
+
+
 def normalise(value: Any, kind: str) -> Any:
     """Blank -> None; whole floats -> int; kind-specific tidying, never losing what was typed."""
     if value is None or value == "":
@@ -252,7 +272,9 @@ def normalise(value: Any, kind: str) -> Any:
     if isinstance(value, datetime | date) and kind != "date":
         return value.isoformat()[:10]
     if kind == "rag" and isinstance(value, str):
-        return value.strip().upper() or None
+        text = value.strip().upper()
+        letter = RAG_WORDS.get(text)
+        return RagWord(letter, value.strip()) if letter else text or None
     if kind in ("choice", "int") and isinstance(value, str):
         text = value.strip()
         if kind == "int" and text.lstrip("-").isdigit():
@@ -280,7 +302,18 @@ def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
 
 def formula_cells(data: bytes, sheets: list[str]) -> dict[str, set[str]]:
     """A1 addresses of cells holding a formula, per requested sheet."""
+    return scan_cells(data, sheets)[0]
+
+
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*? t="e"[^>]*>(?:<f[^>]*(?:/>|>.*?</f>))?<v>([^<]*)</v>',
+                         re.DOTALL)
+
+
+def scan_cells(data: bytes, sheets: list[str]) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """Per requested sheet: the A1 addresses of cells holding a formula, and the cells showing an
+    Excel error (``#N/A``, ``#REF!``...) with that error: calamine reads both as blank."""
     out: dict[str, set[str]] = {}
+    errors: dict[str, dict[str, str]] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         paths = _sheet_paths(zf)
         for name in sheets:
@@ -294,7 +327,10 @@ def formula_cells(data: bytes, sheets: list[str]) -> dict[str, set[str]]:
                 found.add(xml[start:xml.index(b'"', start)].decode())
             if found:
                 out[name] = found
-    return out
+            if b't="e"' in xml:
+                errors[name] = {m.group(1).decode(): m.group(2).decode(errors="replace")
+                                for m in _ERROR_CELL.finditer(xml)}
+    return out, errors
 
 
 def _open(path: Path, limits: Limits | None = None) -> tuple[bytes, python_calamine.CalamineWorkbook]:
@@ -421,8 +457,10 @@ class SheetSource(Protocol):
 
 
 def workbook_data(book: SheetSource, path: Path,
-                  formulas: Callable[[list[str]], dict[str, set[str]]]) -> WorkbookData:
-    """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs."""
+                  formulas: Callable[[list[str]], dict[str, set[str]]],
+                  errors: Callable[[list[str]], dict[str, dict[str, str]]] | None = None) -> WorkbookData:
+    """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs,
+    ``errors`` the cells showing an Excel error."""
     names = list(book.sheet_names)
     if MASTER not in names:
         raise WorkbookReadError(f"{path}: no Master tab; this is not a TOM workbook")
@@ -436,7 +474,8 @@ def workbook_data(book: SheetSource, path: Path,
     except Exception as exc:
         raise WorkbookReadError(f"{path}: a sheet cannot be read ({first_line(exc)})") from None
     master = rows.pop(MASTER)
-    return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)))
+    return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)),
+                        errors(list(rows)) if errors is not None else {})
 
 
 def embedded_spec(data: bytes) -> Spec | None:
@@ -458,14 +497,26 @@ def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None) ->
     p = Path(path)
     data, wb = _open(p, limits)
     if len(wb.sheet_names) < SCAN_AHEAD_FROM:
-        return workbook_data(wb, p, lambda tabs: formula_cells(data, tabs))
+        scanned: dict[str, tuple[dict[str, set[str]], dict[str, dict[str, str]]]] = {}
+
+        def scan_once(tabs: list[str]) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+            key = "\0".join(tabs)
+            if key not in scanned:
+                scanned[key] = scan_cells(data, tabs)
+            return scanned[key]
+
+        return workbook_data(wb, p, lambda tabs: scan_once(tabs)[0], lambda tabs: scan_once(tabs)[1])
     # Many tabs: scan the XML for formulas on a second thread (zlib releases the GIL) while
     # python-calamine parses the values on this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        scan = pool.submit(formula_cells, data, list(wb.sheet_names))
+        scan = pool.submit(scan_cells, data, list(wb.sheet_names))
 
         def formulas(tabs: list[str]) -> dict[str, set[str]]:
             wanted = set(tabs)
-            return {name: cells for name, cells in scan.result().items() if name in wanted}
+            return {name: cells for name, cells in scan.result()[0].items() if name in wanted}
 
-        return workbook_data(wb, p, formulas)
+        def errors(tabs: list[str]) -> dict[str, dict[str, str]]:
+            wanted = set(tabs)
+            return {name: cells for name, cells in scan.result()[1].items() if name in wanted}
+
+        return workbook_data(wb, p, formulas, errors)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from openpyxl.utils.cell import coordinate_from_string, get_column_letter
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from workbook_templates.layout import CURRENT_RAG, FIRST_ROW, Layout
 from workbook_templates.reader import SheetRows, WorkbookData, normalise
@@ -20,7 +20,7 @@ from workbook_templates.validate.cells import check_cells
 from workbook_templates.validate.dates import Newest, check_stale, check_updated
 from workbook_templates.validate.findings import ERROR, WARNING, Finding
 from workbook_templates.validate.master import missing_rows
-from workbook_templates.validate.privacy import check_formulas, check_texts
+from workbook_templates.validate.privacy import check_formulas, check_texts, shown
 from workbook_templates.validate.status import check_status
 from workbook_templates.validate.tab import Tab
 
@@ -35,11 +35,18 @@ def check_one_row(tab: Tab, row: int, values: dict[str, Any], rid: str | None,
 
 
 def _columns_missing(tab: Tab) -> None:
+    """One finding per missing column, at the header cell where the column belongs; its cells are
+    then not checked row by row (one finding for one mistake)."""
     for col in tab.spec.columns:
         if col.header not in tab.letters:
-            tab.out.append(Finding(tab.name, f"{get_column_letter(len(tab.headers) + 1)}1", None,
-                                   "column-missing", ERROR,
-                                   f"column '{col.header}' is missing from the header row"))
+            where = tab.cell(col.header, 1)
+            index = column_index_from_string(where[:-1]) - 1
+            found = tab.headers[index] if index < len(tab.headers) else ""
+            instead = f" (the header there reads '{shown(found)}')" \
+                if found and found not in tab.expected else ""
+            tab.out.append(Finding(tab.name, where, None, "column-missing", ERROR,
+                                   f"column '{col.header}' is missing from the header row{instead}: "
+                                   "restore the header as the template has it"))
 
 
 MAX_FINDINGS_PER_TAB = 500  # a tab pasted full of junk gives a readable list, not millions of lines
@@ -63,7 +70,8 @@ def check_school(data: WorkbookData, sheet: SheetRows, month: date | None, today
 def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, today: date,
                   out: list[Finding]) -> None:
     spec = data.spec
-    tab = Tab(spec, sheet.name, sheet.headers, today, data.formula_cells.get(sheet.name, set()), out)
+    tab = Tab(spec, sheet.name, sheet.headers, today, data.formula_cells.get(sheet.name, set()), out,
+              data.error_cells.get(sheet.name, {}))
     _columns_missing(tab)
     expected = spec.master_by_id
     id_h = spec.id_header
