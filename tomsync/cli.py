@@ -24,7 +24,7 @@ from rich.progress import Progress as RProgress
 from rich.table import Table
 
 from workbook_templates.reader import WorkbookReadError, read_workbook
-from workbook_templates.rollup import RULES, RollupResult, rollup_workbook
+from workbook_templates.rollup import RULES, RollupResult, left_out, rollup_workbook
 from workbook_templates.spec import SpecError, load_spec
 from workbook_templates.template import resolve_password, write_template
 from workbook_templates.validate import Finding, parse_month, summary_counts, validate
@@ -192,7 +192,10 @@ def rollup_cmd(
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
     write: Annotated[bool, typer.Option("--write", help="refresh the workbook's Summary tab")] = False,
 ) -> None:
-    """Counts of R / A / G / unrated and the rolled-up RAG per group."""
+    """Counts of R / A / G / unrated and the rolled-up RAG per group.
+
+    Exit 1 when ratings had to be left out (a school tab or RAG column renamed, an Excel error): each
+    is named on stderr."""
     if as_json and as_csv:
         raise fail("choose one of --json and --csv")
     if rule is not None and rule not in RULES:
@@ -208,10 +211,12 @@ def rollup_cmd(
         print(json.dumps({"rule": d["rule"], "by": d["by"], "groups": d["groups"], "overall": d["overall"]},
                          indent=2))
     elif as_csv:
+        from workbook_templates.frame import as_text
+
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([*result.by, "R", "A", "G", "unrated", "rag"])
-        for g in result.groups:
-            writer.writerow([*g.key.values(), g.R, g.A, g.G, g.unrated, g.rag])
+        for g in result.groups:  # a typed group name ("=HYPERLINK(...)") is never run by a spreadsheet
+            writer.writerow([*(as_text(k) for k in g.key.values()), g.R, g.A, g.G, g.unrated, g.rag])
     else:
         out.print(rollup_table(result))
     if write:
@@ -225,6 +230,11 @@ def rollup_cmd(
             raise fail(cannot_write(file, exc)) from None
         if not (as_json or as_csv):
             out.print(f"refreshed the Summary tab of {file}")
+    missed = left_out(data)
+    for line in missed:
+        print(f"tomsync: rating left out: {line}", file=sys.stderr)
+    if missed:
+        raise typer.Exit(1)
 
 
 # -- sync --------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 - cell-error (error): the cell shows an Excel error (#N/A, #REF!...): named, instead of "required".
 - formula-no-result (error): a formula the file holds no result for (saved by a program that does
   not calculate): named, instead of "required" or "no RAG rating".
-- text-too-long (error): over Excel's limit of 32,767 characters a cell can hold.
+- text-too-long (error): at or over Excel's limit of 32,767 characters a cell can hold (calamine,
+  like Excel, cuts longer text at the limit, so reaching it means text was lost).
 
 A column missing from the header row is reported once (column-missing), not in every row. Values
 are quoted through `privacy.shown`: cut when long, personal-looking parts masked.
@@ -92,10 +93,10 @@ def check_cells(tab: Tab, row: int, values: dict[str, Any], rid: str | None,
                 tab.add(header, row, rid, "rag-word", WARNING,
                         f"{header} '{shown(value.typed)}' is read as {value}: type the letter {value}")
             continue
-        if type(value) is str and len(value) > EXCEL_CELL_LIMIT:
+        if type(value) is str and len(value) >= EXCEL_CELL_LIMIT:  # calamine cuts longer text at the limit
             tab.add(header, row, rid, "text-too-long", ERROR,
-                    f"{header} holds {len(value):,} characters, over Excel's limit of 32,767 a cell can "
-                    "hold: Excel will cut it; shorten it")
+                    f"{header} reaches Excel's limit of 32,767 characters a cell can hold: anything "
+                    "longer is cut; shorten it")
         if check.typed:
             bad = check_value(check.col, value)
             if bad:

@@ -111,7 +111,7 @@ def text_warnings(col: Column, value: Any) -> list[tuple[str, str]]:
     spans = personal_spans(value)
     if spans:
         start, end, what = spans[0]
-        out.append(("personal-data", f"{col.header} holds {what} ('{shown(value[start:end])}'): the TOM "
+        out.append(("personal-data", f"{col.header} holds {what} ('{_mask_span(value[start:end])}'): the TOM "
                                      "must hold no pupil or personal contact data"))
     return out
 
