@@ -30,26 +30,28 @@ _DATE = r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b"
 DOB = re.compile(r"(?:(?i:\b(?:dob|d\.o\.b\.?|born|date of birth)\b)\W{0,4}"  # "DOB 12/03/2010"
                  r"|\b[A-Z][a-z]+ [A-Z][a-z'-]+\W{1,4})"  # or after a name: "Amy Brown (12/03/2010)"
                  rf"({_DATE})")
-_MAYBE = re.compile(r"\d{9}|\d ?[A-Za-z]{2}\b|\d[/.-]\d")  # cheap: could a personal pattern be here?
+# One pass over a row's joined texts: could an SCN, a postcode or a date of birth be here?
+# (what each needs: nine digits close together; a postcode's "7AB"; a date's "12/03/2")
+# or a phone's ten or more digits: one search for all
+_MAYBE = re.compile(r"\d(?:[\d \-()]{7,}\d|[A-Za-z]{2}\b|[/.-]\d{1,2}[/.-]\d)")
+_DIGIT = re.compile(r"\d")
 MASK = "•"
 SHOWN_LIMIT = 40
 INJECTION_START = ("=", "+", "-", "@")
 _FORMULA_LINE = re.compile(r"\n[ \t]*[=+\-@]")  # a text that starts like a formula
-_DIGIT_RUN = re.compile(r"\d[\d \-()]{8,}\d")  # ten or more digits close together: maybe a phone
 
 
 def suspect(texts: list[tuple[Column, str]]) -> bool:
-    """Could any of these texts start a formula, or hold an e-mail address or a phone number? Three
-    cheap tests over the whole row; the exact per-cell checks run only when one says maybe."""
+    """Could any of these texts start a formula, or hold personal data? Three cheap tests over the
+    whole row; the exact per-cell checks run only when one says maybe."""
     joined = "\n" + "\n".join(v for _, v in texts)
-    return "@" in joined or bool(_FORMULA_LINE.search(joined)) or bool(_DIGIT_RUN.search(joined)) \
-        or bool(_MAYBE.search(joined))
+    return "@" in joined or bool(_FORMULA_LINE.search(joined)) or bool(_MAYBE.search(joined))
 
 
 def personal_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, what) of every part of ``text`` that looks like personal data."""
     spans = [(m.start(), m.end(), "an e-mail address") for m in EMAIL.finditer(text)] if "@" in text else []
-    if not any(c.isdigit() for c in text):
+    if not _DIGIT.search(text):
         return spans
     spans += [(m.start(), m.end(), "a phone number") for m in PHONE.finditer(text)]
     spans += [(m.start(), m.end(), "a Scottish Candidate Number") for m in SCN.finditer(text)]
