@@ -118,3 +118,22 @@ def test_the_cli_names_skipped_files_and_reads_the_config(tmp_path: Path, librar
     result = CliRunner().invoke(app, ["cycle", "--month", MONTH, "-C", str(work)])
     assert result.exit_code == 2
     assert "limit max_rows must be more than 0" in result.stderr
+
+
+def test_a_workbook_over_the_limits_is_named_and_the_cycle_carries_on(tmp_path: Path,
+                                                                       scottish_bomb: bytes) -> None:
+    library = MemoryLibrary()
+    staff_update(library, load_spec("scottish-tom"), "borders.xlsx", MONTH, date(2026, 11, 20), 1)
+    library.put("fife.xlsx", scottish_bomb)
+    result = run_cycle(tmp_path / "work", library, MONTH, TODAY)
+    assert [name for name, _ in result.unreadable] == ["fife.xlsx"]
+    assert "inflates" in result.unreadable[0][1] and "over the limit" in result.unreadable[0][1]
+    assert "Scottish Borders: Hawick High" in [g.key["school"] for g in result.consolidated.by_school.groups]
+
+
+@pytest.fixture
+def scottish_bomb(tmp_path: Path, template_bytes: bytes) -> bytes:
+    from tests.workbook_templates.test_limits import bomb
+
+    (tmp_path / "t.xlsx").write_bytes(template_bytes)
+    return bomb(tmp_path / "t.xlsx", tmp_path / "bomb.xlsx", megabytes=20).read_bytes()
