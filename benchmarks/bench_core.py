@@ -5,12 +5,16 @@ openpyxl in read-only mode, measured in the same run. Target: read + validate + 
 median on a 2-core machine, and at least 4x faster than the openpyxl read.
 
     python benchmarks/bench_core.py [--schools 400] [--rows 80] [--runs 5] [--keep FILE]
+
+It also prints the peak memory (resident set) of one read + validate + roll-up in a fresh process
+(POSIX only: the `resource` module; skipped on Windows).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +46,36 @@ def openpyxl_read(path: Path) -> int:
             n += len(row)
     wb.close()
     return n
+
+
+PEAK_SCRIPT = """
+import resource, sys
+from datetime import date
+from workbook_templates.reader import read_workbook
+from workbook_templates.rollup import rollups
+from workbook_templates.validate import validate
+def hwm():  # Linux: this process's own high-water mark (ru_maxrss would include the parent's, on exec)
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+    except OSError:
+        scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KB elsewhere
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+base = hwm()
+data = read_workbook(sys.argv[1])
+validate(data, "2026-11", date(2026, 11, 28))
+rollups(data, [["school"], ["theme"]])
+print(base, hwm())
+"""
+
+
+def peak_memory(path: Path) -> tuple[int, int] | None:
+    """(bytes after imports, peak bytes) of read + validate + roll-up in a fresh process; None on Windows."""
+    if sys.platform == "win32":
+        return None
+    out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(path)], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1]).stdout.split()
+    return int(out[0]), int(out[1])
 
 
 def main() -> int:
@@ -78,6 +112,10 @@ def main() -> int:
     print(f"read + validate + roll-up  {total_s:7.3f} s  (target < 1 s)")
     print(f"openpyxl read_only read    {opx_s:7.3f} s")
     print(f"ratio openpyxl read / ours {opx_s / total_s:7.1f} x  (target >= 4x)")
+    peak = peak_memory(path)
+    if peak is not None:
+        print(f"peak memory (RSS)          {peak[1] / 2**20:7.0f} MB  ({peak[0] / 2**20:.0f} MB after "
+              f"imports; file {path.stat().st_size / 2**20:.1f} MB)")
     return 0
 
 

@@ -11,6 +11,7 @@ workbooks.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from workbook_templates.frame import Record, tidy_rows, to_frame
-from workbook_templates.reader import WorkbookData, WorkbookReadError, read_workbook
+from workbook_templates.reader import Limits, WorkbookData, WorkbookReadError, read_workbook
 from workbook_templates.rollup import RatedRow, RollupResult, group_rows, rated_rows, roll, roll_counts
 from workbook_templates.validate import Finding, validate
 
@@ -43,6 +44,7 @@ class AreaResult:
     settings: tuple[str, float, float] = ("score", 0.75, 0.4)  # the spec's roll-up rule, green, red
     keys: list[str] = field(default_factory=list)  # "Area: School" for each school, stable across runs
     records: list[Record] = field(default_factory=list)  # tidy rows for analysts (workbook_templates.frame)
+    identity: str = ""  # the embedded spec + master fingerprint: two files with one identity are one area
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Consolidated:
     rule: str = "score"
     thresholds: tuple[float, float] = (0.75, 0.4)
     months: list[str] = field(default_factory=list)  # trend columns, oldest first
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # files the cycle did not add in, and why
 
     @property
     def findings(self) -> list[tuple[str, Finding]]:
@@ -106,19 +109,27 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       list(theme.choices) if theme else [], list(lead.choices) if lead else [], last,
                       settings=(spec.rollup.rule, spec.rollup.green, spec.rollup.red),
                       keys=[_label(spec.area, s.sheet, True) for s in spec.schools],
-                      records=tidy_rows(data, month))
+                      records=tidy_rows(data, month), identity=area_identity(data.meta))
 
 
-def _read_one(name: str, path: Path, month: str, today: date, multi: bool) -> AreaResult:
+def area_identity(meta: dict[str, str]) -> str:
+    """What makes two workbooks the same area: the same embedded spec and master fingerprint (a copy
+    Explorer or OneDrive made, "NAME - Copy.xlsx", "NAME (1).xlsx", has the same)."""
+    return hashlib.sha256((meta.get("spec", "") + "\0" + meta.get("master_sha256", "")).encode()).hexdigest()
+
+
+def _read_one(name: str, path: Path, month: str, today: date, multi: bool,
+              limits: Limits | None = None) -> AreaResult:
     try:
-        return area_result(name, read_workbook(path), month, today, multi)
+        return area_result(name, read_workbook(path, limits), month, today, multi)
     except WorkbookReadError as exc:
         return AreaResult(name, name, name, [], [Finding(name, "", None, "unreadable", "error", str(exc))],
                           [], [], [], {}, str(exc))
 
 
-def _read_chunk(items: list[tuple[str, Path]], month: str, today: date, multi: bool) -> list[AreaResult]:
-    return [_read_one(name, path, month, today, multi) for name, path in items]
+def _read_chunk(items: list[tuple[str, Path]], month: str, today: date, multi: bool,
+                limits: Limits | None = None) -> list[AreaResult]:
+    return [_read_one(name, path, month, today, multi, limits) for name, path in items]
 
 
 PROCESS_FROM_BYTES = 4_000_000  # below this much workbook, starting worker processes costs more than it saves
@@ -126,8 +137,10 @@ CHUNK = 64
 
 
 def read_areas(paths: Sequence[tuple[str, Path]], month: str, today: date,
-               progress: Callable[[], None] | None = None, workers: int | None = None) -> list[AreaResult]:
-    """Read, validate and reduce every workbook, in the given order.
+               progress: Callable[[], None] | None = None, workers: int | None = None,
+               limits: Limits | None = None) -> list[AreaResult]:
+    """Read, validate and reduce every workbook, in the given order; a workbook over ``limits``
+    (`workbook_templates.reader.Limits`) is an unreadable area, named, and the others go on.
 
     The work is Python-bound (python-calamine holds the GIL while it parses, so threads do not help):
     with enough to do, chunks of files go to worker processes, one per core, which return only the
@@ -140,7 +153,7 @@ def read_areas(paths: Sequence[tuple[str, Path]], month: str, today: date,
     if len(items) < 2 or workers < 2 or size < PROCESS_FROM_BYTES:
         results = []
         for name, path in items:
-            results.append(_read_one(name, path, month, today, multi))
+            results.append(_read_one(name, path, month, today, multi, limits))
             if progress is not None:
                 progress()
         return results
@@ -148,7 +161,7 @@ def read_areas(paths: Sequence[tuple[str, Path]], month: str, today: date,
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
     results_by_chunk: list[list[AreaResult]] = [[] for _ in chunks]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_read_chunk, c, month, today, multi): i for i, c in enumerate(chunks)}
+        futures = {pool.submit(_read_chunk, c, month, today, multi, limits): i for i, c in enumerate(chunks)}
         for future in as_completed(futures):
             results_by_chunk[futures[future]] = future.result()
             if progress is not None:

@@ -6,15 +6,22 @@ half-written and no push lands over a version it has not seen. A MERGE is a thre
 CONFLICT decided by `sync.reconcile`, leaves both versions for a person (`sync.conflicts`). Before a
 download or a merge replaces a working-copy file with different bytes, the old bytes go to the stash
 (`sync.stash`).
+
+A broken file is refused, never propagated: a library copy that cannot be opened does not replace a
+readable local one, a merge with an unreadable side leaves both as they are, and a local file that
+cannot be read is not pushed. Each refusal names the file and the reason in `SyncReport.refused`,
+and the run goes on with the other files (the CLI then exits 2, naming them).
 """
 
 from __future__ import annotations
 
 import logging
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 from sync.conflicts import FileConflict, keep_both
 from sync.library import Library, RemoteChanged, RemoteFile
@@ -24,9 +31,18 @@ from sync.stash import Stashed, stash
 from sync.state import Archive
 from sync.update import NOT_PULLED
 from workbook_templates.atomic import atomic_write_bytes
-from workbook_templates.reader import WorkbookReadError, embedded_spec, read_workbook
+from workbook_templates.reader import (
+    WorkbookReadError,
+    embedded_spec,
+    first_line,
+    package_problem,
+    read_workbook,
+)
 
 MAX_MERGE_ROUNDS = 3
+# What openpyxl raises on a package that opens as a zip but is broken inside.
+MERGE_READ_ERRORS = (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, EOFError, OSError,
+                     zlib.error, ElementTree.ParseError)
 log = logging.getLogger("tomsync.sync.propagate")
 
 
@@ -36,6 +52,7 @@ class SyncReport:
     done: list[tuple[Action, str]] = field(default_factory=list)  # every action with its outcome
     conflicts: list[FileConflict] = field(default_factory=list)
     stashed: list[Stashed] = field(default_factory=list)  # working-copy versions kept before replacing
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (name, why): broken files left alone
     downloads: int = 0
     uploads: int = 0
 
@@ -45,6 +62,17 @@ class SyncReport:
 
     def changed(self) -> list[tuple[Action, str]]:
         return [(a, msg) for a, msg in self.done if a.kind is not Kind.NOTHING]
+
+
+def unreadable_side(ours: bytes, theirs: bytes, base: bytes | None = None) -> str | None:
+    """Why a merge cannot read one of its versions (one line naming the side), or None."""
+    for label, data in (("the local copy", ours), ("the library's copy", theirs),
+                        ("the last pulled version", base)):
+        if data is not None:
+            broken = package_problem(data, label)
+            if broken is not None:
+                return broken
+    return None
 
 
 class Propagator:
@@ -73,10 +101,21 @@ class Propagator:
             log.info("%s: the replaced local version is stashed as %s", name, kept.path.name)
         atomic_write_bytes(self.workdir / name, data)
 
+    def refuse(self, name: str, why: str) -> str:
+        """Leave ``name`` as it is on both sides; the report names it and the reason."""
+        self.report.refused.append((name, why))
+        log.warning("%s: refused: %s", name, why)
+        return f"REFUSED: {why}"
+
     def download(self, action: Action) -> str:
         data, remote = self.library.download(action.name)
         self.report.downloads += 1
         log.debug("%s: downloaded %d bytes, version %s", action.name, len(data), remote.etag)
+        local = self.workdir / action.name
+        if action.name.endswith(".xlsx") and local.is_file():
+            broken = package_problem(data, "the library's copy")
+            if broken is not None and package_problem(local.read_bytes(), "local") is None:
+                return self.refuse(action.name, f"{broken}; the readable local copy is kept")
         self.write_local(action.name, data)
         self.archive.record(action.name, data, remote)
         return f"downloaded ({action.reason})"
@@ -96,7 +135,10 @@ class Propagator:
             raise WorkbookReadError(f"not pushed: {exc}") from None
 
     def upload(self, action: Action) -> str:
-        self.check_readable(action.name)
+        try:
+            self.check_readable(action.name)
+        except WorkbookReadError as exc:
+            return self.refuse(action.name, str(exc))
         data = (self.workdir / action.name).read_bytes()
         try:
             remote = self.library.upload(action.name, data, action.if_match)
@@ -134,7 +176,10 @@ class Propagator:
         """Three-way merge with the library's current version; push the result when pushing."""
         name = action.name
         if self.report.direction == "push":
-            self.check_readable(name)
+            try:
+                self.check_readable(name)
+            except WorkbookReadError as exc:
+                return self.refuse(name, str(exc))
         for _ in range(MAX_MERGE_ROUNDS):
             ours, theirs, remote = self._fetch(name)
             if theirs == ours:
@@ -143,8 +188,16 @@ class Propagator:
             base = self.archive.base_bytes(name)
             if base is None or not name.endswith(".xlsx"):
                 return self._keep_both(name, ours, theirs, remote, [], NO_COMMON_VERSION)
+            broken = unreadable_side(ours, theirs, base)
+            if broken is not None:
+                return self.refuse(name, f"{broken}; not merged: both copies are left as they are")
             spec = embedded_spec(theirs) or embedded_spec(ours)
-            result = merge_workbooks(base, ours, theirs, id_header=spec.id_header if spec else ID_HEADER)
+            try:
+                result = merge_workbooks(base, ours, theirs,
+                                         id_header=spec.id_header if spec else ID_HEADER)
+            except MERGE_READ_ERRORS as exc:
+                return self.refuse(name, f"the merge could not read a version ({type(exc).__name__}: "
+                                         f"{first_line(exc)}); not merged: both copies are left as they are")
             log.debug("%s: merge: %d change(s) of ours, %d clashing cell(s)", name, len(result.changes),
                       len(result.conflicts))
             if result.merged is None:

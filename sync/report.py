@@ -159,6 +159,9 @@ def summary_text(c: Consolidated) -> str:
     if failed:
         parts.append(f"{_plural(len(failed), 'workbook')} could not be read: "
                      + ", ".join(a.name for a in failed) + ".")
+    if c.skipped:  # issue 9: every file of the library the cycle did not add in is named
+        parts.append(f"{_plural(len(c.skipped), 'file')} not consolidated: "
+                     + "; ".join(f"{name} ({why})" for name, why in c.skipped) + ".")
     return " ".join(parts)
 
 

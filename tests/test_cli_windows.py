@@ -82,33 +82,41 @@ def test_safe_stream_replaces_what_the_encoding_cannot_show(tmp_path: Path) -> N
 
 # -- exit statuses ----------------------------------------------------------------------------------------
 
-def test_an_unexpected_error_is_exit_2_in_one_line(book: Path, monkeypatch: pytest.MonkeyPatch,
+def test_an_unexpected_error_is_exit_4_in_one_line(book: Path, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 9: a bug has its own exit status (4), never 1 (validation errors) nor 2 (could not run)."""
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr(cli, "validate", broken)
-    assert entry.run(cli.app, ["validate", str(book)]) == 2
+    monkeypatch.delenv("TOMSYNC_DEBUG", raising=False)
+    assert entry.run(cli.app, ["validate", str(book)]) == 4
     err = capsys.readouterr().err
-    assert err == "tomsync: unexpected error: RuntimeError: boom second line (run with -v for details)\n"
-    assert entry.run(cli.app, ["-v", "validate", str(book)]) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" in err and err.rstrip().endswith("tomsync: unexpected error: RuntimeError: boom "
-                                                        "second line")
+    assert err == ("tomsync: internal error: RuntimeError: boom second line (please send "
+                   ".tomsync/tomsync.log; run with --debug for details)\n")
+    for args in (["-v", "validate", str(book)], ["--debug", "validate", str(book)]):
+        assert entry.run(cli.app, args) == 4
+        err = capsys.readouterr().err
+        assert "Traceback" in err and err.rstrip().endswith(
+            "tomsync: internal error: RuntimeError: boom second line (please send .tomsync/tomsync.log)")
+    monkeypatch.setenv("TOMSYNC_DEBUG", "1")
+    assert entry.run(cli.app, ["validate", str(book)]) == 4
+    assert "Traceback" in capsys.readouterr().err
 
 
 def test_main_never_exits_1_for_a_broken_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 8: `import fcntl` failing inside sync was an uncaught error: a traceback and exit 1."""
+    """Issue 8: `import fcntl` failing inside sync was an uncaught error: a traceback and exit 1
+    (now the internal-error status, 4)."""
     (tmp_path / "library").mkdir()
     monkeypatch.setitem(sys.modules, "sync.workflow", None)
     monkeypatch.setattr(sys, "argv", ["tomsync", "pull", "-C", str(tmp_path), "--library",
                                       str(tmp_path / "library")])
     with pytest.raises(SystemExit) as caught:
         cli.main()
-    assert caught.value.code == 2
+    assert caught.value.code == 4
     err = capsys.readouterr().err.splitlines()
-    assert err[-1].startswith("tomsync: unexpected error: ModuleNotFoundError: ")
+    assert err[-1].startswith("tomsync: internal error: ModuleNotFoundError: ")
     assert "Traceback" not in "\n".join(err)
 
 

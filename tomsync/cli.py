@@ -24,7 +24,7 @@ from rich.progress import Progress as RProgress
 from rich.table import Table
 
 from workbook_templates.reader import WorkbookReadError, read_workbook
-from workbook_templates.rollup import RULES, RollupResult, rollup_workbook
+from workbook_templates.rollup import RULES, RollupResult, left_out, rollup_workbook
 from workbook_templates.spec import SpecError, load_spec
 from workbook_templates.template import resolve_password, write_template
 from workbook_templates.validate import Finding, parse_month, summary_counts, validate
@@ -34,8 +34,9 @@ from xl_addin.conf import ADDIN_SHEETS
 
 if TYPE_CHECKING:
     from sync.connect import Connection
-    from sync.cycle import CycleResult
+    from sync.cycle import CycleResult, Selection
     from sync.workflow import SyncReport
+    from workbook_templates.reader import Limits
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="TOM workbooks for school careers services: build, validate, roll up, sync.")
@@ -56,6 +57,8 @@ def main_options(
     verbose: Annotated[bool, typer.Option(
         "-v", "--verbose",
         help="show what sync does, step by step, on stderr, and the details of an unexpected error")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="print the traceback of an unexpected error (also TOMSYNC_DEBUG=1)")] = False,
 ) -> None:
     global _verbose
     _verbose = verbose
@@ -189,7 +192,10 @@ def rollup_cmd(
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
     write: Annotated[bool, typer.Option("--write", help="refresh the workbook's Summary tab")] = False,
 ) -> None:
-    """Counts of R / A / G / unrated and the rolled-up RAG per group."""
+    """Counts of R / A / G / unrated and the rolled-up RAG per group.
+
+    Exit 1 when ratings had to be left out (a school tab or RAG column renamed, an Excel error): each
+    is named on stderr."""
     if as_json and as_csv:
         raise fail("choose one of --json and --csv")
     if rule is not None and rule not in RULES:
@@ -212,10 +218,12 @@ def rollup_cmd(
         print(json.dumps({"rule": d["rule"], "by": d["by"], "groups": d["groups"], "overall": d["overall"]},
                          indent=2))
     elif as_csv:
+        from workbook_templates.frame import as_text
+
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([*result.by, "R", "A", "G", "unrated", "rag"])
-        for g in result.groups:
-            writer.writerow([*g.key.values(), g.R, g.A, g.G, g.unrated, g.rag])
+        for g in result.groups:  # a typed group name ("=HYPERLINK(...)") is never run by a spreadsheet
+            writer.writerow([*(as_text(k) for k in g.key.values()), g.R, g.A, g.G, g.unrated, g.rag])
     else:
         out.print(rollup_table(result))
     if write:
@@ -229,6 +237,11 @@ def rollup_cmd(
             raise fail(cannot_write(file, exc)) from None
         if not (as_json or as_csv):
             out.print(f"refreshed the Summary tab of {file}")
+    missed = left_out(data)
+    for line in missed:
+        print(f"tomsync: rating left out: {line}", file=sys.stderr)
+    if missed:
+        raise typer.Exit(1)
 
 
 # -- sync --------------------------------------------------------------------------------------
@@ -278,7 +291,8 @@ def _shown(value: object) -> str:
 
 
 def print_sync(report: SyncReport) -> None:
-    changed = report.changed()
+    refused_names = {name for name, _ in report.refused}
+    changed = [(a, outcome) for a, outcome in report.changed() if a.name not in refused_names]
     for action, outcome in changed:
         out.print(f"  {action.name}: {outcome}", markup=False, highlight=False)
     for conflict in report.conflicts:
@@ -294,11 +308,16 @@ def print_sync(report: SyncReport) -> None:
         out.print(f"  to resolve: open {copy} (the Conflicts tab lists the cells, which hold the library's "
                   f"values), set them as agreed, save, then run: tomsync resolve {conflict.name}; "
                   "then push", markup=False, highlight=False)
+    for name, why in report.refused:
+        print(f"tomsync: {name}: {why}", file=sys.stderr)
     for kept in report.stashed:
         out.print(f"  {kept.name}: the previous local version is kept in the stash ({kept.stamp}); "
                   f"'tomsync restore {kept.name}' brings it back", markup=False, highlight=False)
+    refused = f", {len(report.refused)} refused (broken: " + ", ".join(n for n, _ in report.refused) + ")" \
+        if report.refused else ""
     out.print(f"{report.direction}: {len(changed)} file(s) changed, {report.downloads} download(s), "
-              f"{report.uploads} upload(s), {len(report.conflicts)} conflict(s)")
+              f"{report.uploads} upload(s), {len(report.conflicts)} conflict(s){refused}", markup=False,
+              highlight=False)
 
 
 def _sync(direction: str, workdir: Path, library: Path | None, config: Path | None) -> None:
@@ -308,7 +327,7 @@ def _sync(direction: str, workdir: Path, library: Path | None, config: Path | No
     with sync_errors(conn):
         report = (pull if direction == "pull" else push)(workdir, conn.library)
     print_sync(report)
-    raise typer.Exit(0 if report.ok else 3)
+    raise typer.Exit(3 if report.conflicts else 2 if report.refused else 0)
 
 
 @app.command("pull")
@@ -389,6 +408,8 @@ def print_cycle(result: CycleResult) -> None:
     for name, why in result.unreadable:
         print(f"tomsync: {name} could not be read, its schools are missing from the report: {why}",
               file=sys.stderr)
+    for name, why in result.skipped:
+        print(f"tomsync: skipped {name}: {why}", file=sys.stderr)
     c = result.consolidated
     if result.unchanged or c is None:
         out.print(f"{result.month}: nothing changed since the last run; the report stands")
@@ -410,6 +431,23 @@ def print_cycle(result: CycleResult) -> None:
         out.print(f"pushed {result.pushed.uploads} file(s) to the library")
 
 
+def _cycle_settings(workdir: Path, config: Path | None) -> tuple[Selection, Limits]:
+    """tomsync.toml's [cycle] (which workbooks) and [limits] (what one workbook may cost to read),
+    over the TOMSYNC_MAX_* environment; ConfigError naming the file for a wrong value."""
+    from sync.config import ConfigError, find_config, load_config
+    from sync.cycle import Selection
+    from workbook_templates.reader import Limits
+
+    path = config if config is not None else find_config(workdir)
+    sections = load_config(path).sections if path is not None else {}
+    try:
+        selection = Selection.from_settings(sections.get("cycle", {}))
+        limits = Limits.from_env(settings=sections.get("limits", {}))
+    except ValueError as exc:
+        raise ConfigError(f"{path or 'TOMSYNC_MAX_*'}: {exc}") from None
+    return selection, limits
+
+
 def _rag_cell(rag: str) -> str:
     return f"[{RAG_STYLE[rag]}] {rag} [/]" if rag in RAG_STYLE else "-"
 
@@ -422,7 +460,8 @@ def cycle_cmd(
 ) -> None:
     """Month end: pull, validate, roll up, snapshot, write and push the consolidated report.
 
-    Exit 0 done; 1 an area workbook could not be read (named on screen; the rest is reported);
+    Exit 0 done; 1 an area workbook could not be read or a broken library copy was refused (named on
+    screen; the rest is reported);
     3 a conflict (nothing written or pushed); 2 could not run."""
     from sync.cycle import run_cycle
 
@@ -430,10 +469,13 @@ def cycle_cmd(
     if month > date.today().strftime("%Y-%m"):
         print(f"tomsync: note: {month} has not started yet; tabs will read as not updated", file=sys.stderr)
     conn = _connect(workdir, library, config)
+    with sync_errors(conn):
+        selection, limits = _cycle_settings(workdir, config)
     with sync_errors(conn), RProgress(console=err, transient=True) as bar:
-        result = run_cycle(workdir, conn.library, month, progress=RichProgress(bar), force=force)
+        result = run_cycle(workdir, conn.library, month, progress=RichProgress(bar), force=force,
+                           selection=selection, limits=limits)
     print_cycle(result)
-    raise typer.Exit(3 if result.conflicts else 1 if result.unreadable else 0)
+    raise typer.Exit(3 if result.conflicts else 1 if result.unreadable or result.refused else 0)
 
 
 # -- export ------------------------------------------------------------------------------------

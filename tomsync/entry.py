@@ -4,12 +4,14 @@ Why: on Windows the output may go to a cp1252 console or a redirected file, wher
 "→" or an emoji in a school's name raises UnicodeEncodeError mid-report; and an exception nobody
 expected (an ImportError, a bug) would otherwise print a traceback and exit 1, which the CLI defines
 as "validation errors". Here every stream falls back to a replacement character, and anything
-unexpected is one line on stderr with exit 2 (the traceback with ``-v``).
+unexpected is one line on stderr with its own exit status, 4, so a script can tell a bug from a file
+it could not read (2); the traceback is shown with ``--debug``, ``-v`` or TOMSYNC_DEBUG=1.
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -18,8 +20,10 @@ from typing import Any, TextIO
 from typer.exceptions import Abort, Exit, TyperException
 
 COULD_NOT_RUN = 2
+INTERNAL_ERROR = 4  # an exception nobody expected: a bug, or a broken install
 INTERRUPTED = 130  # as shells report Ctrl-C
-VERBOSE_FLAGS = ("-v", "--verbose")
+VERBOSE_FLAGS = ("-v", "--verbose", "--debug")
+DEBUG_ENV = "TOMSYNC_DEBUG"
 PROBE = "→✓✗–…’“”é😀"  # what tomsync (and names people type) may print
 
 
@@ -51,9 +55,12 @@ def one_line(exc: BaseException) -> str:
 
 
 def run(app: Any, args: Sequence[str] | None = None, prog_name: str = "tomsync") -> int:
-    """Run the typer/click ``app`` and return its exit status; never a traceback unless ``-v`` given."""
+    """Run the typer/click ``app`` and return its exit status; never a traceback unless ``--debug``/``-v``
+    or TOMSYNC_DEBUG=1."""
     argv = list(sys.argv[1:] if args is None else args)
-    verbose = any(a in VERBOSE_FLAGS for a in argv[:1])
+    global_options = argv[:next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
+    verbose = any(a in VERBOSE_FLAGS for a in global_options) or \
+        os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes")
     try:
         result = app(args=argv, prog_name=prog_name, standalone_mode=False)
     except TyperException as exc:  # usage errors: click's own message; never 1 (validation errors)
@@ -73,7 +80,8 @@ def run(app: Any, args: Sequence[str] | None = None, prog_name: str = "tomsync")
     except Exception as exc:
         if verbose:
             traceback.print_exc()
-        hint = "" if verbose else " (run with -v for details)"
-        print(f"tomsync: unexpected error: {one_line(exc)}{hint}", file=sys.stderr, flush=True)
-        return COULD_NOT_RUN
+        hint = "" if verbose else "; run with --debug for details"
+        print(f"tomsync: internal error: {one_line(exc)} (please send .tomsync/tomsync.log{hint})",
+              file=sys.stderr, flush=True)
+        return INTERNAL_ERROR
     return result if isinstance(result, int) else 0

@@ -7,6 +7,14 @@ ISO or UK form become dates, so every later step sees one type per column kind.
 
 Any failure to open the file raises `WorkbookReadError` with one line saying why (exit status 2 in
 the CLI): not an xlsx, corrupt, encrypted, no Master tab, or not built by tomsync.
+
+Bounded resources: before calamine parses anything, `check_package` looks at the zip's directory and
+refuses a part whose uncompressed size or compression ratio is over the `Limits` (a "zip bomb": 4 MB
+on disk, 4 GiB inflated), a part whose declared sizes cannot be true, and a tab with more rows than
+the limit (rows counted by streaming the sheet XML in 1 MB pieces, only for parts big enough to hold
+that many). The defaults leave real workbooks room to spare (the 400-tab benchmark's largest part is
+0.3 MB at a ratio of 12); set them per call, or with TOMSYNC_MAX_PART_MB, TOMSYNC_MAX_RATIO and
+TOMSYNC_MAX_ROWS.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -40,6 +49,115 @@ _NS = {
 
 class WorkbookReadError(Exception):
     """The file cannot be read as a TOM workbook; str() is one line naming the file and the reason."""
+
+
+MB = 1024 * 1024
+LIMIT_ENV = {"max_part_mb": "TOMSYNC_MAX_PART_MB", "max_ratio": "TOMSYNC_MAX_RATIO",
+             "max_rows": "TOMSYNC_MAX_ROWS"}
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[ >/]")
+_MIN_ROW_BYTES = 12  # '<row r="1"/>': a part smaller than max_rows * this cannot hold too many rows
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one workbook may cost to read. ``ratio_from_bytes``: small parts (styles, shared strings)
+    compress very well legitimately, so the ratio is only checked for parts inflating beyond it."""
+
+    max_part_bytes: int = 200 * MB
+    max_ratio: float = 100.0
+    max_rows: int = 20_000
+    ratio_from_bytes: int = 1 * MB
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, settings: Mapping[str, Any] | None = None
+                 ) -> Limits:
+        """The defaults, overridden by ``settings`` (tomsync.toml's [limits]), overridden in turn by
+        TOMSYNC_MAX_PART_MB, TOMSYNC_MAX_RATIO, TOMSYNC_MAX_ROWS."""
+        env = os.environ if env is None else env
+        given = {k: env[v] for k, v in LIMIT_ENV.items() if env.get(v, "").strip()}
+        return cls.from_settings({**(settings or {}), **given})
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Limits:
+        """From a mapping such as tomsync.toml's [limits]: max_part_mb, max_ratio, max_rows (or the
+        field names); ValueError with one line for a value that is not a positive number."""
+        base = cls()
+        values: dict[str, Any] = {}
+        for key, raw in settings.items():
+            name = "max_part_bytes" if key in ("max_part_mb", "max_part_bytes") else key
+            if name not in ("max_part_bytes", "max_ratio", "max_rows"):
+                raise ValueError(f"unknown limit {key!r} (known: max_part_mb, max_ratio, max_rows)")
+            try:
+                number = float(raw)
+            except (TypeError, ValueError):
+                raise ValueError(f"limit {key} must be a number, not {raw!r}") from None
+            if not number > 0:
+                raise ValueError(f"limit {key} must be more than 0, not {raw!r}")
+            values[name] = int(number * MB) if name == "max_part_bytes" and key != "max_part_bytes" \
+                else number if name == "max_ratio" else int(number)
+        return replace(base, **values)
+
+
+def _count_rows(zf: zipfile.ZipFile, info: zipfile.ZipInfo, stop_after: int) -> int:
+    """Row elements in a sheet part, streamed in 1 MB pieces; stops counting past ``stop_after``."""
+    count, tail, keep = 0, b"", 16  # a tag cut by a piece boundary is counted with the next piece
+    with zf.open(info) as stream:
+        while count <= stop_after:
+            chunk = stream.read(MB)
+            if not chunk:
+                return count + len(_ROW_TAG.findall(tail))
+            block = tail + chunk
+            cut = max(0, len(block) - keep)
+            count += sum(1 for m in _ROW_TAG.finditer(block) if m.start() < cut)
+            tail = block[cut:]
+    return count
+
+
+def _tab_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    try:
+        return {part: name for name, part in _sheet_paths(zf).items()}
+    except (KeyError, ElementTree.ParseError):
+        return {}
+
+
+def check_package(zf: zipfile.ZipFile, label: object, limits: Limits | None = None) -> None:
+    """Refuse, with one line, a package that would cost more to read than ``limits`` allow."""
+    limits = limits or Limits.from_env()
+    tabs: dict[str, str] | None = None
+    for info in zf.infolist():
+        size, packed = info.file_size, info.compress_size
+        if size > limits.max_part_bytes:
+            raise WorkbookReadError(f"{label}: part {info.filename} inflates to {size / MB:,.0f} MB, over "
+                                    f"the limit of {limits.max_part_bytes / MB:,.0f} MB; not read")
+        if info.compress_type != zipfile.ZIP_STORED and packed > size + 1024 + size // 100:
+            raise WorkbookReadError(f"{label}: part {info.filename} has impossible sizes (packed "
+                                    f"{packed} bytes, unpacked {size}): the package is corrupt; not read")
+        if size > limits.ratio_from_bytes and size > limits.max_ratio * max(packed, 1):
+            raise WorkbookReadError(f"{label}: part {info.filename} inflates {size / max(packed, 1):,.0f} "
+                                    f"times ({packed / MB:,.1f} MB to {size / MB:,.0f} MB), over the limit "
+                                    f"of {limits.max_ratio:,.0f}; not read")
+        if info.filename.startswith("xl/worksheets/") and size > limits.max_rows * _MIN_ROW_BYTES:
+            rows = _count_rows(zf, info, limits.max_rows)
+            if rows > limits.max_rows:
+                tabs = _tab_names(zf) if tabs is None else tabs
+                tab = tabs.get(info.filename)
+                where = f"tab '{tab}'" if tab else f"part {info.filename}"
+                raise WorkbookReadError(f"{label}: {where} has more than {limits.max_rows:,} used rows, "
+                                        "over the limit; delete the empty rows below the data (or raise "
+                                        "TOMSYNC_MAX_ROWS); not read")
+
+
+def package_problem(data: bytes, label: object = "workbook", limits: Limits | None = None) -> str | None:
+    """Why ``data`` cannot be opened as an .xlsx package (one line), or None when it can: the check
+    the sync makes before a library copy replaces a local one, or before a merge."""
+    try:
+        _check_bytes(data, label, limits)
+        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except WorkbookReadError as exc:
+        return str(exc)
+    except Exception as exc:  # calamine raises several types for broken packages
+        return f"{label}: the workbook cannot be read ({first_line(exc)})"
+    return None
 
 
 def first_line(exc: BaseException) -> str:
@@ -85,6 +203,7 @@ class WorkbookData:
     master: SheetRows
     schools: dict[str, SheetRows]  # tab name -> rows, for tabs named by the spec's schools
     formula_cells: dict[str, set[str]] = field(default_factory=dict)
+    error_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> address -> "#N/A"
 
     def all_school_rows(self) -> list[Row]:
         return [r for s in self.schools.values() for r in s.rows]
@@ -123,6 +242,25 @@ def to_date(value: Any) -> Any:
     return value
 
 
+RAG_WORDS = {"GREEN": "G", "AMBER": "A", "RED": "R", "BLUE": "B"}
+
+
+class RagWord(str):
+    """A rating typed as a word ("Green", "amber"): equal to its letter, so every check and count takes
+    it as the rating it clearly means, and remembering what was typed, so validation can ask for the
+    letter."""
+
+    typed: str
+
+    def __new__(cls, letter: str, typed: str) -> RagWord:
+        word = super().__new__(cls, letter)
+        word.typed = typed
+        return word
+
+    def __reduce__(self) -> tuple[Any, ...]:  # to worker processes and back, typed text included
+        return (RagWord, (str(self), self.typed))
+
+
 def normalise(value: Any, kind: str) -> Any:
     """Blank -> None; whole floats -> int; kind-specific tidying, never losing what was typed."""
     if value is None or value == "":
@@ -134,7 +272,9 @@ def normalise(value: Any, kind: str) -> Any:
     if isinstance(value, datetime | date) and kind != "date":
         return value.isoformat()[:10]
     if kind == "rag" and isinstance(value, str):
-        return value.strip().upper() or None
+        text = value.strip().upper()
+        letter = RAG_WORDS.get(text)
+        return RagWord(letter, value.strip()) if letter else text or None
     if kind in ("choice", "int") and isinstance(value, str):
         text = value.strip()
         if kind == "int" and text.lstrip("-").isdigit():
@@ -162,7 +302,18 @@ def _sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
 
 def formula_cells(data: bytes, sheets: list[str]) -> dict[str, set[str]]:
     """A1 addresses of cells holding a formula, per requested sheet."""
+    return scan_cells(data, sheets)[0]
+
+
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*? t="e"[^>]*>(?:<f[^>]*(?:/>|>.*?</f>))?<v>([^<]*)</v>',
+                         re.DOTALL)
+
+
+def scan_cells(data: bytes, sheets: list[str]) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """Per requested sheet: the A1 addresses of cells holding a formula, and the cells showing an
+    Excel error (``#N/A``, ``#REF!``...) with that error: calamine reads both as blank."""
     out: dict[str, set[str]] = {}
+    errors: dict[str, dict[str, str]] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         paths = _sheet_paths(zf)
         for name in sheets:
@@ -176,16 +327,28 @@ def formula_cells(data: bytes, sheets: list[str]) -> dict[str, set[str]]:
                 found.add(xml[start:xml.index(b'"', start)].decode())
             if found:
                 out[name] = found
-    return out
+            if b't="e"' in xml:
+                errors[name] = {m.group(1).decode(): m.group(2).decode(errors="replace")
+                                for m in _ERROR_CELL.finditer(xml)}
+    return out, errors
 
 
-def _open(path: Path) -> tuple[bytes, python_calamine.CalamineWorkbook]:
+def _open(path: Path, limits: Limits | None = None) -> tuple[bytes, python_calamine.CalamineWorkbook]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise WorkbookReadError(f"{path}: no such file") from None
     except OSError as exc:
         raise WorkbookReadError(f"{path}: cannot be read ({exc.strerror})") from None
+    _check_bytes(data, path, limits)
+    try:
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises several types for broken packages
+        raise WorkbookReadError(f"{path}: the workbook cannot be read ({first_line(exc)})") from None
+    return data, wb
+
+
+def _check_bytes(data: bytes, path: object, limits: Limits | None) -> None:
     if not data:
         raise WorkbookReadError(f"{path}: the file is empty")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -197,13 +360,9 @@ def _open(path: Path) -> tuple[bytes, python_calamine.CalamineWorkbook]:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if "xl/workbook.xml" not in zf.namelist():
                 raise WorkbookReadError(f"{path}: not an Excel workbook (no xl/workbook.xml inside)")
-    except zipfile.BadZipFile as exc:
-        raise WorkbookReadError(f"{path}: the workbook is corrupt or truncated ({exc})") from None
-    try:
-        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises several types for broken packages
-        raise WorkbookReadError(f"{path}: the workbook cannot be read ({first_line(exc)})") from None
-    return data, wb
+            check_package(zf, path, limits)
+    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise WorkbookReadError(f"{path}: the workbook is corrupt or truncated ({first_line(exc)})") from None
 
 
 def _values(wb: SheetSource, name: str) -> list[list[Any]]:
@@ -298,8 +457,10 @@ class SheetSource(Protocol):
 
 
 def workbook_data(book: SheetSource, path: Path,
-                  formulas: Callable[[list[str]], dict[str, set[str]]]) -> WorkbookData:
-    """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs."""
+                  formulas: Callable[[list[str]], dict[str, set[str]]],
+                  errors: Callable[[list[str]], dict[str, dict[str, str]]] | None = None) -> WorkbookData:
+    """Typed rows of every tab the spec knows; ``formulas`` finds formula cells on the given tabs,
+    ``errors`` the cells showing an Excel error."""
     names = list(book.sheet_names)
     if MASTER not in names:
         raise WorkbookReadError(f"{path}: no Master tab; this is not a TOM workbook")
@@ -313,12 +474,14 @@ def workbook_data(book: SheetSource, path: Path,
     except Exception as exc:
         raise WorkbookReadError(f"{path}: a sheet cannot be read ({first_line(exc)})") from None
     master = rows.pop(MASTER)
-    return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)))
+    return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)),
+                        errors(list(rows)) if errors is not None else {})
 
 
 def embedded_spec(data: bytes) -> Spec | None:
     """The spec a workbook's bytes were built from, or None if they are not a readable TOM workbook."""
     try:
+        _check_bytes(data, "workbook", None)
         wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         return read_meta(wb, Path("workbook"))[1]
     except Exception:
@@ -328,19 +491,32 @@ def embedded_spec(data: bytes) -> Spec | None:
 SCAN_AHEAD_FROM = 32  # tabs; below this a second thread costs more than it saves
 
 
-def read_workbook(path: str | os.PathLike[str]) -> WorkbookData:
-    """Every tab the spec knows, as typed rows. Raises WorkbookReadError if the file is unusable."""
+def read_workbook(path: str | os.PathLike[str], limits: Limits | None = None) -> WorkbookData:
+    """Every tab the spec knows, as typed rows. Raises WorkbookReadError if the file is unusable or
+    over ``limits`` (default: `Limits.from_env`)."""
     p = Path(path)
-    data, wb = _open(p)
+    data, wb = _open(p, limits)
     if len(wb.sheet_names) < SCAN_AHEAD_FROM:
-        return workbook_data(wb, p, lambda tabs: formula_cells(data, tabs))
+        scanned: dict[str, tuple[dict[str, set[str]], dict[str, dict[str, str]]]] = {}
+
+        def scan_once(tabs: list[str]) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+            key = "\0".join(tabs)
+            if key not in scanned:
+                scanned[key] = scan_cells(data, tabs)
+            return scanned[key]
+
+        return workbook_data(wb, p, lambda tabs: scan_once(tabs)[0], lambda tabs: scan_once(tabs)[1])
     # Many tabs: scan the XML for formulas on a second thread (zlib releases the GIL) while
     # python-calamine parses the values on this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        scan = pool.submit(formula_cells, data, list(wb.sheet_names))
+        scan = pool.submit(scan_cells, data, list(wb.sheet_names))
 
         def formulas(tabs: list[str]) -> dict[str, set[str]]:
             wanted = set(tabs)
-            return {name: cells for name, cells in scan.result().items() if name in wanted}
+            return {name: cells for name, cells in scan.result()[0].items() if name in wanted}
 
-        return workbook_data(wb, p, formulas)
+        def errors(tabs: list[str]) -> dict[str, dict[str, str]]:
+            wanted = set(tabs)
+            return {name: cells for name, cells in scan.result()[1].items() if name in wanted}
+
+        return workbook_data(wb, p, formulas, errors)

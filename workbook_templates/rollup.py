@@ -23,11 +23,11 @@ from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from workbook_templates.layout import CURRENT_RAG, NOT_APPLICABLE
-from workbook_templates.spec import RULES, Spec, canonical
+from workbook_templates.spec import RESERVED_SHEETS, RULES, Spec, canonical
 
 __all__ = ["RULES", "NOT_APPLICABLE", "Group", "RollupResult", "RatedRow", "clean", "score", "roll",
            "roll_counts", "current_rating", "rated_rows", "roll_up_by", "group_rows", "rollup_table",
-           "table_rating", "rollups", "rollup_workbook"]
+           "table_rating", "rollups", "rollup_workbook", "left_out"]
 
 ORDER = {"R": 0, "A": 1, "G": 2}  # worse first
 POINTS = {"G": 1.0, "A": 0.5, "R": 0.0}
@@ -281,3 +281,43 @@ def rollups(data: Any, groupings: Sequence[Sequence[str]], rule: str | None = No
 def rollup_workbook(data: Any, by: Sequence[str] | None = None, rule: str | None = None) -> RollupResult:
     """One roll-up of a read workbook; ``by`` defaults to the spec's first grouping."""
     return rollups(data, [list(by or data.spec.rollup.by[:1] or ["school"])], rule)[0]
+
+
+def left_out(data: Any) -> list[str]:
+    """The ratings a roll-up of ``data`` (`reader.WorkbookData`) cannot count, one line each: a school
+    tab that is missing (renamed?), a rating column missing from a tab's header row, a rating cell
+    showing an Excel error or holding a formula with no result. Empty when nothing is left out."""
+    from openpyxl.utils.cell import coordinate_from_string, get_column_letter
+
+    from workbook_templates.layout import FIRST_ROW
+
+    spec: Spec = data.spec
+    out = []
+    known = {s.sheet for s in spec.schools}
+    others = [n for n in data.sheet_names if n not in known and n not in RESERVED_SHEETS]
+    for school in spec.schools:
+        if school.sheet not in data.schools:
+            hint = f" (tabs not in the spec: {', '.join(others)})" if others else ""
+            out.append(f"{school.sheet}: the tab is missing, renamed?{hint}: its ratings are left out")
+    for name, sheet in data.schools.items():
+        rags = [c.header for c in spec.rag_columns]
+        missing = [h for h in rags if h not in sheet.headers]
+        if missing:
+            out.append(f"{name}: no '{missing[0]}' column in the header row (renamed?): the ratings of "
+                       f"{len(sheet.rows)} row(s) are left out")
+            continue
+        letters = {get_column_letter(sheet.headers.index(h) + 1): h for h in rags}
+        errors = data.error_cells.get(name, {})
+        formulas = data.formula_cells.get(name, set())
+        rows = {r.row: r for r in sheet.rows}
+        for address in sorted({*errors, *formulas}, key=lambda a: (coordinate_from_string(a)[1], a)):
+            letter, number = coordinate_from_string(address)
+            row = rows.get(number)
+            if letter not in letters or number < FIRST_ROW:
+                continue
+            header = letters[letter]
+            if address in errors:
+                out.append(f"{name} {address}: {header} shows {errors[address]}: left out")
+            elif row is None or row.get(header) is None:
+                out.append(f"{name} {address}: {header} is a formula with no saved result: left out")
+    return out

@@ -93,17 +93,20 @@ def test_free_row_with_only_a_note_needs_its_expectation_columns(scottish: Path)
 def test_vocabulary_on_master_rows(scottish: Path) -> None:
     set_cells(scottish, "Galashiels Academy", {
         "H3": "Done",  # Status
-        "I4": "Red",  # RAG: read upper-cased, still not R/A/G
+        "I4": "Rd",  # RAG: read upper-cased, still not R/A/G
         "I5": "B",  # scottish-tom has no B rating
+        "I6": "Blue",  # a word for B: still not allowed here, and named as typed
     })
     found = findings(scottish)
     assert summary(found) == [("Galashiels Academy", "H3", "M02", "vocabulary", "error"),
                               ("Galashiels Academy", "I4", "M03", "vocabulary", "error"),
-                              ("Galashiels Academy", "I5", "M04", "vocabulary", "error")]
+                              ("Galashiels Academy", "I5", "M04", "vocabulary", "error"),
+                              ("Galashiels Academy", "I6", "M05", "vocabulary", "error")]
     assert found[0].message == ("'Done' is not allowed in Status (choose one of: Not started, In progress, "
                                 "Complete, Not applicable)")
-    assert "'RED' is not allowed in RAG" in found[1].message
+    assert "'RD' is not allowed in RAG" in found[1].message
     assert found[2].message == "'B' is not allowed in RAG (choose one of: R, A, G)"
+    assert found[3].message == "'Blue' is not allowed in RAG (choose one of: R, A, G)"
 
 
 def test_vocabulary_in_a_free_rows_choice_column(scottish: Path) -> None:
@@ -241,8 +244,10 @@ def test_termly_plan_red_then_green_needs_no_note_but_green_then_red_does(gatsby
 
 
 def test_termly_plan_bad_rating_names_its_term_column(gatsby: Path) -> None:
-    set_cells(gatsby, "Westpark Community College", {"J6": "Amber"})
+    set_cells(gatsby, "Westpark Community College", {"J6": "Amberish"})
     assert summary(findings(gatsby)) == [("Westpark Community College", "J6", "G3-02", "vocabulary", "error")]
+    set_cells(gatsby, "Westpark Community College", {"J6": "Amber"})  # issue 9: the word is read as A
+    assert summary(findings(gatsby)) == [("Westpark Community College", "J6", "G3-02", "rag-word", "warning")]
 
 
 def test_termly_free_row_reports_required_benchmark_and_responsible(gatsby: Path) -> None:
@@ -365,12 +370,16 @@ def test_missing_column(scottish: Path) -> None:
     edit(scottish, drop)
     found = findings(scottish)
     assert summary(found) == [("Hawick High", "M1", None, "column-missing", "error")]
-    assert found[0].message == "column 'Updated by' is missing from the header row"
+    assert found[0].message == ("column 'Updated by' is missing from the header row: restore the header as "
+                                "the template has it")
 
 
 def test_renamed_header_is_a_missing_column(scottish: Path) -> None:
     set_cells(scottish, "Hawick High", {"J1": "Notes"}, unprotect=True)
-    assert ("Hawick High", "N1", None, "column-missing", "error") in summary(findings(scottish))
+    found = findings(scottish)  # issue 9: at the header cell where the column belongs, and only once
+    assert summary(found) == [("Hawick High", "J1", None, "column-missing", "error")]
+    assert found[0].message == ("column 'Progress notes' is missing from the header row (the header there "
+                                "reads 'Notes'): restore the header as the template has it")
 
 
 # -- dates ------------------------------------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 One module per rule family (rule id, severity):
 - `cells`: required (error), vocabulary (error: a value outside the column's list), not-a-date (error),
-  not-a-number (error), bad-link (warning).
+  not-a-number (error), bad-link (warning), rag-word (warning), cell-error, formula-no-result and
+  text-too-long (errors).
 - `status`: rag-missing (error), red-without-note (error).
 - `master`: master-tampered, master-text-changed, master-row-missing (errors).
 - `dates`: future-date (error), stale (warning, with a month).
-- `privacy`: formula, formula-injection, personal-data (warnings).
-- here: duplicate-id (error), school-tab-missing (error), unknown-tab (warning), column-missing (error).
+- `privacy`: formula, formula-injection, personal-data (warnings); `shown`, how messages quote values.
+- here: duplicate-id (error), school-tab-missing (error), unknown-tab (warning), column-missing (error);
+  `school`: too-many-findings past 500 on a tab.
 
 `validate(data)` checks a whole workbook; `check_row(spec, headers, values)` one row (TOM_CHECK).
 """

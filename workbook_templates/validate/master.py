@@ -12,6 +12,7 @@ from workbook_templates.layout import FIRST_ROW, MASTER
 from workbook_templates.reader import WorkbookData
 from workbook_templates.spec import canonical
 from workbook_templates.validate.findings import ERROR, Finding
+from workbook_templates.validate.privacy import shown  # typed values quoted cut, personal parts masked
 from workbook_templates.validate.tab import Tab
 
 
@@ -30,7 +31,7 @@ def check_master_tab(data: WorkbookData, out: list[Finding]) -> None:
         want = expected.get(rid)
         if want is None:
             out.append(Finding(MASTER, tab.cell(spec.id_header, row.row), rid or None, "master-tampered",
-                               ERROR, f"row {row.row} ('{rid}') is not a master expectation of this "
+                               ERROR, f"row {row.row} ('{shown(rid)}') is not a master expectation of this "
                                "workbook: only the programme manager changes the Master tab"))
             continue
         seen.add(rid)
@@ -39,7 +40,7 @@ def check_master_tab(data: WorkbookData, out: list[Finding]) -> None:
                 out.append(Finding(MASTER, tab.cell(col.header, row.row), rid, "master-tampered", ERROR,
                                    f"{col.header} of master row {rid} was changed from "
                                    f"'{canonical(want.get(col.header))}' to "
-                                   f"'{canonical(row.get(col.header))}'"))
+                                   f"'{shown(canonical(row.get(col.header)))}'"))
     for i, rid in enumerate(expected, start=FIRST_ROW):
         if rid not in seen:
             out.append(Finding(MASTER, tab.cell(spec.id_header, i), rid, "master-tampered", ERROR,
@@ -51,7 +52,7 @@ def wording_changed(tab: Tab, row: int, rid: str | None, header: str, value: Any
     if value != wanted and canonical(value) != canonical(wanted):
         tab.add(header, row, rid, "master-text-changed", ERROR,
                 f"{header} of master row {rid} must read '{canonical(wanted)}'"
-                f" (found '{canonical(value)}'): master wording is locked")
+                f" (found '{shown(canonical(value))}'): master wording is locked")
 
 
 def missing_rows(tab: Tab, seen: set[str]) -> None:

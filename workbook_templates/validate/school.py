@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from openpyxl.utils.cell import coordinate_from_string, get_column_letter
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from workbook_templates.layout import CURRENT_RAG, FIRST_ROW, Layout
 from workbook_templates.reader import SheetRows, WorkbookData, normalise
@@ -18,9 +18,9 @@ from workbook_templates.rollup import current_rating
 from workbook_templates.spec import Spec, canonical
 from workbook_templates.validate.cells import check_cells
 from workbook_templates.validate.dates import Newest, check_stale, check_updated
-from workbook_templates.validate.findings import ERROR, Finding
+from workbook_templates.validate.findings import ERROR, WARNING, Finding
 from workbook_templates.validate.master import missing_rows
-from workbook_templates.validate.privacy import check_formulas, check_texts
+from workbook_templates.validate.privacy import check_formulas, check_texts, shown
 from workbook_templates.validate.status import check_status
 from workbook_templates.validate.tab import Tab
 
@@ -35,18 +35,43 @@ def check_one_row(tab: Tab, row: int, values: dict[str, Any], rid: str | None,
 
 
 def _columns_missing(tab: Tab) -> None:
+    """One finding per missing column, at the header cell where the column belongs; its cells are
+    then not checked row by row (one finding for one mistake)."""
     for col in tab.spec.columns:
         if col.header not in tab.letters:
-            tab.out.append(Finding(tab.name, f"{get_column_letter(len(tab.headers) + 1)}1", None,
-                                   "column-missing", ERROR,
-                                   f"column '{col.header}' is missing from the header row"))
+            where = tab.cell(col.header, 1)
+            index = column_index_from_string(where[:-1]) - 1
+            found = tab.headers[index] if index < len(tab.headers) else ""
+            instead = f" (the header there reads '{shown(found)}')" \
+                if found and found not in tab.expected else ""
+            tab.out.append(Finding(tab.name, where, None, "column-missing", ERROR,
+                                   f"column '{col.header}' is missing from the header row{instead}: "
+                                   "restore the header as the template has it"))
+
+
+MAX_FINDINGS_PER_TAB = 500  # a tab pasted full of junk gives a readable list, not millions of lines
 
 
 def check_school(data: WorkbookData, sheet: SheetRows, month: date | None, today: date,
-                 out: list[Finding]) -> None:
-    """All findings of one school tab, appended to ``out`` in row order."""
+                 out: list[Finding], max_findings: int = MAX_FINDINGS_PER_TAB) -> None:
+    """All findings of one school tab, appended to ``out`` in row order: the first ``max_findings``,
+    then one "too-many-findings" finding counting the rest."""
+    start = len(out)
+    _check_school(data, sheet, month, today, out)
+    extra = len(out) - start - max_findings
+    if extra > 0:
+        errors = sum(1 for f in out[start + max_findings:] if f.severity == ERROR)
+        del out[start + max_findings:]
+        out.append(Finding(sheet.name, "", None, "too-many-findings", ERROR if errors else WARNING,
+                           f"{extra:,} more finding(s) on this tab ({errors:,} error(s)) not listed: "
+                           f"fix the first {max_findings} and check again"))
+
+
+def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, today: date,
+                  out: list[Finding]) -> None:
     spec = data.spec
-    tab = Tab(spec, sheet.name, sheet.headers, today, data.formula_cells.get(sheet.name, set()), out)
+    tab = Tab(spec, sheet.name, sheet.headers, today, data.formula_cells.get(sheet.name, set()), out,
+              data.error_cells.get(sheet.name, {}))
     _columns_missing(tab)
     expected = spec.master_by_id
     id_h = spec.id_header

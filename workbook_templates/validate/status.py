@@ -17,11 +17,16 @@ ACTIVE_STATUSES = ("In progress", "Complete")
 
 
 def check_status(tab: Tab, row: int, values: dict[str, Any], rid: str | None, rating: str) -> None:
+    """A missing rating is not reported again when its column is missing (column-missing) or its cell
+    was already named (an Excel error, a formula with no result, a word read as a rating)."""
     status = tab.value(values, tab.status)
     if tab.status is not None and status in ACTIVE_STATUSES and not rating:
         where = tab.rating_header if tab.rating_header in tab.letters else tab.spec.rag_columns[-1].header
-        tab.add(where, row, rid, "rag-missing", ERROR, f"Status is {status} but the row has no RAG rating")
-    if rating == "R" and tab.notes is not None and values.get(tab.notes.header) is None \
-            and status != NOT_APPLICABLE:
+        rags = [c.header for c in tab.spec.rag_columns]
+        if all(tab.has(h) for h in rags) and not any(tab.cell(h, row) in tab.explained for h in rags):
+            tab.add(where, row, rid, "rag-missing", ERROR,
+                    f"Status is {status} but the row has no RAG rating")
+    if rating == "R" and tab.notes is not None and tab.has(tab.notes.header) \
+            and values.get(tab.notes.header) is None and status != NOT_APPLICABLE:
         tab.add(tab.notes.header, row, rid, "red-without-note", ERROR,
                 f"rated R with no {tab.notes.header}: say what is off track and the action agreed")

@@ -40,10 +40,14 @@ class Tab:
     today: date | None = None
     formulas: set[str] = field(default_factory=set)
     out: list[Finding] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # address -> the Excel error it shows ("#N/A")
+    explained: set[str] = field(default_factory=set)  # blank cells already reported (error, formula)
 
     def __post_init__(self) -> None:
         spec = self.spec
         self.letters = {h: get_column_letter(i + 1) for i, h in enumerate(self.headers) if h}
+        layout = Layout(spec).headers  # where a missing column should be: its findings point there
+        self.expected = {h: get_column_letter(i + 1) for i, h in enumerate(layout)}
         self.checks = [ColumnCheck(c, c.header, c.kind in ("text", "url"),
                                    frozenset(c.choices) if c.kind in ("choice", "rag") else None,
                                    c.required or c.role == "id", c.kind in ("date", "int", "url"))
@@ -53,7 +57,11 @@ class Tab:
         self.rating_header = Layout(spec).rating_header
 
     def cell(self, header: str, row: int) -> str:
-        return f"{self.letters.get(header, 'A')}{row}"
+        return f"{self.letters.get(header) or self.expected.get(header, 'A')}{row}"
+
+    def has(self, header: str) -> bool:
+        """Whether the tab has this column (a renamed header is reported once, as column-missing)."""
+        return header in self.letters
 
     def add(self, header: str, row: int, rid: str | None, rule: str, severity: str, message: str) -> None:
         self.out.append(Finding(self.name, self.cell(header, row), rid, rule, severity, message))
