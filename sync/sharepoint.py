@@ -11,9 +11,19 @@ Safety rules, in the order they matter:
 - A push never overwrites a version it has not seen: uploads carry ``If-Match: <eTag>``, creates carry
   ``@microsoft.graph.conflictBehavior=fail``; 412 and 409 (resourceModified / nameAlreadyExists) are
   `RemoteChanged`.
-- Large files go through an upload session. Graph commits only when the last fragment arrives, so a
-  failure midway leaves nothing behind; a dropped fragment is resumed from ``nextExpectedRanges``, a
-  lost session is started again, and a given-up session is deleted.
+- A conditional simple PUT (``If-Match``) is used up to 250 MB, Graph's current limit for
+  ``PUT .../content``; only bigger files go through an upload session. Graph checks ``If-Match`` on a
+  session only when it is created, not when the last fragment commits, so before that fragment we read
+  the item's eTag again (a change means `RemoteChanged`: the session is cancelled, nothing written),
+  and after the commit we check that the version counter moved by exactly one (else somebody saved in
+  the instant between: `LostRace`, one line, exit 2, both versions in SharePoint's version history).
+  Graph commits only when the last fragment arrives, so a failure midway leaves nothing behind; a
+  dropped fragment is resumed from ``nextExpectedRanges``, a lost session is started again, and a
+  given-up session is deleted.
+- Throttling as Graph asks: every ``Retry-After`` is honoured, and shared by all the workers of one
+  library (`Throttle`), so one 429 slows them all; retrying stops on a total time budget
+  (``retry_budget``, 5 minutes by default), not after a number of tries, and a Retry-After longer than
+  the budget fails at once.
 - A write whose answer was lost may still have happened. If a retry is then refused as a conflict, we
   compare the library's bytes with ours before calling it a conflict.
 - A download reads the item's eTag *before* its bytes, so the tag handed back is never newer than the
@@ -23,6 +33,8 @@ Safety rules, in the order they matter:
 from __future__ import annotations
 
 import logging
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +55,8 @@ from sync.config import DEFAULT_GRAPH_URL
 from sync.library import AccessDenied, AuthError, LibraryError, RemoteChanged, RemoteFile, RemoteNotFound
 
 log = logging.getLogger("tomsync.sharepoint")  # methods, actions and status codes only: never URLs
-SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024  # Graph's documented ceiling for a single PUT .../content
+SIMPLE_UPLOAD_LIMIT = 250 * 1000 * 1000  # Graph's documented ceiling for a single PUT .../content (250 MB)
+DEFAULT_RETRY_BUDGET = 300.0  # seconds of waiting on throttling and outages before giving up
 FRAGMENT_UNIT = 320 * 1024  # upload-session fragments must be multiples of this (except the last)
 DEFAULT_FRAGMENT_SIZE = 16 * FRAGMENT_UNIT  # 5 MiB
 
@@ -156,6 +169,57 @@ class _SessionGone(Exception):
     """The upload session expired or vanished: start a fresh one."""
 
 
+class LostRace(LibraryError):
+    """Somebody saved the file in the instant between our last check and an upload session's commit.
+
+    Graph does not re-check If-Match at a session's commit, so ours replaced theirs; theirs is still in
+    the file's version history in SharePoint. Rare (a window of one request), never silent."""
+
+
+_ETAG_VERSION = re.compile(r'^"?\{?([0-9A-Fa-f-]+)\}?,(\d+)"?$')
+
+
+def _etag_version(etag: str) -> tuple[str, int] | None:
+    """SharePoint eTags read ``"{GUID},N"``, N counting the item's versions; None for other forms."""
+    m = _ETAG_VERSION.match(etag.strip())
+    return (m.group(1).upper(), int(m.group(2))) if m else None
+
+
+class Throttle:
+    """One pause shared by every worker of a library: a Retry-After holds them all, not just the one
+    that was told. Waiting happens through the library's ``sleep``, so tests can record it."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._resume_at = 0.0
+
+    def hold(self, seconds: float, sleep: Callable[[float], None]) -> float:
+        """Nobody sends before ``seconds`` from now (a later hold extends, an earlier one does not);
+        the caller sleeps it out here. Returns the seconds waited."""
+        with self._lock:
+            resume_at = max(self._resume_at, self._clock() + seconds)
+            self._resume_at = resume_at
+        sleep(seconds)
+        with self._lock:
+            if self._resume_at == resume_at:
+                self._resume_at = 0.0  # served: the next request goes straight out
+        return seconds
+
+    def wait(self, sleep: Callable[[float], None]) -> float:
+        """Sleep out the current hold, if any; returns the seconds waited."""
+        with self._lock:
+            resume_at = self._resume_at
+            remaining = resume_at - self._clock()
+        if remaining <= 0:
+            return 0.0
+        sleep(remaining)
+        with self._lock:
+            if self._resume_at == resume_at:
+                self._resume_at = 0.0  # served: the next request goes straight out
+        return remaining
+
+
 class SharePointLibrary:
     """A SharePoint document library (optionally one folder of it) as a `Library`, via Microsoft Graph.
 
@@ -176,18 +240,20 @@ class SharePointLibrary:
         graph_url: str = DEFAULT_GRAPH_URL,
         upload_chunk_threshold: int = SIMPLE_UPLOAD_LIMIT,
         upload_chunk_size: int = DEFAULT_FRAGMENT_SIZE,
-        max_retries: int = 4,
-        max_retry_wait: float = 300.0,
+        max_retries: int | None = None,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
         sleep: Callable[[float], None] = time.sleep,
         timeout: tuple[float, float] = (10.0, 120.0),
+        throttle: Throttle | None = None,
     ) -> None:
         parts = urlsplit(site_url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise LibraryError(
                 f"{site_url!r} is not a SharePoint site address (expected https://contoso.sharepoint.com/sites/name)"
             )
-        if upload_chunk_size < 1 or upload_chunk_threshold < 0 or max_retries < 0:
-            raise ValueError("upload_chunk_size must be >= 1, upload_chunk_threshold and max_retries >= 0")
+        if upload_chunk_size < 1 or upload_chunk_threshold < 0 or (max_retries or 0) < 0 or retry_budget < 0:
+            raise ValueError("upload_chunk_size must be >= 1; upload_chunk_threshold, max_retries and "
+                             "retry_budget >= 0")
         self.site_url = site_url.strip().rstrip("/")
         self.library = library
         self.folder = "/".join(self._parts(folder, allow_empty=True))
@@ -199,8 +265,9 @@ class SharePointLibrary:
             if upload_chunk_size >= FRAGMENT_UNIT
             else upload_chunk_size
         )
-        self.max_retries = max_retries
-        self.max_retry_wait = max_retry_wait
+        self.max_retries = max_retries  # None: only the time budget bounds retrying
+        self.retry_budget = float(retry_budget)
+        self.throttle = throttle or Throttle()
         self._sleep = sleep
         self._token_source = token
         self._host = parts.hostname
@@ -303,11 +370,15 @@ class SharePointLibrary:
         """`_once`, retried on throttling (honouring Retry-After), outages and dropped connections.
 
         Other HTTP errors are raised as `ClientRequestException` for the caller to translate; running
-        out of retries is a `LibraryError` saying what kept failing.
+        out of the time budget (or of ``max_retries``, when set) is a `LibraryError` saying what kept
+        failing and how long we waited.
         """
-        attempts = self.max_retries + 1
+        attempt = 0
+        waited = 0.0
         last = ""
-        for attempt in range(1, attempts + 1):
+        while True:
+            attempt += 1
+            waited += self.throttle.wait(self._sleep)
             started = time.perf_counter()
             try:
                 response = self._once(method, url, headers=headers, data=data, json_body=json_body,
@@ -317,8 +388,8 @@ class SharePointLibrary:
                 return response
             except ClientRequestException as exc:
                 status = _status(exc)
-                log.info("%s (%s): HTTP %s in %.0f ms (attempt %d of %d)", action, method, status,
-                         (time.perf_counter() - started) * 1000, attempt, attempts)
+                log.info("%s (%s): HTTP %s in %.0f ms (attempt %d, %.0f s waited)", action, method, status,
+                         (time.perf_counter() - started) * 1000, attempt, waited)
                 if status not in _RETRY_STATUSES:
                     raise
                 if write is not None and status != 429:
@@ -336,18 +407,26 @@ class SharePointLibrary:
                     write.maybe_written = True
                 wait = None
                 last = _connection_problem(exc)
-                log.info("%s (%s): connection dropped (attempt %d of %d): %s", action, method, attempt,
-                         attempts, type(exc).__name__)
+                log.info("%s (%s): connection dropped (attempt %d): %s", action, method, attempt,
+                         type(exc).__name__)
                 self.client.pending_request().transport.reset_connections()
-            if attempt == attempts:
+            delay = self._delay(wait, attempt, action)
+            out_of_tries = self.max_retries is not None and attempt > self.max_retries
+            if out_of_tries or waited + delay > self.retry_budget:
                 break
-            self._sleep(self._delay(wait, attempt, action))
-        raise LibraryError(f"gave up trying to {action} after {attempts} attempts: {last}; try again later")
+            if wait is not None:
+                waited += self.throttle.hold(delay, self._sleep)  # every worker holds off, not just this one
+            else:
+                self._sleep(delay)
+                waited += delay
+        raise LibraryError(f"gave up trying to {action} after {attempt} attempts and {waited:.0f} s of "
+                           f"waiting: {last}; try again later")
 
     def _delay(self, retry_after: float | None, attempt: int, action: str) -> float:
-        """The server's Retry-After if it gave one, else 1, 2, 4 ... 30 s; refuse to wait for ages."""
+        """The server's Retry-After if it gave one, else 1, 2, 4 ... 30 s; a wait beyond the whole
+        budget fails at once rather than keep somebody watching a frozen screen."""
         delay = float(retry_after) if retry_after is not None else float(min(2 ** (attempt - 1), 30))
-        if delay > self.max_retry_wait:
+        if retry_after is not None and delay > self.retry_budget:
             raise LibraryError(
                 f"could not {action}: SharePoint is busy and asked us to wait {delay:.0f} s; try again later"
             )
@@ -521,25 +600,76 @@ class SharePointLibrary:
     ) -> dict[str, Any]:
         body = {"item": {"@microsoft.graph.conflictBehavior": "fail" if if_match is None else "replace"}}
         headers = {"If-Match": if_match} if if_match is not None else {}
-        for _ in range(self.max_retries + 1):
+
+        def still_ours() -> None:
+            """Graph checked If-Match when the session was made, not at commit: check again now."""
+            if if_match is None:
+                return
+            current = self._current_etag(path, action)
+            if current != if_match:
+                log.info("%s: the item changed during the upload session (%s -> %s): not committing",
+                         action, if_match, current)
+                raise RemoteChanged(f"{path.rsplit('/', 1)[-1]} changed in the library during the upload "
+                                    f"(expected version {if_match}); pull again, then push")
+
+        for _ in range(self._tries + 1):
             url = self._by_path(path, "createUploadSession")
             session = self._call_json("POST", url, action=action, headers=headers, json_body=body)
             try:
-                return self._send_fragments(_need(session, "uploadUrl", action), data, action, state)
+                item = self._send_fragments(_need(session, "uploadUrl", action), data, action, state,
+                                            still_ours)
             except _SessionGone:
                 continue
+            self._check_one_step(if_match, item, path)
+            return item
         raise LibraryError(f"could not {action}: SharePoint kept losing the upload session; try again later")
 
+    @property
+    def _tries(self) -> int:
+        """Retries of one upload-session step: ``max_retries`` if set, else a fixed few."""
+        return self.max_retries if self.max_retries is not None else 6
+
+    def _current_etag(self, path: str, action: str) -> str | None:
+        try:
+            return str(self._call_json("GET", self._by_path(path), action=action).get("eTag", ""))
+        except ClientRequestException as exc:
+            if _status(exc) == 404:
+                return None
+            raise
+
+    def _check_one_step(self, if_match: str | None, item: dict[str, Any], path: str) -> None:
+        """After a session's commit: our version must directly follow the one we started from."""
+        before = _etag_version(if_match or "")
+        after = _etag_version(str(item.get("eTag", "")))
+        if before is None or after is None or before[0] != after[0] or after[1] == before[1] + 1:
+            return
+        name = path.rsplit("/", 1)[-1]
+        log.warning("%s: versions jumped from %d to %d across our commit: somebody saved in between",
+                    name, before[1], after[1])
+        raise LostRace(
+            f"{name}: somebody saved it in SharePoint while this upload was committing; your version is "
+            f"now the library's, theirs is in the file's version history there (versions {before[1] + 1} "
+            f"to {after[1] - 1}): compare them, then pull"
+        )
+
     def _send_fragments(
-        self, upload_url: str, data: bytes, action: str, state: _WriteState
+        self, upload_url: str, data: bytes, action: str, state: _WriteState,
+        before_commit: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
-        """PUT the fragments, resuming where SharePoint says after a failure; returns the committed item."""
+        """PUT the fragments, resuming where SharePoint says after a failure; returns the committed item.
+        ``before_commit`` runs before the last fragment is sent (it raises to abandon the session)."""
         total = len(data)
         offset = 0
         failures = 0
         while True:
             end = min(offset + self.upload_chunk_size, total)
             last_fragment = end == total
+            if last_fragment and before_commit is not None:
+                try:
+                    before_commit()
+                except RemoteChanged:
+                    self._cancel(upload_url)
+                    raise
             headers = {
                 "Content-Range": f"bytes {offset}-{end - 1}/{total}",
                 "Content-Type": "application/octet-stream",
@@ -573,7 +703,7 @@ class SharePointLibrary:
                 failures = 0
                 continue
             failures += 1
-            if failures > self.max_retries:
+            if failures > self._tries:
                 self._cancel(upload_url)
                 raise LibraryError(
                     f"gave up trying to {action} after {failures} failed attempts at one part of the file "

@@ -8,8 +8,11 @@ dropped connections) and simulate a colleague's edit.
 
 Choices where Graph's exact behaviour is undocumented or tenant-dependent:
 - ``If-Match`` on a path that does not exist answers 412 (RFC 9110 semantics).
-- An upload session created with ``If-Match`` re-checks the eTag when the last chunk arrives and answers
-  409 ``resourceModified`` if the file changed meanwhile (the "some tenants 409" case in DESIGN.md).
+- Upload sessions, by default, behave as Graph documents: ``If-Match`` is checked when the session is
+  created (412), and NOT when the last fragment commits, so a colleague's save during the upload is
+  overwritten unless the client checks for itself. ``FakeGraph(session_commit_check=True)`` instead
+  re-checks at the commit and answers 409 ``resourceModified`` (the "some tenants 409" case in
+  DESIGN.md); the client must be safe in both modes.
 - The upload URL rejects an ``Authorization`` header with 401, as Graph's documentation warns it may.
 - Paths are case-sensitive (SharePoint is not); tests do not depend on either.
 """
@@ -166,8 +169,10 @@ class FakeGraph:
         drives: tuple[str, ...] = ("Documents", "Reports"),
         page_size: int = 200,
         tokens: tuple[str, ...] = ("test-token",),
+        session_commit_check: bool = False,
     ) -> None:
         self.hostname = hostname
+        self.session_commit_check = session_commit_check
         self.site_path = site_path
         self.site_id = f"{hostname},{uuid.uuid4()},{uuid.uuid4()}"
         self.page_size = page_size
@@ -604,7 +609,9 @@ class FakeGraph:
         # Last fragment: commit the whole file in one step, or not at all.
         del self.sessions[session_id]
         item = session.drive.items.get(session.path)
-        if session.if_match is not None and (item is None or item.etag != session.if_match):
+        if self.session_commit_check and session.if_match is not None and (
+            item is None or item.etag != session.if_match
+        ):
             return _error(409, "resourceModified", "The resource has changed since the upload session began.")
         if session.behavior == "fail" and item is not None:
             return _error(409, "nameAlreadyExists", "The specified item name already exists.")
