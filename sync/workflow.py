@@ -5,9 +5,9 @@ the decisions out (`sync.propagate`). A file with an unresolved conflict is skip
 resolve` (`sync.conflicts`) finishes it. The names other code imports from here (pull, push,
 resolve, SyncReport, UnresolvedConflict, local_files) stay here.
 
-The archive is saved right after each file whose record changed (a transfer, a new conflict), so an
-interrupted run never forgets a completed transfer, and once at the end; files that needed nothing
-cost no rewrite of `state.json`, which keeps a run over a large, quiet library linear.
+The archive journals each record as it happens (a transfer, a new conflict), so an interrupted run
+never forgets a completed transfer, and `state.json` is written once, at the end of the run (not at
+all when nothing changed), which keeps a run over a large library linear.
 """
 
 from __future__ import annotations
@@ -65,14 +65,12 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
             if action.kind is not Kind.NOTHING:
                 log.info("%s: %s: %s (%.0f ms)", action.name, action.kind.value, outcome,
                          (time.perf_counter() - at) * 1000)
-            if archive.changed:  # a transfer or a conflict: on disk before the next file is touched
-                archive.save()
     except Exception as exc:
         log.error("%s stopped at %s: %s: %s", direction, current or "the listing", type(exc).__name__,
                   str(exc).splitlines()[0] if str(exc) else "")
         raise
     finally:
-        archive.save()  # once more for the local hash cache, and whatever an error interrupted
+        archive.save()  # the one write of state.json per run (the journal kept each record till now)
     log.info("%s done in %.1f s: %d file(s) looked at, %d changed, %d download(s), %d upload(s), "
              "%d conflict(s), %d stashed", direction, time.perf_counter() - started, looked_at,
              len(report.changed()), report.downloads, report.uploads, len(report.conflicts),
