@@ -16,7 +16,6 @@ from sync.config import ConfigError, FolderLibraryConfig, find_config, load_conf
 from sync.folder import FolderLibrary
 from sync.library import AuthError, Library
 
-
 DEFAULT_WORKERS = 4  # transfers in flight at once, as rclone and the OneDrive client do
 DEFAULT_RETRY_BUDGET = 300.0  # seconds of waiting on throttling and outages before giving up
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sync.conflicts import FileConflict, UnresolvedConflict, conflict_paths, resolve, still_open
+from sync.leftovers import remove_leftovers
 from sync.library import Library
 from sync.preflight import check_pull_names, refuse_open_targets
 from sync.propagate import Propagator, SyncReport
@@ -37,6 +38,7 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
          names: Iterable[str] | None = None, progress: Callable[[str], None] | None = None) -> SyncReport:
     """Pull or push the working copy at ``workdir`` against ``library``."""
     work = Path(workdir)
+    remove_leftovers(work)  # temporary files of an interrupted run (the working copy and .tomsync/)
     report = SyncReport(direction)
     archive = Archive(work)
     propagator = Propagator(work, library, archive, report)
