@@ -32,6 +32,8 @@ Safety rules, in the order they matter:
 
 from __future__ import annotations
 
+import builtins
+import json
 import logging
 import re
 import threading
@@ -39,6 +41,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -53,6 +56,7 @@ from urllib3.exceptions import NewConnectionError
 
 from sync.config import DEFAULT_GRAPH_URL
 from sync.library import AccessDenied, AuthError, LibraryError, RemoteChanged, RemoteFile, RemoteNotFound
+from workbook_templates.atomic import atomic_write_bytes
 
 log = logging.getLogger("tomsync.sharepoint")  # methods, actions and status codes only: never URLs
 SIMPLE_UPLOAD_LIMIT = 250 * 1000 * 1000  # Graph's documented ceiling for a single PUT .../content (250 MB)
@@ -238,6 +242,7 @@ class SharePointLibrary:
         *,
         token: TokenSource,
         graph_url: str = DEFAULT_GRAPH_URL,
+        state_path: Path | None = None,
         upload_chunk_threshold: int = SIMPLE_UPLOAD_LIMIT,
         upload_chunk_size: int = DEFAULT_FRAGMENT_SIZE,
         max_retries: int | None = None,
@@ -273,7 +278,13 @@ class SharePointLibrary:
         self._host = parts.hostname
         self._site_path = unquote(parts.path).rstrip("/")
         self.client = _GraphClient(self._token, self.graph_url).with_transport(timeout=timeout)
+        self._timeout = timeout
+        self._main_thread = threading.get_ident()
+        self._local = threading.local()  # one GraphClient (and connection pool) per worker thread
+        self._lock = threading.RLock()
+        self._listed: dict[str, dict[str, Any]] = {}  # name -> the listing's item (eTag, downloadUrl)
         self._drive_id: str | None = None
+        self.state_path = Path(state_path) if state_path is not None else None
         self.downloads = 0  # counted, so a re-run can prove it fetched nothing
         self.uploads = 0
 
@@ -328,6 +339,17 @@ class SharePointLibrary:
 
     # -- HTTP -----------------------------------------------------------------------------------
 
+    def _client(self) -> _GraphClient:
+        """This thread's GraphClient: office365's request object and requests' pool are not shared
+        between the workers of a parallel pull."""
+        if threading.get_ident() == self._main_thread:
+            return self.client
+        client: _GraphClient | None = getattr(self._local, "client", None)
+        if client is None:
+            client = _GraphClient(self._token, self.graph_url).with_transport(timeout=self._timeout)
+            self._local.client = client
+        return client
+
     def _once(
         self,
         method: str,
@@ -347,7 +369,7 @@ class SharePointLibrary:
             request.set_header("Content-Type", "application/json")
         else:
             request.data = data
-        pending = self.client.pending_request()
+        pending = self._client().pending_request()
         if auth:
             return pending.execute_request_direct(request)
         response = pending.transport.execute(request)
@@ -397,7 +419,7 @@ class SharePointLibrary:
                 wait = response_retry_after(exc.response)
                 last = f"SharePoint kept answering HTTP {status} ({_STATUS_WORDS[status]})"
                 if status != 429:
-                    self.client.pending_request().transport.reset_connections()
+                    self._client().pending_request().transport.reset_connections()
             except _DROPPED as exc:
                 if isinstance(exc, requests.exceptions.SSLError):
                     raise LibraryError(
@@ -409,7 +431,7 @@ class SharePointLibrary:
                 last = _connection_problem(exc)
                 log.info("%s (%s): connection dropped (attempt %d): %s", action, method, attempt,
                          type(exc).__name__)
-                self.client.pending_request().transport.reset_connections()
+                self._client().pending_request().transport.reset_connections()
             delay = self._delay(wait, attempt, action)
             out_of_tries = self.max_retries is not None and attempt > self.max_retries
             if out_of_tries or waited + delay > self.retry_budget:
@@ -490,6 +512,10 @@ class SharePointLibrary:
         """The drive id of our library, looked up once (site by URL, then its drives by name)."""
         if self._drive_id is not None:
             return self._drive_id
+        with self._lock:
+            return self._drive_id or self._find_drive()
+
+    def _find_drive(self) -> str:
         site_ref = f"sites/{self._host}" + (f":{quote(self._site_path, safe='/')}" if self._site_path else "")
         action = f"open the SharePoint site {self.site_url}"
         try:
@@ -526,6 +552,8 @@ class SharePointLibrary:
     def list(self, folder: str = "") -> list[RemoteFile]:
         """Every file under ``folder``, recursively, named relative to our root folder."""
         start = "/".join(self._parts(folder, allow_empty=True))
+        if not start and self.state_path is not None:
+            return self._delta_list()
         action = f"list {start or 'the files'} in {self._where}"
         out: list[RemoteFile] = []
         pending: list[tuple[str, str]] = [
@@ -548,12 +576,138 @@ class SharePointLibrary:
                     pending.append((rel, self._item_url(item, "children", action)))
                 elif "file" in item:
                     out.append(self._remote_file(rel, item))
+                    self._listed[rel] = item
+        return sorted(out, key=lambda f: f.name)
+
+    # -- delta: later runs ask only for what changed -------------------------------------------
+
+    def _delta_key(self) -> str:
+        return f"{self.graph_url}|{self.site_url}|{self.library}".lower()
+
+    def _load_delta(self) -> dict[str, Any]:
+        """The stored delta state: drive id, delta link, and every item of the drive (no URLs that
+        grant access: download URLs are kept in memory for the run only)."""
+        assert self.state_path is not None
+        try:
+            raw = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(raw, dict) or raw.get("key") != self._delta_key() or raw.get("version") != 1:
+            return {}
+        return raw
+
+    def _delta_list(self) -> builtins.list[RemoteFile]:
+        """The listing through ``/delta``: the first run enumerates the drive, later runs ask only for
+        changes since the stored link (a no-change run is one request); 410 Gone starts afresh."""
+        action = f"list the files in {self._where}"
+        stored = self._load_delta()
+        items: dict[str, dict[str, Any]] = dict(stored.get("items", {}))
+        link: str | None = stored.get("link")
+        if stored.get("drive") and self._drive_id is None:
+            self._drive_id = str(stored["drive"])  # no site and drive lookups on later runs
+        url = link or self._by_path("", "delta")
+        fetched: list[dict[str, Any]] = []
+        while True:
+            try:
+                page = self._call_json("GET", url, action=action)
+            except ClientRequestException as exc:
+                status = _status(exc)
+                if status == 410 and link is not None:  # the token expired: enumerate again
+                    log.info("%s: delta token expired (410): taking a full listing", action)
+                    items, link, fetched = {}, None, []
+                    url = self._by_path("", "delta")
+                    continue
+                if status == 404 and stored.get("drive"):  # the drive we remembered is gone
+                    raise LibraryError(f"could not {action}: the library is gone; check the site and "
+                                       f"library in tomsync.toml (or delete {self.state_path})") from None
+                raise self._failure(exc, action) from None
+            fetched.extend(page.get("value", []))
+            next_url = page.get("@odata.nextLink")
+            if next_url:
+                url = str(next_url)
+                continue
+            new_link = page.get("@odata.deltaLink")
+            if not isinstance(new_link, str) or not new_link:
+                raise LibraryError(f"could not {action}: SharePoint's delta answer has no deltaLink")
+            break
+        changed = new_link != link or bool(fetched)
+        for entry in fetched:
+            item_id = entry.get("id")
+            if not isinstance(item_id, str):
+                continue
+            if "deleted" in entry:
+                items.pop(item_id, None)
+                continue
+            kind = next((k for k in ("root", "folder", "file") if k in entry), "other")
+            items[item_id] = {"name": str(entry.get("name", "")), "kind": kind,
+                              "parent": str((entry.get("parentReference") or {}).get("id", "")),
+                              "eTag": str(entry.get("eTag", "")), "size": int(entry.get("size", 0) or 0),
+                              "lastModifiedDateTime": entry.get("lastModifiedDateTime")}
+        downloads = {str(e["id"]): e["@microsoft.graph.downloadUrl"] for e in fetched
+                     if isinstance(e.get("@microsoft.graph.downloadUrl"), str) and "id" in e}
+        if changed:
+            doc = {"version": 1, "key": self._delta_key(), "drive": self._drive(), "link": new_link,
+                   "items": items}
+            assert self.state_path is not None
+            atomic_write_bytes(self.state_path, json.dumps(doc, separators=(",", ":")).encode())
+        return self._files_from(items, downloads)
+
+    def _files_from(
+        self, items: dict[str, dict[str, Any]], downloads: dict[str, str]
+    ) -> builtins.list[RemoteFile]:
+        """Files under our folder, named relative to it, from the id -> item map delta keeps."""
+        paths: dict[str, str | None] = {}
+
+        def path_of(item_id: str, depth: int = 0) -> str | None:
+            if item_id in paths:
+                return paths[item_id]
+            item = items.get(item_id)
+            if item is None or depth > 64:
+                return None
+            if item["kind"] == "root":
+                result: str | None = ""
+            else:
+                parent = path_of(item["parent"], depth + 1)
+                result = None if parent is None else (f"{parent}/{item['name']}" if parent else item["name"])
+            paths[item_id] = result
+            return result
+
+        prefix = f"{self.folder}/" if self.folder else ""
+        out: builtins.list[RemoteFile] = []
+        for item_id, item in items.items():
+            if item["kind"] != "file":
+                continue
+            full = path_of(item_id)
+            if full is None or not full.startswith(prefix):
+                continue
+            rel = full[len(prefix):]
+            if any(p.startswith((".", "~$")) for p in rel.split("/")):
+                continue  # hidden and Office lock files, as the folder walk skips them
+            listed = {**item, "id": item_id}
+            if item_id in downloads:
+                listed["@microsoft.graph.downloadUrl"] = downloads[item_id]
+            self._listed[rel] = listed
+            out.append(self._remote_file(rel, listed))
         return sorted(out, key=lambda f: f.name)
 
     def download(self, name: str) -> tuple[bytes, RemoteFile]:
         """The file's bytes and the eTag read just before them (never newer than the bytes)."""
         path = self._path(name)
         action = f"download {name} from {self._where}"
+        listed = self._listed.get(name)
+        url = listed.get("@microsoft.graph.downloadUrl") if listed else None
+        if listed is not None and isinstance(url, str) and url:
+            try:  # one request: the listing's pre-authenticated URL, its eTag read before these bytes
+                content = self._call("GET", url, action=action, auth=False).content
+            except ClientRequestException as exc:
+                if _status(exc) not in (401, 403, 404, 410):
+                    raise self._failure(exc, action, name) from None
+                log.info("%s: the listing's download URL expired (HTTP %s): asking by path", action,
+                         _status(exc))
+            else:
+                with self._lock:
+                    self.downloads += 1
+                return content, self._remote_file(name, listed, size=len(content))
         try:
             item = self._call_json("GET", self._by_path(path), action=action)
             if "file" not in item:
@@ -561,7 +715,8 @@ class SharePointLibrary:
             content = self._call("GET", self._item_url(item, "content", action), action=action).content
         except ClientRequestException as exc:
             raise self._failure(exc, action, name) from None
-        self.downloads += 1
+        with self._lock:
+            self.downloads += 1
         return content, self._remote_file(name, item, size=len(content))
 
     def upload(self, name: str, data: bytes, if_match: str | None) -> RemoteFile:
@@ -569,6 +724,7 @@ class SharePointLibrary:
         path = self._path(name)
         action = f"upload {name} to {self._where}"
         state = _WriteState()
+        self._listed.pop(name, None)  # its download URL and eTag are about to be out of date
         try:
             if len(data) <= self.upload_chunk_threshold:
                 item = self._put_small(path, data, if_match, action, state)
@@ -578,10 +734,12 @@ class SharePointLibrary:
             if state.maybe_written and _status(exc) in (409, 412):
                 landed = self._already_there(name, path, data, action)
                 if landed is not None:
-                    self.uploads += 1
+                    with self._lock:
+                        self.uploads += 1
                     return landed
             raise self._failure(exc, action, name, if_match) from None
-        self.uploads += 1
+        with self._lock:
+            self.uploads += 1
         return self._remote_file(name, item, size=len(data))
 
     def _put_small(
@@ -694,7 +852,7 @@ class SharePointLibrary:
                     state.maybe_written = True
                 wait = None
                 problem = _connection_problem(exc)
-                self.client.pending_request().transport.reset_connections()
+                self._client().pending_request().transport.reset_connections()
             else:
                 doc = _json_object(response, action)
                 if response.status_code in (200, 201):

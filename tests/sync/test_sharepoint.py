@@ -338,7 +338,7 @@ def test_persistent_503_gives_up_with_a_clear_message(
         "after 4 attempts and 7 s of waiting: SharePoint kept answering HTTP 503 (service unavailable); "
         "try again later" in message
     )
-    assert graph_server.counts["item"] == 4  # max_retries=3: bounded
+    assert graph_server.counts["download"] == 4  # the listing's download URL; max_retries=3: bounded
     assert len(recorded_sleeps) == 3
 
 

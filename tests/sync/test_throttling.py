@@ -70,10 +70,10 @@ def test_one_retry_after_holds_every_worker(
     throttled_at: list[float] = []
 
     def note_429(seen: Seen) -> None:
-        if seen.kind == "item" and not throttled_at and graph_server.counts["item"] >= 2:
+        if seen.kind == "download" and not throttled_at and graph_server.counts["download"] >= 2:
             throttled_at.append(time.monotonic())
 
-    graph_server.fail_next(1, 429, kinds=("item",), retry_after=1, skip=1)
+    graph_server.fail_next(1, 429, kinds=("download",), retry_after=1, skip=1)
     graph_server.observers.append(note_429)
     errors: list[BaseException] = []
 
