@@ -84,8 +84,11 @@ def connect(workdir: str | os.PathLike[str], library_dir: str | os.PathLike[str]
     from sync.sharepoint import SharePointLibrary
 
     token = TokenProvider.from_config(lib)
+    from sync.state import STATE_DIR
+
     library = SharePointLibrary(lib.site_url, lib.drive, lib.folder, token=token, graph_url=lib.graph_url,
-                                retry_budget=settings.retry_budget)
+                                retry_budget=settings.retry_budget,
+                                state_path=Path(workdir) / STATE_DIR / "graph-delta.json")
     where = f"SharePoint {lib.site_url} / {lib.drive}" + (f" / {lib.folder}" if lib.folder else "")
     return Connection(library, f"{where} (token cache: {token.cache_kind})", token, settings)
 

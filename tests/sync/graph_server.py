@@ -289,7 +289,8 @@ class FakeGraph:
         """Every delta link handed out so far answers 410 Gone (the token is too old)."""
         with self.lock:
             d = self.drive(drive)
-            self.delta_floor[d.id] = d.seq + 1
+            d.seq += 1  # links handed out from now on carry this or later values
+            self.delta_floor[d.id] = d.seq
 
     def mkdir(self, path: str, drive: str = "Documents") -> None:
         with self.lock:
