@@ -25,6 +25,7 @@ from sync.preflight import check_pull_names, refuse_open_targets
 from sync.propagate import Propagator, SyncReport
 from sync.reconcile import Action, Kind, reconcile
 from sync.state import Archive
+from sync.transfers import DEFAULT_WORKERS, ParallelTransfers
 from sync.update import CONFLICT_SUFFIXES, NOT_PULLED, SYNCED_SUFFIXES, detect_updates, local_files, tracked
 
 log = logging.getLogger("tomsync.sync")
@@ -35,13 +36,14 @@ __all__ = ["CONFLICT_SUFFIXES", "NOT_PULLED", "SYNCED_SUFFIXES", "FileConflict",
 
 
 def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
-         names: Iterable[str] | None = None, progress: Callable[[str], None] | None = None) -> SyncReport:
-    """Pull or push the working copy at ``workdir`` against ``library``."""
+         names: Iterable[str] | None = None, progress: Callable[[str], None] | None = None,
+         workers: int = DEFAULT_WORKERS) -> SyncReport:
+    """Pull or push the working copy at ``workdir`` against ``library``, with up to ``workers``
+    transfers in flight (1: one at a time)."""
     work = Path(workdir)
     remove_leftovers(work)  # temporary files of an interrupted run (the working copy and .tomsync/)
     report = SyncReport(direction)
     archive = Archive(work)
-    propagator = Propagator(work, library, archive, report)
     started = time.perf_counter()
     log.info("%s: working copy %s, library %r", direction, work, library)
     looked_at, current = 0, ""
@@ -50,6 +52,14 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
         check_pull_names(work, [u.name for u in updates if u.remote_file is not None], local_files(work))
     actions: list[Action] = [reconcile(u, archive.get(u.name), direction) for u in updates]
     refuse_open_targets(work, actions)  # a workbook open in Excel is not rewritten: refuse before any write
+    free = [a for a in actions if archive.pending_conflict(a.name) is None]
+    downloads = [a.name for a in free if a.kind is Kind.DOWNLOAD]
+    uploads = [(a.name, a.if_match) for a in free if a.kind in (Kind.UPLOAD, Kind.UPLOAD_NEW)]
+    pool: ParallelTransfers | None = None
+    if workers > 1 and len(downloads) + len(uploads) > 1:
+        checker = Propagator(work, library, archive, SyncReport(direction))
+        pool = ParallelTransfers(library, workers, work, downloads, uploads, checker.check_readable)
+    propagator = Propagator(work, pool or library, archive, report)
     try:
         for update, action in zip(updates, actions, strict=True):
             looked_at, current = looked_at + 1, update.name
@@ -72,6 +82,8 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
                   str(exc).splitlines()[0] if str(exc) else "")
         raise
     finally:
+        if pool is not None:
+            pool.close()
         archive.save()  # the one write of state.json per run (the journal kept each record till now)
     log.info("%s done in %.1f s: %d file(s) looked at, %d changed, %d download(s), %d upload(s), "
              "%d conflict(s), %d stashed", direction, time.perf_counter() - started, looked_at,
@@ -81,12 +93,12 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
 
 
 def pull(workdir: str | os.PathLike[str], library: Library, names: Iterable[str] | None = None,
-         progress: Callable[[str], None] | None = None) -> SyncReport:
+         progress: Callable[[str], None] | None = None, workers: int = DEFAULT_WORKERS) -> SyncReport:
     """Bring the library's changes into the working copy without losing unpushed local edits."""
-    return sync(workdir, library, "pull", names, progress)
+    return sync(workdir, library, "pull", names, progress, workers)
 
 
 def push(workdir: str | os.PathLike[str], library: Library, names: Iterable[str] | None = None,
-         progress: Callable[[str], None] | None = None) -> SyncReport:
+         progress: Callable[[str], None] | None = None, workers: int = DEFAULT_WORKERS) -> SyncReport:
     """Send local edits to the library, merging first where someone else changed the same file."""
-    return sync(workdir, library, "push", names, progress)
+    return sync(workdir, library, "push", names, progress, workers)

@@ -299,7 +299,7 @@ def _sync(direction: str, workdir: Path, library: Path | None, config: Path | No
 
     conn = _connect(workdir, library, config)
     with sync_errors(conn):
-        report = (pull if direction == "pull" else push)(workdir, conn.library)
+        report = (pull if direction == "pull" else push)(workdir, conn.library, workers=conn.settings.workers)
     print_sync(report)
     raise typer.Exit(0 if report.ok else 3)
 

@@ -144,6 +144,7 @@ class Seen:
     kind: str
     headers: dict[str, str]
     body_size: int
+    status: int = 0  # the answer's status (0: dropped), set before observers run
 
 
 class _Resp:
@@ -778,6 +779,8 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _send(self, resp: _Resp) -> None:
+        if self._seen is not None:
+            self._seen.status = resp.status
         self._observe()
         self.send_response(resp.status)
         for name, value in resp.headers.items():
