@@ -66,7 +66,8 @@ def main() -> None:
                     server.put(f"{FOLDER}/area{i % 35:02}/school{i:04}.xlsx", os.urandom(2048))
                 server.latency = latency
 
-                def line(run: str, requests: int | str, flight: int | str, seconds: str) -> None:
+                def line(run: str, requests: int | str, flight: int | str, seconds: str,
+                         count: int = count, latency: float = latency) -> None:
                     print(f"{count:>6} {latency * 1000:>6.0f}ms  {run:<28} {requests:>8} {flight:>9} "
                           f"{seconds:>8}", flush=True)
 
