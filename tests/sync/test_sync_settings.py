@@ -41,7 +41,8 @@ def test_sharepoint_library_gets_the_budget_and_a_delta_state_path(
     monkeypatch.setenv("TOMSYNC_HOME", str(tmp_path / "home"))
     path = tmp_path / "tomsync.toml"
     path.write_text('[library]\nsite_url = "https://contoso.sharepoint.com/sites/careers"\n'
-                    'tenant_id = "contoso.onmicrosoft.com"\nclient_id = "11111111-2222-3333-4444-555555555555"\n'
+                    'tenant_id = "contoso.onmicrosoft.com"\n'
+                    'client_id = "11111111-2222-3333-4444-555555555555"\n'
                     '\n[sync]\nretry_budget = 42\n')
     library = connect(tmp_path, config=path).library
     assert isinstance(library, SharePointLibrary) and library.retry_budget == 42.0
