@@ -645,12 +645,13 @@ class SharePointLibrary:
                               "lastModifiedDateTime": entry.get("lastModifiedDateTime")}
         downloads = {str(e["id"]): e["@microsoft.graph.downloadUrl"] for e in fetched
                      if isinstance(e.get("@microsoft.graph.downloadUrl"), str) and "id" in e}
-        if changed:
+        files = self._files_from(items, downloads)
+        if changed:  # every item of the drive is kept: a folder moved in brings its files, unreported
             doc = {"version": 1, "key": self._delta_key(), "drive": self._drive(), "link": new_link,
                    "items": items}
             assert self.state_path is not None
             atomic_write_bytes(self.state_path, json.dumps(doc, separators=(",", ":")).encode())
-        return self._files_from(items, downloads)
+        return files
 
     def _files_from(
         self, items: dict[str, dict[str, Any]], downloads: dict[str, str]
