@@ -868,7 +868,11 @@ class SharePointLibrary:
                     f"gave up trying to {action} after {failures} failed attempts at one part of the file "
                     f"({problem}); nothing was changed in the library, try again later"
                 )
-            self._sleep(self._delay(wait, failures, action))
+            delay = self._delay(wait, failures, action)
+            if wait is not None:
+                self.throttle.hold(delay, self._sleep)  # a fragment's Retry-After holds every worker too
+            else:
+                self._sleep(delay)
             try:  # where to carry on: a fragment may have arrived although its answer did not
                 status_doc = self._call_json("GET", upload_url, action=action, auth=False)
             except ClientRequestException as exc:

@@ -175,3 +175,13 @@ token_cache = "{(home / 'msal_token_cache.bin').as_posix()}"
     assert len(lines) == 1 and "Traceback" not in result.output
     assert "dropped" not in result.output
     assert make_provider(authority, home).cached_username() == "adviser@contoso.org"
+
+
+def test_an_unreachable_sign_in_service_keeps_the_sign_in(authority: FakeAuthority, tmp_path: Path) -> None:
+    signed_in(authority, tmp_path)
+    authority.stop()  # nothing listens any more: connection refused
+    later = make_provider(authority, tmp_path)
+    with pytest.raises(SignInUnavailable) as exc:
+        later()
+    assert str(exc.value).startswith("could not reach the Microsoft sign-in service")
+    assert "\n" not in str(exc.value) and later.cached_username() == "adviser@contoso.org"
