@@ -27,7 +27,16 @@ Safety rules, in the order they matter:
 - A write whose answer was lost may still have happened. If a retry is then refused as a conflict, we
   compare the library's bytes with ours before calling it a conflict.
 - A download reads the item's eTag *before* its bytes, so the tag handed back is never newer than the
-  bytes: at worst a later push is refused as a conflict, never a silent overwrite.
+  bytes: at worst a later push is refused as a conflict, never a silent overwrite. With a listing in
+  hand that is one request: the listing's ``@microsoft.graph.downloadUrl`` (pre-authenticated, kept in
+  memory only), its eTag read with the listing; an expired URL falls back to item + ``/content``.
+- With ``state_path``, ``list()`` uses the drive's ``/delta`` (SharePoint offers it on the drive root
+  only): the first run enumerates the drive, later runs send the stored link and get only what
+  changed, so a quiet run is one request; 410 Gone (token too old) starts a full enumeration. The
+  stored map never decides a write: uploads still carry If-Match, so a stale map costs a refused push
+  (then a merge), never a lost edit.
+- Workers of a parallel run each get their own GraphClient (connection pool); the counters and the
+  drive lookup are locked, and `Throttle` is shared.
 """
 
 from __future__ import annotations
