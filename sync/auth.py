@@ -32,6 +32,13 @@ from urllib.parse import urlsplit
 from sync.config import CERT_PASSPHRASE_ENV, DEFAULT_GRAPH_URL, AuthMode, SharePointConfig
 from sync.library import AuthError, LibraryError
 
+
+class SignInUnavailable(LibraryError):
+    """The sign-in service could not be reached or answered with a service error (5xx, outage).
+
+    Not a failed sign-in: the cached sign-in stays, and the same command works once the service is
+    back. A `LibraryError`, so the CLI says one line and exits 2 without dropping the token cache."""
+
 CacheKind = Literal["encrypted", "plain-0600"]
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -161,7 +168,11 @@ def first_line(text: object) -> str:
     return ""
 
 
-def _msal_error(result: Mapping[str, Any] | None, doing: str) -> AuthError:
+def _msal_error(result: Mapping[str, Any] | None, doing: str) -> LibraryError:
+    if _service_trouble(result):
+        detail = first_line((result or {}).get("error_description")) or str((result or {}).get("error"))
+        return SignInUnavailable(f"{doing}: the Microsoft sign-in service is unavailable ({detail}); "
+                                 "you are still signed in, try again later")
     result = result or {}
     detail = first_line(result.get("error_description")) or str(result.get("error") or "no token returned")
     return AuthError(f"{doing} failed: {detail}")
@@ -282,9 +293,13 @@ class TokenProvider:
         silent_failure: Mapping[str, Any] | None = None
         accounts = app.get_accounts()
         if accounts:
-            result = app.acquire_token_silent(self.scopes, account=accounts[0])
+            # the _with_error variant says why a refresh failed (revoked, expired) instead of None
+            silent = getattr(app, "acquire_token_silent_with_error", None) or app.acquire_token_silent
+            result = silent(self.scopes, account=accounts[0])
             if result and "access_token" in result:
                 return result
+            if _service_trouble(result):  # an outage: no reason to make the user sign in again
+                raise _msal_error(result, "sign-in from the token cache")
             silent_failure = result
         if not self.interactive:
             if silent_failure:
@@ -305,18 +320,13 @@ class TokenProvider:
         """Sign out: drop every cached account and token, so the next call signs in afresh.
 
         Called after Graph answers 401 (the token was revoked or the password changed). Clears the
-        persisted cache directly, so it works without building (and so without contacting) msal.
+        persisted cache directly and never through the msal app: ``get_accounts()`` may go to the
+        network (instance metadata), and this runs inside an error handler, maybe during an outage.
         """
         from msal import TokenCache
 
         with self._lock:
             cache = self._cache()
-            if self._app is not None:
-                if self.mode == "certificate":
-                    self._app.remove_tokens_for_client()
-                else:
-                    for account in self._app.get_accounts():
-                        self._app.remove_account(account)
             kinds = TokenCache.CredentialType
             for kind in (
                 kinds.ACCESS_TOKEN,
@@ -396,18 +406,33 @@ def _sha1_thumbprint(cert_pem: str) -> str | None:
 
 
 def _unexpected(exc: Exception, authority: str) -> LibraryError:
-    """An exception out of msal: unreachable service (LibraryError) or a sign-in problem (AuthError).
+    """An exception out of msal: the service failing (`SignInUnavailable`, the sign-in is kept) or a
+    sign-in problem (`AuthError`, the user's to fix).
 
-    msal raises ValueError for an unknown tenant, and the key libraries raise for an unusable key;
-    those are the user's to fix, so they are AuthErrors. Messages never include a token: msal puts
-    none in its exceptions, and only the first line is kept.
+    msal raises ``MsalServiceError`` for a 5xx from the authority (its metadata, instance discovery),
+    requests' errors when the authority cannot be reached; ValueError for an unknown tenant, and the
+    key libraries raise for an unusable key. Messages never include a token: msal puts none in its
+    exceptions, and only the first line is kept.
     """
     import requests
+    from msal.exceptions import MsalServiceError
 
     detail = f"{type(exc).__name__}: {first_line(exc)}"
     if isinstance(exc, requests.RequestException | ConnectionError | TimeoutError):
-        return LibraryError(f"could not reach the Microsoft sign-in service ({authority}): {detail}")
+        return SignInUnavailable(f"could not reach the Microsoft sign-in service ({authority}): {detail}; "
+                                 "you are still signed in, try again later")
+    if isinstance(exc, MsalServiceError):
+        return SignInUnavailable(f"the Microsoft sign-in service is not answering properly ({authority}): "
+                                 f"{detail}; you are still signed in, try again later")
     return AuthError(f"sign-in failed: {detail}")
+
+
+_SERVICE_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
+
+
+def _service_trouble(result: Mapping[str, Any] | None) -> bool:
+    """An OAuth error answer that means "the service is down", not "your sign-in is bad"."""
+    return bool(result) and str((result or {}).get("error", "")) in _SERVICE_ERRORS
 
 
 def _token_dict(result: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from sync.leftovers import remove_leftovers
 from sync.library import LibraryError, RemoteChanged, RemoteFile, RemoteNotFound, content_etag
 from workbook_templates.atomic import atomic_write_bytes
 
@@ -57,6 +58,8 @@ class FolderLibrary:
         base = self._path(folder) if folder.strip("/") else self.root
         if not base.exists():
             return []
+        if base == self.root:
+            remove_leftovers(self.root)  # an upload killed between its write and its rename
         out = []
         for path in sorted(base.rglob("*")):
             if not path.is_file() or path.name.startswith((".", "~$")):

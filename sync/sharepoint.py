@@ -11,22 +11,46 @@ Safety rules, in the order they matter:
 - A push never overwrites a version it has not seen: uploads carry ``If-Match: <eTag>``, creates carry
   ``@microsoft.graph.conflictBehavior=fail``; 412 and 409 (resourceModified / nameAlreadyExists) are
   `RemoteChanged`.
-- Large files go through an upload session. Graph commits only when the last fragment arrives, so a
-  failure midway leaves nothing behind; a dropped fragment is resumed from ``nextExpectedRanges``, a
-  lost session is started again, and a given-up session is deleted.
+- A conditional simple PUT (``If-Match``) is used up to 250 MB, Graph's current limit for
+  ``PUT .../content``; only bigger files go through an upload session. Graph checks ``If-Match`` on a
+  session only when it is created, not when the last fragment commits, so before that fragment we read
+  the item's eTag again (a change means `RemoteChanged`: the session is cancelled, nothing written),
+  and after the commit we check that the version counter moved by exactly one (else somebody saved in
+  the instant between: `LostRace`, one line, exit 2, both versions in SharePoint's version history).
+  Graph commits only when the last fragment arrives, so a failure midway leaves nothing behind; a
+  dropped fragment is resumed from ``nextExpectedRanges``, a lost session is started again, and a
+  given-up session is deleted.
+- Throttling as Graph asks: every ``Retry-After`` is honoured, and shared by all the workers of one
+  library (`Throttle`), so one 429 slows them all; retrying stops on a total time budget
+  (``retry_budget``, 5 minutes by default), not after a number of tries, and a Retry-After longer than
+  the budget fails at once.
 - A write whose answer was lost may still have happened. If a retry is then refused as a conflict, we
   compare the library's bytes with ours before calling it a conflict.
 - A download reads the item's eTag *before* its bytes, so the tag handed back is never newer than the
-  bytes: at worst a later push is refused as a conflict, never a silent overwrite.
+  bytes: at worst a later push is refused as a conflict, never a silent overwrite. With a listing in
+  hand that is one request: the listing's ``@microsoft.graph.downloadUrl`` (pre-authenticated, kept in
+  memory only), its eTag read with the listing; an expired URL falls back to item + ``/content``.
+- With ``state_path``, ``list()`` uses the drive's ``/delta`` (SharePoint offers it on the drive root
+  only): the first run enumerates the drive, later runs send the stored link and get only what
+  changed, so a quiet run is one request; 410 Gone (token too old) starts a full enumeration. The
+  stored map never decides a write: uploads still carry If-Match, so a stale map costs a refused push
+  (then a merge), never a lost edit.
+- Workers of a parallel run each get their own GraphClient (connection pool); the counters and the
+  drive lookup are locked, and `Throttle` is shared.
 """
 
 from __future__ import annotations
 
+import builtins
+import json
 import logging
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -41,9 +65,11 @@ from urllib3.exceptions import NewConnectionError
 
 from sync.config import DEFAULT_GRAPH_URL
 from sync.library import AccessDenied, AuthError, LibraryError, RemoteChanged, RemoteFile, RemoteNotFound
+from workbook_templates.atomic import atomic_write_bytes
 
 log = logging.getLogger("tomsync.sharepoint")  # methods, actions and status codes only: never URLs
-SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024  # Graph's documented ceiling for a single PUT .../content
+SIMPLE_UPLOAD_LIMIT = 250 * 1000 * 1000  # Graph's documented ceiling for a single PUT .../content (250 MB)
+DEFAULT_RETRY_BUDGET = 300.0  # seconds of waiting on throttling and outages before giving up
 FRAGMENT_UNIT = 320 * 1024  # upload-session fragments must be multiples of this (except the last)
 DEFAULT_FRAGMENT_SIZE = 16 * FRAGMENT_UNIT  # 5 MiB
 
@@ -156,6 +182,57 @@ class _SessionGone(Exception):
     """The upload session expired or vanished: start a fresh one."""
 
 
+class LostRace(LibraryError):
+    """Somebody saved the file in the instant between our last check and an upload session's commit.
+
+    Graph does not re-check If-Match at a session's commit, so ours replaced theirs; theirs is still in
+    the file's version history in SharePoint. Rare (a window of one request), never silent."""
+
+
+_ETAG_VERSION = re.compile(r'^"?\{?([0-9A-Fa-f-]+)\}?,(\d+)"?$')
+
+
+def _etag_version(etag: str) -> tuple[str, int] | None:
+    """SharePoint eTags read ``"{GUID},N"``, N counting the item's versions; None for other forms."""
+    m = _ETAG_VERSION.match(etag.strip())
+    return (m.group(1).upper(), int(m.group(2))) if m else None
+
+
+class Throttle:
+    """One pause shared by every worker of a library: a Retry-After holds them all, not just the one
+    that was told. Waiting happens through the library's ``sleep``, so tests can record it."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._resume_at = 0.0
+
+    def hold(self, seconds: float, sleep: Callable[[float], None]) -> float:
+        """Nobody sends before ``seconds`` from now (a later hold extends, an earlier one does not);
+        the caller sleeps it out here. Returns the seconds waited."""
+        with self._lock:
+            resume_at = max(self._resume_at, self._clock() + seconds)
+            self._resume_at = resume_at
+        sleep(seconds)
+        with self._lock:
+            if self._resume_at == resume_at:
+                self._resume_at = 0.0  # served: the next request goes straight out
+        return seconds
+
+    def wait(self, sleep: Callable[[float], None]) -> float:
+        """Sleep out the current hold, if any; returns the seconds waited."""
+        with self._lock:
+            resume_at = self._resume_at
+            remaining = resume_at - self._clock()
+        if remaining <= 0:
+            return 0.0
+        sleep(remaining)
+        with self._lock:
+            if self._resume_at == resume_at:
+                self._resume_at = 0.0  # served: the next request goes straight out
+        return remaining
+
+
 class SharePointLibrary:
     """A SharePoint document library (optionally one folder of it) as a `Library`, via Microsoft Graph.
 
@@ -174,20 +251,23 @@ class SharePointLibrary:
         *,
         token: TokenSource,
         graph_url: str = DEFAULT_GRAPH_URL,
+        state_path: Path | None = None,
         upload_chunk_threshold: int = SIMPLE_UPLOAD_LIMIT,
         upload_chunk_size: int = DEFAULT_FRAGMENT_SIZE,
-        max_retries: int = 4,
-        max_retry_wait: float = 300.0,
+        max_retries: int | None = None,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
         sleep: Callable[[float], None] = time.sleep,
         timeout: tuple[float, float] = (10.0, 120.0),
+        throttle: Throttle | None = None,
     ) -> None:
         parts = urlsplit(site_url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise LibraryError(
                 f"{site_url!r} is not a SharePoint site address (expected https://contoso.sharepoint.com/sites/name)"
             )
-        if upload_chunk_size < 1 or upload_chunk_threshold < 0 or max_retries < 0:
-            raise ValueError("upload_chunk_size must be >= 1, upload_chunk_threshold and max_retries >= 0")
+        if upload_chunk_size < 1 or upload_chunk_threshold < 0 or (max_retries or 0) < 0 or retry_budget < 0:
+            raise ValueError("upload_chunk_size must be >= 1; upload_chunk_threshold, max_retries and "
+                             "retry_budget >= 0")
         self.site_url = site_url.strip().rstrip("/")
         self.library = library
         self.folder = "/".join(self._parts(folder, allow_empty=True))
@@ -199,14 +279,21 @@ class SharePointLibrary:
             if upload_chunk_size >= FRAGMENT_UNIT
             else upload_chunk_size
         )
-        self.max_retries = max_retries
-        self.max_retry_wait = max_retry_wait
+        self.max_retries = max_retries  # None: only the time budget bounds retrying
+        self.retry_budget = float(retry_budget)
+        self.throttle = throttle or Throttle()
         self._sleep = sleep
         self._token_source = token
         self._host = parts.hostname
         self._site_path = unquote(parts.path).rstrip("/")
         self.client = _GraphClient(self._token, self.graph_url).with_transport(timeout=timeout)
+        self._timeout = timeout
+        self._main_thread = threading.get_ident()
+        self._local = threading.local()  # one GraphClient (and connection pool) per worker thread
+        self._lock = threading.RLock()
+        self._listed: dict[str, dict[str, Any]] = {}  # name -> the listing's item (eTag, downloadUrl)
         self._drive_id: str | None = None
+        self.state_path = Path(state_path) if state_path is not None else None
         self.downloads = 0  # counted, so a re-run can prove it fetched nothing
         self.uploads = 0
 
@@ -261,6 +348,17 @@ class SharePointLibrary:
 
     # -- HTTP -----------------------------------------------------------------------------------
 
+    def _client(self) -> _GraphClient:
+        """This thread's GraphClient: office365's request object and requests' pool are not shared
+        between the workers of a parallel pull."""
+        if threading.get_ident() == self._main_thread:
+            return self.client
+        client: _GraphClient | None = getattr(self._local, "client", None)
+        if client is None:
+            client = _GraphClient(self._token, self.graph_url).with_transport(timeout=self._timeout)
+            self._local.client = client
+        return client
+
     def _once(
         self,
         method: str,
@@ -280,7 +378,7 @@ class SharePointLibrary:
             request.set_header("Content-Type", "application/json")
         else:
             request.data = data
-        pending = self.client.pending_request()
+        pending = self._client().pending_request()
         if auth:
             return pending.execute_request_direct(request)
         response = pending.transport.execute(request)
@@ -303,11 +401,15 @@ class SharePointLibrary:
         """`_once`, retried on throttling (honouring Retry-After), outages and dropped connections.
 
         Other HTTP errors are raised as `ClientRequestException` for the caller to translate; running
-        out of retries is a `LibraryError` saying what kept failing.
+        out of the time budget (or of ``max_retries``, when set) is a `LibraryError` saying what kept
+        failing and how long we waited.
         """
-        attempts = self.max_retries + 1
+        attempt = 0
+        waited = 0.0
         last = ""
-        for attempt in range(1, attempts + 1):
+        while True:
+            attempt += 1
+            waited += self.throttle.wait(self._sleep)
             started = time.perf_counter()
             try:
                 response = self._once(method, url, headers=headers, data=data, json_body=json_body,
@@ -317,8 +419,8 @@ class SharePointLibrary:
                 return response
             except ClientRequestException as exc:
                 status = _status(exc)
-                log.info("%s (%s): HTTP %s in %.0f ms (attempt %d of %d)", action, method, status,
-                         (time.perf_counter() - started) * 1000, attempt, attempts)
+                log.info("%s (%s): HTTP %s in %.0f ms (attempt %d, %.0f s waited)", action, method, status,
+                         (time.perf_counter() - started) * 1000, attempt, waited)
                 if status not in _RETRY_STATUSES:
                     raise
                 if write is not None and status != 429:
@@ -326,7 +428,7 @@ class SharePointLibrary:
                 wait = response_retry_after(exc.response)
                 last = f"SharePoint kept answering HTTP {status} ({_STATUS_WORDS[status]})"
                 if status != 429:
-                    self.client.pending_request().transport.reset_connections()
+                    self._client().pending_request().transport.reset_connections()
             except _DROPPED as exc:
                 if isinstance(exc, requests.exceptions.SSLError):
                     raise LibraryError(
@@ -336,18 +438,26 @@ class SharePointLibrary:
                     write.maybe_written = True
                 wait = None
                 last = _connection_problem(exc)
-                log.info("%s (%s): connection dropped (attempt %d of %d): %s", action, method, attempt,
-                         attempts, type(exc).__name__)
-                self.client.pending_request().transport.reset_connections()
-            if attempt == attempts:
+                log.info("%s (%s): connection dropped (attempt %d): %s", action, method, attempt,
+                         type(exc).__name__)
+                self._client().pending_request().transport.reset_connections()
+            delay = self._delay(wait, attempt, action)
+            out_of_tries = self.max_retries is not None and attempt > self.max_retries
+            if out_of_tries or waited + delay > self.retry_budget:
                 break
-            self._sleep(self._delay(wait, attempt, action))
-        raise LibraryError(f"gave up trying to {action} after {attempts} attempts: {last}; try again later")
+            if wait is not None:
+                waited += self.throttle.hold(delay, self._sleep)  # every worker holds off, not just this one
+            else:
+                self._sleep(delay)
+                waited += delay
+        raise LibraryError(f"gave up trying to {action} after {attempt} attempts and {waited:.0f} s of "
+                           f"waiting: {last}; try again later")
 
     def _delay(self, retry_after: float | None, attempt: int, action: str) -> float:
-        """The server's Retry-After if it gave one, else 1, 2, 4 ... 30 s; refuse to wait for ages."""
+        """The server's Retry-After if it gave one, else 1, 2, 4 ... 30 s; a wait beyond the whole
+        budget fails at once rather than keep somebody watching a frozen screen."""
         delay = float(retry_after) if retry_after is not None else float(min(2 ** (attempt - 1), 30))
-        if delay > self.max_retry_wait:
+        if retry_after is not None and delay > self.retry_budget:
             raise LibraryError(
                 f"could not {action}: SharePoint is busy and asked us to wait {delay:.0f} s; try again later"
             )
@@ -411,6 +521,10 @@ class SharePointLibrary:
         """The drive id of our library, looked up once (site by URL, then its drives by name)."""
         if self._drive_id is not None:
             return self._drive_id
+        with self._lock:
+            return self._drive_id or self._find_drive()
+
+    def _find_drive(self) -> str:
         site_ref = f"sites/{self._host}" + (f":{quote(self._site_path, safe='/')}" if self._site_path else "")
         action = f"open the SharePoint site {self.site_url}"
         try:
@@ -447,6 +561,8 @@ class SharePointLibrary:
     def list(self, folder: str = "") -> list[RemoteFile]:
         """Every file under ``folder``, recursively, named relative to our root folder."""
         start = "/".join(self._parts(folder, allow_empty=True))
+        if not start and self.state_path is not None:
+            return self._delta_list()
         action = f"list {start or 'the files'} in {self._where}"
         out: list[RemoteFile] = []
         pending: list[tuple[str, str]] = [
@@ -469,12 +585,139 @@ class SharePointLibrary:
                     pending.append((rel, self._item_url(item, "children", action)))
                 elif "file" in item:
                     out.append(self._remote_file(rel, item))
+                    self._listed[rel] = item
+        return sorted(out, key=lambda f: f.name)
+
+    # -- delta: later runs ask only for what changed -------------------------------------------
+
+    def _delta_key(self) -> str:
+        return f"{self.graph_url}|{self.site_url}|{self.library}".lower()
+
+    def _load_delta(self) -> dict[str, Any]:
+        """The stored delta state: drive id, delta link, and every item of the drive (no URLs that
+        grant access: download URLs are kept in memory for the run only)."""
+        assert self.state_path is not None
+        try:
+            raw = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(raw, dict) or raw.get("key") != self._delta_key() or raw.get("version") != 1:
+            return {}
+        return raw
+
+    def _delta_list(self) -> builtins.list[RemoteFile]:
+        """The listing through ``/delta``: the first run enumerates the drive, later runs ask only for
+        changes since the stored link (a no-change run is one request); 410 Gone starts afresh."""
+        action = f"list the files in {self._where}"
+        stored = self._load_delta()
+        items: dict[str, dict[str, Any]] = dict(stored.get("items", {}))
+        link: str | None = stored.get("link")
+        if stored.get("drive") and self._drive_id is None:
+            self._drive_id = str(stored["drive"])  # no site and drive lookups on later runs
+        url = link or self._by_path("", "delta")
+        fetched: list[dict[str, Any]] = []
+        while True:
+            try:
+                page = self._call_json("GET", url, action=action)
+            except ClientRequestException as exc:
+                status = _status(exc)
+                if status == 410 and link is not None:  # the token expired: enumerate again
+                    log.info("%s: delta token expired (410): taking a full listing", action)
+                    items, link, fetched = {}, None, []
+                    url = self._by_path("", "delta")
+                    continue
+                if status == 404 and stored.get("drive"):  # the drive we remembered is gone
+                    raise LibraryError(f"could not {action}: the library is gone; check the site and "
+                                       f"library in tomsync.toml (or delete {self.state_path})") from None
+                raise self._failure(exc, action) from None
+            fetched.extend(page.get("value", []))
+            next_url = page.get("@odata.nextLink")
+            if next_url:
+                url = str(next_url)
+                continue
+            new_link = page.get("@odata.deltaLink")
+            if not isinstance(new_link, str) or not new_link:
+                raise LibraryError(f"could not {action}: SharePoint's delta answer has no deltaLink")
+            break
+        changed = new_link != link or bool(fetched)
+        for entry in fetched:
+            item_id = entry.get("id")
+            if not isinstance(item_id, str):
+                continue
+            if "deleted" in entry:
+                items.pop(item_id, None)
+                continue
+            kind = next((k for k in ("root", "folder", "file") if k in entry), "other")
+            items[item_id] = {"name": str(entry.get("name", "")), "kind": kind,
+                              "parent": str((entry.get("parentReference") or {}).get("id", "")),
+                              "eTag": str(entry.get("eTag", "")), "size": int(entry.get("size", 0) or 0),
+                              "lastModifiedDateTime": entry.get("lastModifiedDateTime")}
+        downloads = {str(e["id"]): e["@microsoft.graph.downloadUrl"] for e in fetched
+                     if isinstance(e.get("@microsoft.graph.downloadUrl"), str) and "id" in e}
+        files = self._files_from(items, downloads)
+        if changed:  # every item of the drive is kept: a folder moved in brings its files, unreported
+            doc = {"version": 1, "key": self._delta_key(), "drive": self._drive(), "link": new_link,
+                   "items": items}
+            assert self.state_path is not None
+            atomic_write_bytes(self.state_path, json.dumps(doc, separators=(",", ":")).encode())
+        return files
+
+    def _files_from(
+        self, items: dict[str, dict[str, Any]], downloads: dict[str, str]
+    ) -> builtins.list[RemoteFile]:
+        """Files under our folder, named relative to it, from the id -> item map delta keeps."""
+        paths: dict[str, str | None] = {}
+
+        def path_of(item_id: str, depth: int = 0) -> str | None:
+            if item_id in paths:
+                return paths[item_id]
+            item = items.get(item_id)
+            if item is None or depth > 64:
+                return None
+            if item["kind"] == "root":
+                result: str | None = ""
+            else:
+                parent = path_of(item["parent"], depth + 1)
+                result = None if parent is None else (f"{parent}/{item['name']}" if parent else item["name"])
+            paths[item_id] = result
+            return result
+
+        prefix = f"{self.folder}/" if self.folder else ""
+        out: builtins.list[RemoteFile] = []
+        for item_id, item in items.items():
+            if item["kind"] != "file":
+                continue
+            full = path_of(item_id)
+            if full is None or not full.startswith(prefix):
+                continue
+            rel = full[len(prefix):]
+            if any(p.startswith((".", "~$")) for p in rel.split("/")):
+                continue  # hidden and Office lock files, as the folder walk skips them
+            listed = {**item, "id": item_id}
+            if item_id in downloads:
+                listed["@microsoft.graph.downloadUrl"] = downloads[item_id]
+            self._listed[rel] = listed
+            out.append(self._remote_file(rel, listed))
         return sorted(out, key=lambda f: f.name)
 
     def download(self, name: str) -> tuple[bytes, RemoteFile]:
         """The file's bytes and the eTag read just before them (never newer than the bytes)."""
         path = self._path(name)
         action = f"download {name} from {self._where}"
+        listed = self._listed.get(name)
+        url = listed.get("@microsoft.graph.downloadUrl") if listed else None
+        if listed is not None and isinstance(url, str) and url:
+            try:  # one request: the listing's pre-authenticated URL, its eTag read before these bytes
+                content = self._call("GET", url, action=action, auth=False).content
+            except ClientRequestException as exc:
+                if _status(exc) not in (401, 403, 404, 410):
+                    raise self._failure(exc, action, name) from None
+                log.info("%s: the listing's download URL expired (HTTP %s): asking by path", action,
+                         _status(exc))
+            else:
+                with self._lock:
+                    self.downloads += 1
+                return content, self._remote_file(name, listed, size=len(content))
         try:
             item = self._call_json("GET", self._by_path(path), action=action)
             if "file" not in item:
@@ -482,7 +725,8 @@ class SharePointLibrary:
             content = self._call("GET", self._item_url(item, "content", action), action=action).content
         except ClientRequestException as exc:
             raise self._failure(exc, action, name) from None
-        self.downloads += 1
+        with self._lock:
+            self.downloads += 1
         return content, self._remote_file(name, item, size=len(content))
 
     def upload(self, name: str, data: bytes, if_match: str | None) -> RemoteFile:
@@ -490,6 +734,7 @@ class SharePointLibrary:
         path = self._path(name)
         action = f"upload {name} to {self._where}"
         state = _WriteState()
+        self._listed.pop(name, None)  # its download URL and eTag are about to be out of date
         try:
             if len(data) <= self.upload_chunk_threshold:
                 item = self._put_small(path, data, if_match, action, state)
@@ -499,10 +744,12 @@ class SharePointLibrary:
             if state.maybe_written and _status(exc) in (409, 412):
                 landed = self._already_there(name, path, data, action)
                 if landed is not None:
-                    self.uploads += 1
+                    with self._lock:
+                        self.uploads += 1
                     return landed
             raise self._failure(exc, action, name, if_match) from None
-        self.uploads += 1
+        with self._lock:
+            self.uploads += 1
         return self._remote_file(name, item, size=len(data))
 
     def _put_small(
@@ -521,25 +768,76 @@ class SharePointLibrary:
     ) -> dict[str, Any]:
         body = {"item": {"@microsoft.graph.conflictBehavior": "fail" if if_match is None else "replace"}}
         headers = {"If-Match": if_match} if if_match is not None else {}
-        for _ in range(self.max_retries + 1):
+
+        def still_ours() -> None:
+            """Graph checked If-Match when the session was made, not at commit: check again now."""
+            if if_match is None:
+                return
+            current = self._current_etag(path, action)
+            if current != if_match:
+                log.info("%s: the item changed during the upload session (%s -> %s): not committing",
+                         action, if_match, current)
+                raise RemoteChanged(f"{path.rsplit('/', 1)[-1]} changed in the library during the upload "
+                                    f"(expected version {if_match}); pull again, then push")
+
+        for _ in range(self._tries + 1):
             url = self._by_path(path, "createUploadSession")
             session = self._call_json("POST", url, action=action, headers=headers, json_body=body)
             try:
-                return self._send_fragments(_need(session, "uploadUrl", action), data, action, state)
+                item = self._send_fragments(_need(session, "uploadUrl", action), data, action, state,
+                                            still_ours)
             except _SessionGone:
                 continue
+            self._check_one_step(if_match, item, path)
+            return item
         raise LibraryError(f"could not {action}: SharePoint kept losing the upload session; try again later")
 
+    @property
+    def _tries(self) -> int:
+        """Retries of one upload-session step: ``max_retries`` if set, else a fixed few."""
+        return self.max_retries if self.max_retries is not None else 6
+
+    def _current_etag(self, path: str, action: str) -> str | None:
+        try:
+            return str(self._call_json("GET", self._by_path(path), action=action).get("eTag", ""))
+        except ClientRequestException as exc:
+            if _status(exc) == 404:
+                return None
+            raise
+
+    def _check_one_step(self, if_match: str | None, item: dict[str, Any], path: str) -> None:
+        """After a session's commit: our version must directly follow the one we started from."""
+        before = _etag_version(if_match or "")
+        after = _etag_version(str(item.get("eTag", "")))
+        if before is None or after is None or before[0] != after[0] or after[1] == before[1] + 1:
+            return
+        name = path.rsplit("/", 1)[-1]
+        log.warning("%s: versions jumped from %d to %d across our commit: somebody saved in between",
+                    name, before[1], after[1])
+        raise LostRace(
+            f"{name}: somebody saved it in SharePoint while this upload was committing; your version is "
+            f"now the library's, theirs is in the file's version history there (versions {before[1] + 1} "
+            f"to {after[1] - 1}): compare them, then pull"
+        )
+
     def _send_fragments(
-        self, upload_url: str, data: bytes, action: str, state: _WriteState
+        self, upload_url: str, data: bytes, action: str, state: _WriteState,
+        before_commit: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
-        """PUT the fragments, resuming where SharePoint says after a failure; returns the committed item."""
+        """PUT the fragments, resuming where SharePoint says after a failure; returns the committed item.
+        ``before_commit`` runs before the last fragment is sent (it raises to abandon the session)."""
         total = len(data)
         offset = 0
         failures = 0
         while True:
             end = min(offset + self.upload_chunk_size, total)
             last_fragment = end == total
+            if last_fragment and before_commit is not None:
+                try:
+                    before_commit()
+                except RemoteChanged:
+                    self._cancel(upload_url)
+                    raise
             headers = {
                 "Content-Range": f"bytes {offset}-{end - 1}/{total}",
                 "Content-Type": "application/octet-stream",
@@ -564,7 +862,7 @@ class SharePointLibrary:
                     state.maybe_written = True
                 wait = None
                 problem = _connection_problem(exc)
-                self.client.pending_request().transport.reset_connections()
+                self._client().pending_request().transport.reset_connections()
             else:
                 doc = _json_object(response, action)
                 if response.status_code in (200, 201):
@@ -573,13 +871,17 @@ class SharePointLibrary:
                 failures = 0
                 continue
             failures += 1
-            if failures > self.max_retries:
+            if failures > self._tries:
                 self._cancel(upload_url)
                 raise LibraryError(
                     f"gave up trying to {action} after {failures} failed attempts at one part of the file "
                     f"({problem}); nothing was changed in the library, try again later"
                 )
-            self._sleep(self._delay(wait, failures, action))
+            delay = self._delay(wait, failures, action)
+            if wait is not None:
+                self.throttle.hold(delay, self._sleep)  # a fragment's Retry-After holds every worker too
+            else:
+                self._sleep(delay)
             try:  # where to carry on: a fragment may have arrived although its answer did not
                 status_doc = self._call_json("GET", upload_url, action=action, auth=False)
             except ClientRequestException as exc:

@@ -325,7 +325,7 @@ def _sync(direction: str, workdir: Path, library: Path | None, config: Path | No
 
     conn = _connect(workdir, library, config)
     with sync_errors(conn):
-        report = (pull if direction == "pull" else push)(workdir, conn.library)
+        report = (pull if direction == "pull" else push)(workdir, conn.library, workers=conn.settings.workers)
     print_sync(report)
     raise typer.Exit(3 if report.conflicts else 2 if report.refused else 0)
 

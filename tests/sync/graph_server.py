@@ -8,10 +8,23 @@ dropped connections) and simulate a colleague's edit.
 
 Choices where Graph's exact behaviour is undocumented or tenant-dependent:
 - ``If-Match`` on a path that does not exist answers 412 (RFC 9110 semantics).
-- An upload session created with ``If-Match`` re-checks the eTag when the last chunk arrives and answers
-  409 ``resourceModified`` if the file changed meanwhile (the "some tenants 409" case in DESIGN.md).
+- Upload sessions, by default, behave as Graph documents: ``If-Match`` is checked when the session is
+  created (412), and NOT when the last fragment commits, so a colleague's save during the upload is
+  overwritten unless the client checks for itself. ``FakeGraph(session_commit_check=True)`` instead
+  re-checks at the commit and answers 409 ``resourceModified`` (the "some tenants 409" case in
+  DESIGN.md); the client must be safe in both modes.
 - The upload URL rejects an ``Authorization`` header with 401, as Graph's documentation warns it may.
 - Paths are case-sensitive (SharePoint is not); tests do not depend on either.
+
+Delta (``GET /drives/{id}/root/delta``), in the documented shapes: a first call enumerates every item
+(root, folders, files) in pages linked by ``@odata.nextLink``, the last page carrying
+``@odata.deltaLink``; calling that link returns only what changed since, deleted items with a
+``deleted`` facet; ``parentReference`` has ``id`` but no ``path`` (Graph leaves path out of delta).
+`expire_delta_tokens` makes older links answer 410 Gone (``resyncRequired``), as Graph does when a
+token is too old. File items in listings carry ``@microsoft.graph.downloadUrl`` (pre-authenticated).
+
+``latency`` (seconds) delays every answer, outside the server's lock, to model a real network for
+benchmarks; ``max_in_flight`` records the most requests the server was answering at once.
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ import json
 import re
 import socket
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -75,9 +89,24 @@ class Drive:
     name: str
     web_url: str
     items: dict[str, Item] = field(default_factory=dict)  # by path
+    seq: int = 0  # the drive's change counter: delta tokens are values of it
+    changed: dict[str, int] = field(default_factory=dict)  # item id -> seq of its last change
+    deleted: dict[str, tuple[int, Item]] = field(default_factory=dict)  # item id -> (seq, last state)
+
+    ids: dict[str, Item] = field(default_factory=dict)  # by id
 
     def by_id(self, item_id: str) -> Item | None:
-        return next((i for i in self.items.values() if i.id == item_id), None)
+        return self.ids.get(item_id)
+
+    def add(self, item: Item) -> Item:
+        self.items[item.path] = item
+        self.ids[item.id] = item
+        self.touch(item)
+        return item
+
+    def touch(self, item: Item) -> None:
+        self.seq += 1
+        self.changed[item.id] = self.seq
 
 
 @dataclass
@@ -115,6 +144,7 @@ class Seen:
     kind: str
     headers: dict[str, str]
     body_size: int
+    status: int = 0  # the answer's status (0: dropped), set before observers run
 
 
 class _Resp:
@@ -148,7 +178,7 @@ _SITE_BY_PATH = re.compile(r"^/sites/(?P<host>[^/:]+):(?P<path>/[^:]*?):?$")
 _SITE_BY_ID = re.compile(r"^/sites/(?P<id>[^/:]+)$")
 _DRIVES = re.compile(r"^/sites/(?P<id>[^/]+)/drives$")
 _ROOT = re.compile(
-    r"^/drives/(?P<d>[^/]+)/root(?::(?P<p>/[^:]*))?:?(?P<op>/children|/content|/createUploadSession)?$"
+    r"^/drives/(?P<d>[^/]+)/root(?::(?P<p>/[^:]*))?:?(?P<op>/children|/content|/createUploadSession|/delta)?$"
 )
 _ITEM = re.compile(
     r"^/drives/(?P<d>[^/]+)/items/(?P<i>[^/:]+)(?P<op>/children|/content|/createUploadSession)?$"
@@ -166,8 +196,14 @@ class FakeGraph:
         drives: tuple[str, ...] = ("Documents", "Reports"),
         page_size: int = 200,
         tokens: tuple[str, ...] = ("test-token",),
+        session_commit_check: bool = False,
     ) -> None:
         self.hostname = hostname
+        self.session_commit_check = session_commit_check
+        self.delta_floor: dict[str, int] = {}  # drive id -> oldest delta token still honoured
+        self.latency = 0.0  # seconds added to every answer (outside the lock), for benchmarks
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.site_path = site_path
         self.site_id = f"{hostname},{uuid.uuid4()},{uuid.uuid4()}"
         self.page_size = page_size
@@ -178,7 +214,7 @@ class FakeGraph:
             folder = "Shared Documents" if name == "Documents" else name
             web_url = f"https://{hostname}{site_path}/{quote(folder)}"
             drive = Drive(drive_id, name, web_url)
-            drive.items[""] = Item("ROOT-" + drive_id[2:10], "", folder=True)
+            drive.add(Item("ROOT-" + drive_id[2:10], "", folder=True))
             self.drives[drive_id] = drive
         self.sessions: dict[str, UploadSession] = {}
         self.faults: list[Fault] = []
@@ -239,6 +275,23 @@ class FakeGraph:
         with self.lock:
             item = self.drive(drive).items[path.strip("/")]
             return self._write(self.drive(drive), item.path, item.content if data is None else data).etag
+
+    def remove(self, path: str, drive: str = "Documents") -> None:
+        """A colleague deletes a file (delta reports it with a ``deleted`` facet)."""
+        with self.lock:
+            d = self.drive(drive)
+            item = d.items.pop(path.strip("/"))
+            d.ids.pop(item.id, None)
+            d.seq += 1
+            d.changed.pop(item.id, None)
+            d.deleted[item.id] = (d.seq, item)
+
+    def expire_delta_tokens(self, drive: str = "Documents") -> None:
+        """Every delta link handed out so far answers 410 Gone (the token is too old)."""
+        with self.lock:
+            d = self.drive(drive)
+            d.seq += 1  # links handed out from now on carry this or later values
+            self.delta_floor[d.id] = d.seq
 
     def mkdir(self, path: str, drive: str = "Documents") -> None:
         with self.lock:
@@ -313,6 +366,7 @@ class FakeGraph:
         with self.lock:
             self.seen.clear()
             self.counts.clear()
+            self.max_in_flight = self.in_flight
 
     def requests_of(self, kind: str) -> list[Seen]:
         with self.lock:
@@ -326,7 +380,7 @@ class FakeGraph:
             sub = "/".join(parts[:i])
             existing = drive.items.get(sub)
             if existing is None:
-                drive.items[sub] = Item(uuid.uuid4().hex.upper(), sub, folder=True)
+                drive.add(Item(uuid.uuid4().hex.upper(), sub, folder=True))
             elif not existing.folder:
                 raise ValueError(f"{sub} is a file")
 
@@ -334,16 +388,17 @@ class FakeGraph:
         self._ensure_folders(drive, path.rsplit("/", 1)[0] if "/" in path else "")
         item = drive.items.get(path)
         if item is None:
-            item = Item(uuid.uuid4().hex.upper(), path, folder=False, content=bytes(data))
-            drive.items[path] = item
+            item = drive.add(Item(uuid.uuid4().hex.upper(), path, folder=False, content=bytes(data)))
         else:
             item.content = bytes(data)
             item.version += 1
             item.modified = _now()
+            drive.touch(item)
         return item
 
-    def _item_json(self, drive: Drive, item: Item) -> dict[str, Any]:
+    def _item_json(self, drive: Drive, item: Item, in_delta: bool = False) -> dict[str, Any]:
         parent_path = f"/drives/{drive.id}/root" + (f":/{item.parent}" if item.parent else ":")
+        parent = drive.items.get(item.parent) if item.path else None
         out: dict[str, Any] = {
             "id": item.id,
             "name": item.name,
@@ -357,11 +412,49 @@ class FakeGraph:
             "webUrl": f"{drive.web_url}/{quote(item.path)}",
             "parentReference": {"driveId": drive.id, "driveType": "documentLibrary", "path": parent_path},
         }
+        if parent is not None:
+            out["parentReference"]["id"] = parent.id
+        if in_delta:  # Graph leaves parentReference.path out of delta answers
+            out["parentReference"].pop("path")
+            if not item.path:
+                out["root"] = {}
+                del out["parentReference"]
         if item.folder:
-            out["folder"] = {"childCount": len(self._children(drive, item))}
+            out["folder"] = {"childCount": len(self._children(drive, item)) if not in_delta else 0}
         else:
             out["file"] = {"mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+            token = f"{drive.id}/{item.id}/{uuid.uuid4().hex}"
+            out["@microsoft.graph.downloadUrl"] = f"{self._base()}/download/{token}"
         return out
+
+    def _delta(self, drive: Drive, query: dict[str, list[str]]) -> _Resp:
+        """One page of a delta enumeration: everything (no token) or what changed after ``token``."""
+        token = int(query["token"][0]) if "token" in query else None
+        at = int(query["at"][0]) if "at" in query else drive.seq
+        skip = int(query.get("skip", ["0"])[0])
+        if token is not None and token < self.delta_floor.get(drive.id, 0):
+            return _error(410, "resyncRequired", "The delta token has expired; enumerate again.")
+        if token is None:
+            entries: list[dict[str, Any]] = [
+                self._item_json(drive, i, in_delta=True)
+                for i in sorted(drive.items.values(), key=lambda i: i.path)
+            ]
+        else:
+            entries = [self._item_json(drive, i, in_delta=True)
+                       for i in sorted(drive.items.values(), key=lambda i: i.path)
+                       if drive.changed.get(i.id, 0) > token]
+            entries += [{"id": item_id, "name": old.name, "deleted": {"state": "deleted"},
+                         "parentReference": {"driveId": drive.id}, "file": {}}
+                        for item_id, (seq, old) in drive.deleted.items() if seq > token]
+        page = entries[skip: skip + self.page_size]
+        base = f"{self.graph_url}/drives/{drive.id}/root/delta"
+        out: dict[str, Any] = {"value": page}
+        if skip + self.page_size < len(entries):
+            again = f"?skip={skip + self.page_size}&at={at}"
+            out["@odata.nextLink"] = base + again + (f"&token={token}" if token is not None else "")
+        else:
+            out["@odata.deltaLink"] = f"{base}?token={at}"
+        return _Resp(200, out)
 
     def _children(self, drive: Drive, folder: Item) -> list[Item]:
         return sorted(
@@ -391,6 +484,8 @@ class FakeGraph:
             return "children"
         if op == "/createUploadSession":
             return "createUploadSession"
+        if op == "/delta":
+            return "delta"
         if op == "/content":
             return "upload" if method == "PUT" else "content"
         return "item"
@@ -456,6 +551,10 @@ class FakeGraph:
         else:
             path = unquote(m.group("p") or "").strip("/")
         op = m.group("op") or ""
+        if op == "/delta":
+            if method != "GET" or path != "":
+                return _error(400, "invalidRequest", "delta is supported on the drive's root only")
+            return self._delta(drive, query)
         item = drive.items.get(path) if path is not None else None
         if op == "/content" and method == "PUT":
             return self._put_content(drive, path, item, query, headers, body)
@@ -604,7 +703,9 @@ class FakeGraph:
         # Last fragment: commit the whole file in one step, or not at all.
         del self.sessions[session_id]
         item = session.drive.items.get(session.path)
-        if session.if_match is not None and (item is None or item.etag != session.if_match):
+        if self.session_commit_check and session.if_match is not None and (
+            item is None or item.etag != session.if_match
+        ):
             return _error(409, "resourceModified", "The resource has changed since the upload session began.")
         if session.behavior == "fail" and item is not None:
             return _error(409, "nameAlreadyExists", "The specified item name already exists.")
@@ -631,10 +732,16 @@ class _Handler(BaseHTTPRequestHandler):
         with graph.lock:
             graph.counts[kind] += 1
             graph.seen.append(seen)
+            graph.in_flight += 1
+            graph.max_in_flight = max(graph.max_in_flight, graph.in_flight)
         self._seen: Seen | None = seen
         try:
+            if graph.latency:
+                time.sleep(graph.latency)
             self._answer(graph, kind, parts.path, parts.query, body)
         finally:
+            with graph.lock:
+                graph.in_flight -= 1
             self._observe()  # if the handler failed before answering
 
     def _observe(self) -> None:
@@ -672,6 +779,8 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _send(self, resp: _Resp) -> None:
+        if self._seen is not None:
+            self._seen.status = resp.status
         self._observe()
         self.send_response(resp.status)
         for name, value in resp.headers.items():

@@ -580,11 +580,15 @@ def test_forget_removes_accounts_and_the_next_call_signs_in_again(tmp_path: Path
     p, _ = provider(tmp_path, app, prompt=shown.append)
     assert p()["access_token"] == "cached-AT"
 
+    calls_before = len(app.calls)
     p.forget()
 
-    assert app.called("remove_account") == [account]
-    assert p()["access_token"] == "device-AT"
-    assert len(shown) == 1
+    # never through the msal app: get_accounts() may reach the network, and forget runs in error
+    # handlers (real msal clearing its cache: tests/sync/test_auth_msal.py)
+    assert app.calls[calls_before:] == []
+    from msal import TokenCache
+
+    assert list(p._cache().search(TokenCache.CredentialType.ACCOUNT)) == []
 
 
 def test_sign_out_in_certificate_mode_drops_app_tokens(tmp_path: Path) -> None:
@@ -595,7 +599,10 @@ def test_sign_out_in_certificate_mode_drops_app_tokens(tmp_path: Path) -> None:
     )
     p()
     p.sign_out()
-    assert app.called("remove_tokens_for_client") == [None]
+    assert app.called("remove_tokens_for_client") == []  # the cache is cleared directly, no msal call
+    from msal import TokenCache
+
+    assert list(p._cache().search(TokenCache.CredentialType.ACCESS_TOKEN)) == []
 
 
 # --- the token cache -------------------------------------------------------------------------------

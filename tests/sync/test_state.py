@@ -61,21 +61,52 @@ def test_state_from_a_newer_tomsync_or_damaged_is_refused_in_one_line(tmp_path):
         Archive(tmp_path)
 
 
-def test_state_is_written_once_per_quiet_run_and_after_each_transfer(tmp_path, monkeypatch):
-    lib = MemoryLibrary.with_files({f"{c}.json": c.encode() for c in "abcdef"})
-    saves: list[int] = []
-    real_save = Archive.save
+def count_state_writes(monkeypatch) -> list[str]:
+    """Every rewrite of a state.json, by path, whoever asks for it."""
+    import sync.state
 
-    def counting_save(self):
-        saves.append(1)
-        real_save(self)
+    written: list[str] = []
+    real = sync.state.atomic_write_bytes
 
-    monkeypatch.setattr(Archive, "save", counting_save)
-    assert pull(tmp_path, lib).downloads == 6
-    assert len(saves) == 6 + 1
-    saves.clear()
+    def counting(path, data):
+        if path.name == "state.json":
+            written.append(str(path))
+        real(path, data)
+
+    monkeypatch.setattr(sync.state, "atomic_write_bytes", counting)
+    return written
+
+
+def test_state_is_written_once_per_run_however_many_files(tmp_path, monkeypatch):
+    lib = MemoryLibrary.with_files({f"f{i:03}.json": str(i).encode() for i in range(120)})
+    writes = count_state_writes(monkeypatch)
+    assert pull(tmp_path, lib).downloads == 120
+    assert len(writes) == 1  # 120 transfers, one rewrite of state.json (the journal kept each record)
+    assert not (tmp_path / ".tomsync" / "journal.jsonl").exists()  # emptied once state.json holds it
+    writes.clear()
     assert pull(tmp_path, lib).downloads == 0
-    assert len(saves) == 1  # nothing changed: one write for the whole run
+    assert len(writes) <= 1  # at most the hash cache of the files the first run wrote
+    writes.clear()
+    assert pull(tmp_path, lib).downloads == 0
+    assert writes == []  # a quiet run writes nothing
+
+
+def test_a_killed_run_forgets_no_finished_transfer(tmp_path, template_bytes):
+    """No save at all (kill -9 before the end): the journal alone brings the records back."""
+    from sync.library import RemoteFile
+
+    archive = Archive(tmp_path)
+    archive.record("a.json", b"A", RemoteFile("a.json", '"e1"', 1))
+    archive.record("b.json", b"B", RemoteFile("b.json", '"e2"', 1))
+    archive.add_conflict("b.json", '"e3"', 2, "cc")
+    with open(tmp_path / ".tomsync" / "journal.jsonl", "a") as fh:
+        fh.write('{"op":"file","name":"c.j')  # the line the kill cut short
+    again = Archive(tmp_path)
+    assert again.names() == ["a.json", "b.json"] and again.get("b.json").etag == '"e2"'
+    assert again.pending_conflict("b.json").etag == '"e3"'
+    assert again.base_bytes("a.json") == b"A"
+    again.save()
+    assert Archive(tmp_path).names() == ["a.json", "b.json"]
 
 
 def test_an_interrupted_run_keeps_the_record_of_every_completed_transfer(tmp_path):
