@@ -20,7 +20,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sync.exceptions import RowChange, row_changes
+from sync.rows import RowState, row_states
 from workbook_templates.frame import Record, tidy_rows, to_frame
+from workbook_templates.layout import NOT_APPLICABLE
 from workbook_templates.reader import WorkbookData, WorkbookReadError, read_workbook
 from workbook_templates.rollup import RatedRow, RollupResult, group_rows, rated_rows, roll, roll_counts
 from workbook_templates.validate import Finding, validate
@@ -43,6 +46,8 @@ class AreaResult:
     settings: tuple[str, float, float] = ("score", 0.75, 0.4)  # the spec's roll-up rule, green, red
     keys: list[str] = field(default_factory=list)  # "Area: School" for each school, stable across runs
     records: list[Record] = field(default_factory=list)  # tidy rows for analysts (workbook_templates.frame)
+    row_states: list[RowState] = field(default_factory=list)  # every row with an ID, for rows.json
+    red_caps: str = ""  # the spec's [rollup] red_caps: "A" caps a school with a master Red at Amber
 
 
 @dataclass
@@ -58,6 +63,17 @@ class Consolidated:
     rule: str = "score"
     thresholds: tuple[float, float] = (0.75, 0.4)
     months: list[str] = field(default_factory=list)  # trend columns, oldest first
+    row_history: dict[str, list[RowState]] = field(default_factory=dict)  # earlier months' rows.json
+    capped: list[str] = field(default_factory=list)  # schools held at Amber by red_caps
+
+    @property
+    def rows(self) -> list[RowState]:
+        return [r for a in self.areas for r in a.row_states]
+
+    @property
+    def changes(self) -> list[RowChange]:
+        """Reds, slips and improvements since the last month with a row snapshot (`sync.exceptions`)."""
+        return row_changes(self.rows, self.month, self.row_history)
 
     @property
     def findings(self) -> list[tuple[str, Finding]]:
@@ -106,7 +122,9 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       list(theme.choices) if theme else [], list(lead.choices) if lead else [], last,
                       settings=(spec.rollup.rule, spec.rollup.green, spec.rollup.red),
                       keys=[_label(spec.area, s.sheet, True) for s in spec.schools],
-                      records=tidy_rows(data, month))
+                      records=tidy_rows(data, month),
+                      row_states=row_states(data, lambda sheet: _label(spec.area, sheet, multi)),
+                      red_caps=spec.rollup.red_caps)
 
 
 def _read_one(name: str, path: Path, month: str, today: date, multi: bool) -> AreaResult:
@@ -162,11 +180,14 @@ def _ordered(values: Iterable[str]) -> list[str]:
 
 
 def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str, str]] | None = None,
-                rule: str = "score", green: float = 0.75, red: float = 0.4) -> Consolidated:
-    """Roll up all areas together; ``history`` is month -> school label -> RAG from the archive.
+                rule: str = "score", green: float = 0.75, red: float = 0.4,
+                row_history: dict[str, list[RowState]] | None = None) -> Consolidated:
+    """Roll up all areas together; ``history`` is month -> school label -> RAG from the archive,
+    ``row_history`` month -> rows (rows.json) for the exceptions.
 
     Each school's RAG (and heat-map row) follows its own area's roll-up rule; themes, leads and the
-    overall line, which mix areas, follow ``rule``."""
+    overall line, which mix areas, follow ``rule``. With its area's ``red_caps = "A"``, a school with
+    any Red among its rated master rows is shown at Amber at best."""
     rows = [r for a in areas for r in a.rows]
     order = {"school": _ordered(s for a in areas for s in a.schools),
              "theme": _ordered(t for a in areas for t in a.themes),
@@ -175,8 +196,16 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     by_theme = group_rows(rows, ["theme"], rule, green, red, order)
     by_lead = group_rows(rows, ["lead"], rule, green, red, order)
     settings = {s: a.settings for a in areas for s in a.schools}  # each school under its own area's rule
+    caps = {s: a.red_caps for a in areas for s in a.schools}
+    master_reds = {r.school for a in areas for r in a.row_states
+                   if r.master and r.rag == "R" and r.status != NOT_APPLICABLE}
+    capped: list[str] = []
     for g in by_school.groups:
-        g.rag = roll_counts(g.R, g.A, g.G, *settings.get(g.key["school"], (rule, green, red)))
+        school = g.key["school"]
+        g.rag = roll_counts(g.R, g.A, g.G, *settings.get(school, (rule, green, red)))
+        if caps.get(school) == "A" and g.rag == "G" and school in master_reds:
+            g.rag = "A"
+            capped.append(school)
     heat: dict[str, dict[str, list[str]]] = {}
     for r in rows:
         heat.setdefault(r.school, {}).setdefault(r.theme, []).append(r.rating)
@@ -199,7 +228,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     not_updated = [(s, last) for a in areas for s, last in a.last_updated.items()
                    if last is None or last < first]
     return Consolidated(month, areas, by_school, by_theme, by_lead, heatmap, trend, not_updated, rule,
-                        (green, red), months)
+                        (green, red), months, dict(row_history or {}), capped)
 
 
 def load_history(archive_root: Path, before: str) -> dict[str, dict[str, str]]:
