@@ -4,8 +4,8 @@ A row's due date comes from its Due column, its Target's "by ..." or its When, r
 spec's session calendar (`workbook_templates.calendar`). A due date before today on a row whose
 Status is not Complete (nor Not applicable) is overdue. Only tabs staff have started to keep (some
 Last updated date) are checked: a tab never updated is already named once by the stale check and the
-report's "Not updated", and a fresh workbook is not a wall of findings. Text the calendar cannot read is never guessed: it is
-listed once per master row (on the Master tab) and once per school's own row.
+report's "Not updated", and a fresh workbook is not a wall of findings. Text the calendar cannot
+read is never guessed: it is listed once per master row (on the Master tab) and once per school's own row.
 """
 
 from __future__ import annotations
