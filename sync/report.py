@@ -519,6 +519,7 @@ def _board_sheet(ws: Worksheet, c: Consolidated) -> None:
         ws.column_dimensions[get_column_letter(i)].width = 16 if i >= len(header) - 1 else 10
     _page(ws)
     ws.print_title_rows = None
+    ws.freeze_panes = "A2"
     ws.page_setup.fitToHeight = 1
 
 
