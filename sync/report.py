@@ -35,7 +35,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from sync import facts
 from sync.consolidate import Consolidated
-from sync.exceptions import RowChange
+from sync.exceptions import NEW_RED, RowChange
 from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.cells import set_data
 from workbook_templates.layout import RAG_FILLS
@@ -231,8 +231,7 @@ def exception_rows(c: Consolidated) -> list[tuple[str, ...]]:
     """One line per row change (`sync.exceptions`): what a board reads first after the overview."""
     def line(ch: RowChange) -> tuple[str, ...]:
         r = ch.row
-        kind = ch.kind + (" (new)" if ch.is_new else "")
-        return (kind, r.school, r.id, r.activity, r.lead, r.rag if r.status != "Not applicable" else "",
+        return (ch.kind, r.school, r.id, r.activity, r.lead, r.rag if r.status != "Not applicable" else "",
                 ch.before, r.note, r.evidence, _since(ch.red_since))
     return [line(ch) for ch in c.changes]
 
@@ -657,6 +656,8 @@ td.num{{text-align:right;}}
 td.rag{{text-align:center;font-weight:bold;min-width:2.2rem;}}
 tr.all td{{font-weight:bold;border-top:2px solid #1F4E79;}}
 td.msg{{min-width:18rem;}}
+td.text{{min-width:12rem;}}
+td.link{{max-width:14rem;word-break:break-all;overflow-wrap:anywhere;font-size:.8rem;}}
 .note{{color:#595959;font-style:italic;}}
 .mix{{display:flex;width:10rem;height:.9rem;background:#E7E6E6;}}
 .mix span{{display:block;height:100%;}}
@@ -736,6 +737,17 @@ def _html_key() -> str:
     return f'<ul class="key" aria-label="Key">{items}</ul>'
 
 
+def _text_td(value: Any) -> str:
+    """A cell of prose (activity, note): wide enough to read, wrapping at words."""
+    return f'<td class="text">{_e(value)}</td>'
+
+
+def _link_td(value: Any) -> str:
+    """An evidence link as text (never followed from the report), breaking anywhere so a long address
+    does not push the table off the page."""
+    return f'<td class="link">{_e(value)}</td>'
+
+
 def _html_board(c: Consolidated) -> str:
     """Page 1: the headline, schools at each letter and the change, the figures, and a small trend."""
     rag = "".join(f"<tr>{_rag_td(k)}<td class=\"num\">{n}</td><td class=\"num\">{_e(ch)}</td></tr>"
@@ -784,19 +796,21 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         empty="No findings: every workbook passed validation.")
     board = _html_board(c)
     exceptions = _html_table(EXCEPTION_HEADERS, [
-        [' class="new"' if row[0].endswith("(new)") else "", *(f"<td>{_e(v)}</td>" for v in row[:5]),
-         _rag_td(row[5]), *(f"<td>{_e(v)}</td>" for v in row[6:])] for row in exception_rows(c)],
+        [' class="new"' if row[0] == NEW_RED else "", *(f"<td>{_e(v)}</td>" for v in row[:3]),
+         _text_td(row[3]), f"<td>{_e(row[4])}</td>", _rag_td(row[5]), f"<td>{_e(row[6])}</td>",
+         _text_td(row[7]), _link_td(row[8]), f"<td>{_e(row[9])}</td>"] for row in exception_rows(c)],
         empty="No Red rows, and no row changed since last month.")
     overdue = _html_table(OVERDUE_HEADERS, [
-        ["", *(f"<td>{_e(v)}</td>" for v in row[:5]), _rag_td(row[5]),
-         *(f"<td>{_e(v)}</td>" for v in row[6:])] for row in overdue_rows(c)], empty="No work is overdue.")
+        ["", *(f"<td>{_e(v)}</td>" for v in row[:2]), _text_td(row[2]), f"<td>{_e(row[3])}</td>",
+         f"<td>{_e(row[4])}</td>", _rag_td(row[5]), _text_td(row[6]), _text_td(row[7])]
+        for row in overdue_rows(c)], empty="No work is overdue.")
     unread = facts.unreadable_due(c)
     if unread:
         overdue += ("\n<p>When these are due cannot be read, so they are not checked (never guessed):</p>\n"
                     + _html_table(("Workbook", "ID", "Why"),
                                   [["", *(f"<td>{_e(v)}</td>" for v in row)] for row in unread]))
     outs = _html_table(OPT_OUT_HEADERS, [
-        ["", *(f"<td>{_e(v)}</td>" for v in row[:4]),
+        ["", *(f"<td>{_e(v)}</td>" for v in row[:2]), _text_td(row[2]), f"<td>{_e(row[3])}</td>",
          f'<td class="{"" if not row[4].startswith("No:") else "sev-error"}">{_e(row[4])}</td>',
          f"<td>{_e(row[5])}</td>"] for row in opt_out_rows(c)],
         empty="No school marked a master row Not applicable.")

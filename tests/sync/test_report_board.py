@@ -62,10 +62,11 @@ def test_rows_are_archived_beside_the_rollup(demo: DemoResult) -> None:
 def test_exceptions_list_kelsos_two_reds_with_their_notes(wb: Workbook, page: str) -> None:
     rows = [r for r in sheet_rows(wb, "Exceptions") if r[1] == "Kelso High" and r[5] == "R"]
     assert [(r[0], r[2], r[7], r[9]) for r in rows] == [
-        ("New Red (new)", "M06", TIMETABLE, "Dec 2026"), ("New Red (new)", "M07", TIMETABLE, "Dec 2026")]
+        ("New Red", "M06", TIMETABLE, "Dec 2026"), ("New Red", "M07", TIMETABLE, "Dec 2026")]
     assert rows[0][3] == "Foundation Apprenticeship operational calendar shared with pupils and parents"
     assert rows[0][4] == "DYW" and rows[0][6] == "not rated (Not started)"
-    assert page.count("Kelso High</td><td>M06") == 1 and TIMETABLE in page
+    assert page.count('<tr class="new"><td>New Red</td><td>Kelso High</td><td>M06</td>') == 1
+    assert TIMETABLE in page
 
 
 def test_a_long_red_says_since_when(wb: Workbook) -> None:
