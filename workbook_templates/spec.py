@@ -240,8 +240,7 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
     deadline = parse_cycle(_get(data, "cycle", dict, source, {}), source)
     free_rows = parse_layout(_get(data, "layout", dict, source, {}), source)
     terms = parse_calendar(_get(data, "calendar", dict, source, {}), source)
-    exemptions = parse_exemptions(_get(data, "exemptions", list, source, []), schools, master, columns,
-                                  source)
+    exemptions = parse_exemptions(_get(data, "exemptions", list, source, []), master, columns, source)
     return Spec(name, title, area, label, months, schools, columns, master, rollup, deadline, free_rows,
                 rag_values, _get(data, "guide", str, source, ""), terms, exemptions)
 
@@ -257,13 +256,12 @@ def parse_calendar(cal: dict[str, Any], source: str) -> tuple[Term, ...]:
         raise SpecError(str(exc)) from None
 
 
-def parse_exemptions(items: list[Any], schools: tuple[School, ...], master: tuple[dict[str, Any], ...],
+def parse_exemptions(items: list[Any], master: tuple[dict[str, Any], ...],
                      columns: tuple[Column, ...], source: str) -> tuple[Exemption, ...]:
     """[[exemptions]]: school (id), ids (master row IDs) and a reason, each checked."""
     id_header = next(c.header for c in columns if c.role == "id")
     master_ids = {canonical(r.get(id_header)) for r in master}
-    school_ids = {s.id for s in schools}
-    out = []
+    out = []  # the school id is not checked here: a workbook's embedded spec is parsed once per shape
     for i, e in enumerate(items):
         where = f"{source}: exemptions[{i}]"
         if not isinstance(e, dict):
@@ -271,8 +269,6 @@ def parse_exemptions(items: list[Any], schools: tuple[School, ...], master: tupl
         school = _get(e, "school", str, where)
         ids = tuple(canonical(x) for x in _get(e, "ids", list, where))
         reason = _get(e, "reason", str, where).strip()
-        if school not in school_ids:
-            raise SpecError(f"{where}: school '{school}' is not a school id of this spec")
         for rid in ids:
             if rid not in master_ids:
                 raise SpecError(f"{where}: '{rid}' is not a master row ID")
