@@ -72,9 +72,11 @@ def report_names(month: str) -> tuple[str, str]:
     return base + ".xlsx", base + ".html"
 
 
-def archived_month(workdir: str | os.PathLike[str], month: str, today: date | None = None) -> Consolidated:
+def archived_month(workdir: str | os.PathLike[str], month: str, today: date | None = None,
+                   trend: bool = False) -> Consolidated:
     """The month as its cycle archived it: the area workbooks kept under archive/YYYY-MM, read and
-    consolidated again (for `tomsync export`; nothing is written). ValueError when none are kept."""
+    consolidated again (for `tomsync export` and `tomsync report school`; nothing is written), with
+    the earlier months' trend when ``trend``. ValueError when none are kept."""
     parse_month(month)
     folder = Path(workdir) / "archive" / month
     found = folder.rglob("*.xlsx") if folder.is_dir() else []
@@ -84,7 +86,7 @@ def archived_month(workdir: str | os.PathLike[str], month: str, today: date | No
                          f"'tomsync cycle --month {month}' first")
     areas = read_areas([(b, folder / b) for b in books], month, today or date.today())
     first = next((a for a in areas if a.error is None), None)
-    return consolidate(areas, month, None,
+    return consolidate(areas, month, load_history(folder.parent, month) if trend else None,
                        *(first.settings if first else ("score", 0.75, 0.4)),
                        row_history=load_row_history(folder.parent, month))
 

@@ -159,3 +159,28 @@ def test_printed_board_is_one_page_and_no_page_holds_only_a_heading(demo: DemoRe
     assert _page_text(pdf, 2)[0] == "Overview"
     for n in range(1, pages + 1):
         assert len(_page_text(pdf, n)) > 3, f"page {n} is nearly empty"
+
+
+def test_report_school_writes_one_page_per_school(demo: DemoResult, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tomsync.cli import app
+
+    result = CliRunner().invoke(app, ["report", "school", "kelso", "--month", "2026-12",
+                                      "--workdir", str(demo.workdir)])
+    assert result.exit_code == 0, result.output
+    html = demo.workdir / "reports" / "2026-12" / "school-kelso-high-2026-12.html"
+    text = html.read_text(encoding="utf-8")
+    assert "Kelso High, December 2026: overall A (R 2 · A 0 · G 10, 2 not rated)" in text
+    assert text.count(TIMETABLE) >= 2 and "Jedburgh" not in text
+    book = load_workbook(html.with_suffix(".xlsx"))
+    ws = book["School"]
+    assert ws["A1"].value == "Kelso High — TOM report, December 2026"
+    assert ws.page_setup.fitToHeight == 1 and ws.page_setup.orientation == "landscape"
+    ids = [r[0] for r in ws.iter_rows(min_row=8, values_only=True) if r[0]]
+    assert ids[:2] == ["M01", "M02"] and "KEL-01" in ids
+    missing = CliRunner().invoke(app, ["report", "school", "Nowhere", "--month", "2026-12",
+                                       "--workdir", str(demo.workdir)])
+    assert missing.exit_code == 2
+    if shutil.which("chromium") and shutil.which("pdfinfo"):
+        assert _pdf(html, tmp_path / "kelso.pdf") == 1
