@@ -3,6 +3,7 @@ surface, as `tomsync validate --annotate` and the ribbon's Validate run them."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,26 @@ from workbook_templates.validate import validate
 REALISTIC = ("opt-out", "overdue", "contradiction")
 
 
-def realistic(path: Path) -> set[tuple[str, str]]:
-    return {(f.sheet, f.cell) for f in validate(read_workbook(path), MONTH, TODAY) if f.rule in REALISTIC}
+def realistic(path: Path, month: str | None = MONTH, today: date | None = TODAY) -> set[tuple[str, str]]:
+    return {(f.sheet, f.cell) for f in validate(read_workbook(path), month, today) if f.rule in REALISTIC}
+
+
+def expected_marks(path: Path, month: str | None = MONTH, today: date | None = TODAY
+                   ) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> the fill Validate gives it: the deliberate mistakes' and the realistic ones'."""
+    marks = {(f.sheet, f.cell): WARNING_FILL for f in validate(read_workbook(path), month, today)
+             if f.rule in REALISTIC}
+    for f in validate(read_workbook(path), month, today):
+        if f.rule in REALISTIC and f.severity == "error":
+            marks[(f.sheet, f.cell)] = ERROR_FILL
+    return {**marks, **{k: colour for k, (_rule, colour) in MISTAKES.items()}}
+
+
+def counts(path: Path, month: str | None = MONTH, today: date | None = TODAY) -> str:
+    """"E error(s), W warning(s)" as Validate's message says it."""
+    found = validate(read_workbook(path), month, today)
+    errors = sum(1 for f in found if f.severity == "error")
+    return f"{errors} error(s), {len(found) - errors} warning(s)"
 
 
 # The demo's deliberate mistakes (tomsync.demo.data._mistake) and where validation puts them.
