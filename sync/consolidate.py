@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +66,13 @@ class Consolidated:
     months: list[str] = field(default_factory=list)  # trend columns, oldest first
     row_history: dict[str, list[RowState]] = field(default_factory=dict)  # earlier months' rows.json
     capped: list[str] = field(default_factory=list)  # schools held at Amber by red_caps
+    heat_counts: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)  # (R, A, G)
 
     @property
     def rows(self) -> list[RowState]:
         return [r for a in self.areas for r in a.row_states]
 
-    @property
+    @cached_property
     def changes(self) -> list[RowChange]:
         """Reds, slips and improvements since the last month with a row snapshot (`sync.exceptions`)."""
         return row_changes(self.rows, self.month, self.row_history)
@@ -211,6 +213,8 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
         heat.setdefault(r.school, {}).setdefault(r.theme, []).append(r.rating)
     heatmap = {s: {t: roll(v, *settings.get(s, (rule, green, red))) for t, v in themes.items()}
                for s, themes in heat.items()}
+    heat_counts = {s: {t: (v.count("R"), v.count("A"), v.count("G") + v.count("B"))
+                       for t, v in themes.items()} for s, themes in heat.items()}
     history = dict(history or {})
     history[month] = {g.key["school"]: g.rag for g in by_school.groups}
     months = sorted(m for m in history if m <= month)
@@ -228,7 +232,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     not_updated = [(s, last) for a in areas for s, last in a.last_updated.items()
                    if last is None or last < first]
     return Consolidated(month, areas, by_school, by_theme, by_lead, heatmap, trend, not_updated, rule,
-                        (green, red), months, dict(row_history or {}), capped)
+                        (green, red), months, dict(row_history or {}), capped, heat_counts)
 
 
 def load_history(archive_root: Path, before: str) -> dict[str, dict[str, str]]:

@@ -46,11 +46,20 @@ def _words(r: RowState | None) -> str:
     return f"{r.rag or 'not rated'}" + (f" ({r.status})" if r.status else "")
 
 
-def red_since(row: RowState, month: str, history: Mapping[str, Sequence[RowState]]) -> str:
-    """The first month of the run of Red months that ends with this one."""
+Index = list[tuple[str, dict[tuple[str, str], RowState]]]  # earlier months, newest first, rows by key
+
+
+def _index(month: str, history: Mapping[str, Sequence[RowState]]) -> Index:
+    return [(m, {r.rid: r for r in history[m]}) for m in sorted((m for m in history if m < month),
+                                                                  reverse=True)]
+
+
+def red_since(row: RowState, month: str, history: Mapping[str, Sequence[RowState]],
+              index: Index | None = None) -> str:
+    """The first month of the run of Red months that ends with this one (``index``: `_index`, built
+    once per report so that thousands of Reds do not each re-read every month)."""
     since = month
-    for m in sorted((m for m in history if m < month), reverse=True):
-        earlier = {r.rid: r for r in history[m]}
+    for m, earlier in index if index is not None else _index(month, history):
         if _rag(earlier.get(row.rid)) != "R":
             break
         since = m
@@ -61,8 +70,8 @@ def row_changes(rows: Sequence[RowState], month: str, history: Mapping[str, Sequ
                 ) -> list[RowChange]:
     """Every Red row, every row that slipped (G to A, A to R, anything to Not applicable, a row
     removed) and every row that improved, worst first, in school order within a kind."""
-    earlier = sorted(m for m in history if m < month)
-    before = {r.rid: r for r in history[earlier[-1]]} if earlier else {}
+    index = _index(month, history)
+    before = index[0][1] if index else {}
     known = {r.key for r in before.values()}  # schools last month's snapshot had
     out: list[RowChange] = []
     for row in rows:
@@ -71,7 +80,7 @@ def row_changes(rows: Sequence[RowState], month: str, history: Mapping[str, Sequ
         compare = row.key in known
         if now == "R":
             kind = RED if compare and was == "R" else NEW_RED
-            out.append(RowChange(kind, row, _words(prev), red_since(row, month, history)))
+            out.append(RowChange(kind, row, _words(prev), red_since(row, month, history, index)))
         elif not compare or prev is None:
             continue
         elif row.status == NOT_APPLICABLE and prev.status != NOT_APPLICABLE:

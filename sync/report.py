@@ -657,6 +657,7 @@ td.rag{{text-align:center;font-weight:bold;min-width:2.2rem;}}
 tr.all td{{font-weight:bold;border-top:2px solid #1F4E79;}}
 td.msg{{min-width:18rem;}}
 td.text{{min-width:12rem;}}
+td .counts{{display:block;font-size:.7rem;font-weight:normal;}}
 td.link{{max-width:14rem;word-break:break-all;overflow-wrap:anywhere;font-size:.8rem;}}
 .note{{color:#595959;font-style:italic;}}
 .mix{{display:flex;width:10rem;height:.9rem;background:#E7E6E6;}}
@@ -782,8 +783,19 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
                 f'<div class="wrap"><table>{headline}</table></div>\n<h3>Areas covered</h3>\n{areas}\n'
                 f"<h3>Key</h3>\n{_html_key()}")
     header, rows = _heat_rows(c)
+    themes = header[1:-1]
+
+    def heat_td(school: str, theme: str, value: str) -> str:
+        """The letter with its R/A/G row counts beside it: a letter alone hides how many Reds."""
+        counts = c.heat_counts.get(school, {}).get(theme)
+        if not counts or value not in RAG_FILLS:
+            return _rag_td(value)
+        r, a, g = counts
+        return (f'<td class="rag rag-{_e(value)}" title="{_e(_counts_text(r, a, g))}">{_e(value)}'
+                f'<span class="counts">{r}·{a}·{g}</span></td>')
     heat = _html_table(header, [[' class="all"' if i == len(rows) - 1 else "", f"<td>{_e(row[0])}</td>",
-                                 *(_rag_td(v) for v in row[1:])] for i, row in enumerate(rows)])
+                                 *(heat_td(row[0], t, v) for t, v in zip(themes, row[1:-1], strict=True)),
+                                 _rag_td(row[-1])] for i, row in enumerate(rows)])
     header, rows = _trend_rows(c)
     trend = _html_table(header, [["", f"<td>{_e(row[0])}</td>", *(_rag_td(v) for v in row[1:-1]),
                                   f"<td>{_e(row[-1])}</td>"] for row in rows], empty="No schools.")
@@ -831,7 +843,8 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         "by-school": _html_groups(c.by_school, "School"),
         "by-theme": _html_groups(c.by_theme, "Theme"),
         "by-lead": _html_groups(c.by_lead, "Lead"),
-        "heat-map": f"{heat}\n{_html_key()}",
+        "heat-map": f"<p>Each cell: the rolled-up letter, with its rows' R·A·G counts below it.</p>\n{heat}\n"
+                    f"{_html_key()}",
         "trend": f"<p>Rolled-up rating per school for each month, oldest first.</p>\n{trend}",
         "not-updated": "<p>Schools whose tab has no update dated this month.</p>\n" + stale,
         "findings": findings,
