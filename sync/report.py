@@ -514,8 +514,8 @@ def _board_sheet(ws: Worksheet, c: Consolidated) -> None:
             if 1 < i < len(header) - 1:
                 _rag_cell(cell)
     ws.column_dimensions["A"].width = 34
-    for i in range(2, len(header) + 1):
-        ws.column_dimensions[get_column_letter(i)].width = 16 if i >= len(header) - 1 else 10
+    for i in range(2, len(header) + 1):  # B and C also hold "6 of 59 (10%)" and "Since last month"
+        ws.column_dimensions[get_column_letter(i)].width = 17 if i >= len(header) - 1 or i <= 3 else 10
     _page(ws)
     ws.print_title_rows = None
     ws.freeze_panes = "A2"
