@@ -18,10 +18,14 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from sync.exceptions import RowChange, row_changes
+from sync.rows import RowState, row_states
 from workbook_templates.frame import Record, tidy_rows, to_frame
+from workbook_templates.layout import NOT_APPLICABLE
 from workbook_templates.reader import Limits, WorkbookData, WorkbookReadError, read_workbook
 from workbook_templates.rollup import RatedRow, RollupResult, group_rows, rated_rows, roll, roll_counts
 from workbook_templates.validate import Finding, validate
@@ -45,6 +49,8 @@ class AreaResult:
     keys: list[str] = field(default_factory=list)  # "Area: School" for each school, stable across runs
     records: list[Record] = field(default_factory=list)  # tidy rows for analysts (workbook_templates.frame)
     identity: str = ""  # the embedded spec + master fingerprint: two files with one identity are one area
+    row_states: list[RowState] = field(default_factory=list)  # every row with an ID, for rows.json
+    red_caps: str = ""  # the spec's [rollup] red_caps: "A" caps a school with a master Red at Amber
 
 
 @dataclass
@@ -60,7 +66,19 @@ class Consolidated:
     rule: str = "score"
     thresholds: tuple[float, float] = (0.75, 0.4)
     months: list[str] = field(default_factory=list)  # trend columns, oldest first
+    row_history: dict[str, list[RowState]] = field(default_factory=dict)  # earlier months' rows.json
+    capped: list[str] = field(default_factory=list)  # schools held at Amber by red_caps
+    heat_counts: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)  # (R, A, G)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files the cycle did not add in, and why
+
+    @property
+    def rows(self) -> list[RowState]:
+        return [r for a in self.areas for r in a.row_states]
+
+    @cached_property
+    def changes(self) -> list[RowChange]:
+        """Reds, slips and improvements since the last month with a row snapshot (`sync.exceptions`)."""
+        return row_changes(self.rows, self.month, self.row_history)
 
     @property
     def findings(self) -> list[tuple[str, Finding]]:
@@ -109,7 +127,9 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       list(theme.choices) if theme else [], list(lead.choices) if lead else [], last,
                       settings=(spec.rollup.rule, spec.rollup.green, spec.rollup.red),
                       keys=[_label(spec.area, s.sheet, True) for s in spec.schools],
-                      records=tidy_rows(data, month), identity=area_identity(data.meta))
+                      records=tidy_rows(data, month), identity=area_identity(data.meta),
+                      row_states=row_states(data, lambda sheet: _label(spec.area, sheet, multi)),
+                      red_caps=spec.rollup.red_caps)
 
 
 def area_identity(meta: dict[str, str]) -> str:
@@ -175,11 +195,14 @@ def _ordered(values: Iterable[str]) -> list[str]:
 
 
 def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str, str]] | None = None,
-                rule: str = "score", green: float = 0.75, red: float = 0.4) -> Consolidated:
-    """Roll up all areas together; ``history`` is month -> school label -> RAG from the archive.
+                rule: str = "score", green: float = 0.75, red: float = 0.4,
+                row_history: dict[str, list[RowState]] | None = None) -> Consolidated:
+    """Roll up all areas together; ``history`` is month -> school label -> RAG from the archive,
+    ``row_history`` month -> rows (rows.json) for the exceptions.
 
     Each school's RAG (and heat-map row) follows its own area's roll-up rule; themes, leads and the
-    overall line, which mix areas, follow ``rule``."""
+    overall line, which mix areas, follow ``rule``. With its area's ``red_caps = "A"``, a school with
+    any Red among its rated master rows is shown at Amber at best."""
     rows = [r for a in areas for r in a.rows]
     order = {"school": _ordered(s for a in areas for s in a.schools),
              "theme": _ordered(t for a in areas for t in a.themes),
@@ -188,13 +211,23 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     by_theme = group_rows(rows, ["theme"], rule, green, red, order)
     by_lead = group_rows(rows, ["lead"], rule, green, red, order)
     settings = {s: a.settings for a in areas for s in a.schools}  # each school under its own area's rule
+    caps = {s: a.red_caps for a in areas for s in a.schools}
+    master_reds = {r.school for a in areas for r in a.row_states
+                   if r.master and r.rag == "R" and r.status != NOT_APPLICABLE}
+    capped: list[str] = []
     for g in by_school.groups:
-        g.rag = roll_counts(g.R, g.A, g.G, *settings.get(g.key["school"], (rule, green, red)))
+        school = g.key["school"]
+        g.rag = roll_counts(g.R, g.A, g.G, *settings.get(school, (rule, green, red)))
+        if caps.get(school) == "A" and g.rag == "G" and school in master_reds:
+            g.rag = "A"
+            capped.append(school)
     heat: dict[str, dict[str, list[str]]] = {}
     for r in rows:
         heat.setdefault(r.school, {}).setdefault(r.theme, []).append(r.rating)
     heatmap = {s: {t: roll(v, *settings.get(s, (rule, green, red))) for t, v in themes.items()}
                for s, themes in heat.items()}
+    heat_counts = {s: {t: (v.count("R"), v.count("A"), v.count("G") + v.count("B"))
+                       for t, v in themes.items()} for s, themes in heat.items()}
     history = dict(history or {})
     history[month] = {g.key["school"]: g.rag for g in by_school.groups}
     months = sorted(m for m in history if m <= month)
@@ -212,7 +245,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     not_updated = [(s, last) for a in areas for s, last in a.last_updated.items()
                    if last is None or last < first]
     return Consolidated(month, areas, by_school, by_theme, by_lead, heatmap, trend, not_updated, rule,
-                        (green, red), months)
+                        (green, red), months, dict(row_history or {}), capped, heat_counts)
 
 
 def load_history(archive_root: Path, before: str) -> dict[str, dict[str, str]]:

@@ -2,6 +2,7 @@
 
     archive/YYYY-MM/<workbook>                   the month's snapshot of every area workbook
     archive/YYYY-MM/rollup.json                  per-school ratings, for later months' trends
+    archive/YYYY-MM/rows.json                    every school row as it stood, for the exceptions
     reports/YYYY-MM/tom-report-YYYY-MM.xlsx      the consolidated report (and .html beside it)
 
 Which workbooks are consolidated is explicit (`Selection`, from tomsync.toml's ``[cycle]``): the
@@ -34,6 +35,7 @@ from sync.conflicts import FileConflict
 from sync.consolidate import AreaResult, Consolidated, consolidate, load_history, read_areas
 from sync.library import Library
 from sync.propagate import SyncReport
+from sync.rows import ROWS_FILE, load_row_history, rows_json
 from sync.state import Archive, CycleRecord, sha256
 from sync.update import CONFLICT_SUFFIXES, local_files
 from sync.workflow import pull, push
@@ -42,7 +44,7 @@ from workbook_templates.reader import Limits
 from workbook_templates.validate import parse_month
 
 log = logging.getLogger("tomsync.cycle")
-FORMAT_VERSION = "1"  # bump when the report changes shape, so old months are redone on request
+FORMAT_VERSION = "2"  # bump when the report changes shape, so old months are redone on request
 
 
 class Progress(Protocol):
@@ -182,9 +184,11 @@ def report_names(month: str) -> tuple[str, str]:
     return base + ".xlsx", base + ".html"
 
 
-def archived_month(workdir: str | os.PathLike[str], month: str, today: date | None = None) -> Consolidated:
+def archived_month(workdir: str | os.PathLike[str], month: str, today: date | None = None,
+                   trend: bool = False) -> Consolidated:
     """The month as its cycle archived it: the area workbooks kept under archive/YYYY-MM, read and
-    consolidated again (for `tomsync export`; nothing is written). ValueError when none are kept."""
+    consolidated again (for `tomsync export` and `tomsync report school`; nothing is written), with
+    the earlier months' trend when ``trend``. ValueError when none are kept."""
     parse_month(month)
     folder = Path(workdir) / "archive" / month
     found = folder.rglob("*.xlsx") if folder.is_dir() else []
@@ -194,7 +198,9 @@ def archived_month(workdir: str | os.PathLike[str], month: str, today: date | No
                          f"'tomsync cycle --month {month}' first")
     areas, _ = drop_copies(read_areas([(b, folder / b) for b in books], month, today or date.today()))
     first = next((a for a in areas if a.error is None), None)
-    return consolidate(areas, month, None, *(first.settings if first else ("score", 0.75, 0.4)))
+    return consolidate(areas, month, load_history(folder.parent, month) if trend else None,
+                       *(first.settings if first else ("score", 0.75, 0.4)),
+                       row_history=load_row_history(folder.parent, month))
 
 
 class ClosedMonth(ValueError):
@@ -264,7 +270,8 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
     first = next((a for a in areas if a.error is None), None)
     history = load_history(work / "archive", month)
     settings = first.settings if first else ("score", 0.75, 0.4)
-    result.consolidated = c = consolidate(areas, month, history, *settings)
+    result.consolidated = c = consolidate(areas, month, history, *settings,
+                                          row_history=load_row_history(work / "archive", month))
     c.skipped = list(result.skipped)
 
     readable = [a.name for a in areas if a.error is None]  # an unreadable file is neither kept nor pushed
@@ -272,9 +279,11 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
         atomic_write_bytes(work / "archive" / month / b, (work / b).read_bytes())
     atomic_write_bytes(work / "archive" / month / "rollup.json",
                        json.dumps(c.snapshot(), indent=1, sort_keys=True).encode())
+    atomic_write_bytes(work / "archive" / month / ROWS_FILE, rows_json(month, c.rows))
     write_report_xlsx(c, work / xlsx_name)
     write_report_html(c, work / html_name)
     result.outputs = [f"archive/{month}/{b}" for b in readable] + [f"archive/{month}/rollup.json",
+                                                                   f"archive/{month}/{ROWS_FILE}",
                                                                    xlsx_name, html_name]
     log.info("cycle %s: wrote %d output(s): %d error(s), %d warning(s) found", month, len(result.outputs),
              c.errors, c.warnings)

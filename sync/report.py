@@ -33,7 +33,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from sync import facts
 from sync.consolidate import Consolidated
+from sync.exceptions import NEW_RED, RowChange
 from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.cells import set_data
 from workbook_templates.layout import RAG_FILLS
@@ -53,11 +55,19 @@ RAG_MEANINGS = (
 # Chart series need stronger colours than the pale cell fills to read as red / amber / green.
 SERIES_COLOURS = {"R": "C00000", "A": "FFC000", "G": "00B050"}
 SEVERITY_FILL = {"error": "R", "warning": "A"}
-SHEETS = ("Overview", "By school", "By theme", "By lead", "Heat map", "Trend", "Not updated", "Findings")
+SHEETS = ("Board", "Overview", "Exceptions", "Overdue", "Opt-outs", "Evidence", "By school", "By theme",
+          "By lead", "Heat map", "Trend", "Not updated", "Findings")
 SECTIONS = (  # (html id, heading)
-    ("overview", "Overview"), ("by-school", "By school"), ("by-theme", "By theme"), ("by-lead", "By lead"),
+    ("board", "Board summary"), ("overview", "Overview"), ("exceptions", "Exceptions"),
+    ("overdue", "Overdue"), ("opt-outs", "Opt-outs"), ("evidence", "Evidence"),
+    ("by-school", "By school"), ("by-theme", "By theme"), ("by-lead", "By lead"),
     ("heat-map", "Heat map"), ("trend", "Trend"), ("not-updated", "Not updated"), ("findings", "Findings"),
 )
+EXCEPTION_HEADERS = ("Change", "School", "ID", "Activity", "Lead", "RAG", "Last month", "Note", "Evidence",
+                     "Red since")
+OVERDUE_HEADERS = ("School", "ID", "Activity", "Lead", "Status", "RAG", "Due", "Note")
+OPT_OUT_HEADERS = ("School", "ID", "Activity", "Lead", "Allowed", "Note")
+EVIDENCE_HEADERS = ("School", "Complete rows", "Without evidence link", "% without link")
 GROUP_HEADERS = ("Red", "Amber", "Green", "Not rated", "Rows", "RAG")
 FINDING_HEADERS = ("Workbook", "Sheet", "Cell", "ID", "Rule", "Severity", "Message")
 MAX_CELL = 32000  # Excel refuses more than 32,767 characters in a cell
@@ -216,6 +226,99 @@ def _finding_rows(c: Consolidated) -> list[tuple[str, str, str, str, str, str, s
     return [(name, f.sheet, f.cell, f.row_id or "", f.rule, f.severity, f.message) for name, f in c.findings]
 
 
+def _since(month: str) -> str:
+    return short_month(month) if month else ""
+
+
+def exception_rows(c: Consolidated) -> list[tuple[str, ...]]:
+    """One line per row change (`sync.exceptions`): what a board reads first after the overview."""
+    def line(ch: RowChange) -> tuple[str, ...]:
+        r = ch.row
+        return (ch.kind, r.school, r.id, r.activity, r.lead, r.rag if r.status != "Not applicable" else "",
+                ch.before, r.note, r.evidence, _since(ch.red_since))
+    return [line(ch) for ch in c.changes]
+
+
+def overdue_rows(c: Consolidated) -> list[tuple[str, ...]]:
+    return [(o.row.school, o.row.id, o.row.activity, o.row.lead, o.row.status or "not started", o.row.rag,
+             o.message, o.row.note) for o in facts.overdue(c)]
+
+
+def opt_out_rows(c: Consolidated) -> list[tuple[str, ...]]:
+    return [(o.row.school, o.row.id, o.row.activity, o.row.lead,
+             o.allowed or "No: an error (a minimum expectation)", o.row.note) for o in facts.opt_outs(c)]
+
+
+def evidence_rows(c: Consolidated) -> list[tuple[str, int, int, str]]:
+    """Per school, then 'All': Complete rows, those without an evidence link, and the percentage."""
+    per = facts.evidence(c, _schools(c))
+    done, missing = sum(e.complete for e in per), sum(e.without_link for e in per)
+    all_ = facts.Evidence("All", done, missing)
+    return [(e.school, e.complete, e.without_link, f"{e.percent_without:.0f}%" if e.complete else "")
+            for e in [*per, all_]]
+
+
+def _counts_text(r: int, a: int, g: int) -> str:
+    return f"R {r} · A {a} · G {g}"
+
+
+def board_headline(c: Consolidated) -> str:
+    """The one sentence a board member reads: how many schools at each letter, and what needs them."""
+    counts = {k: n for k, n, _ in facts.rag_count_change(c)}
+    changes = c.changes
+    reds, new = facts.reds(changes), facts.new_reds(changes)
+    overdue, outs = facts.overdue(c), facts.opt_outs(c)
+    refused = sum(1 for o in outs if not o.allowed)
+    n = len(_schools(c))
+    parts = [f"{month_label(c.month)}: of {_plural(n, 'school')}, {counts['G']} Green, {counts['A']} Amber "
+             f"and {counts['R']} Red",
+             f"{_plural(len(reds), 'Red row')} ({len(new)} new)",
+             f"{_plural(len(overdue), 'row')} overdue",
+             f"{_plural(len(outs), 'master opt-out')}" + (f" ({refused} not allowed)" if refused else ""),
+             f"{_plural(len(c.not_updated), 'school')} not updated"]
+    if c.capped:
+        parts.append(f"{_plural(len(c.capped), 'school')} held at Amber by a master Red")
+    return "; ".join(parts) + "."
+
+
+def board_figures(c: Consolidated) -> list[tuple[str, Any]]:
+    changes = c.changes
+    outs = facts.opt_outs(c)
+    ev = evidence_rows(c)[-1]
+    return [
+        ("Red rows", len(facts.reds(changes))),
+        ("New Reds this month", len(facts.new_reds(changes))),
+        ("Rows that slipped", sum(1 for ch in changes if ch.kind in ("Slipped", "Now not applicable",
+                                                                      "Row removed"))),
+        ("Rows that improved", sum(1 for ch in changes if ch.kind == "Improved")),
+        ("Overdue rows", len(facts.overdue(c))),
+        ("Schools not updated", len(c.not_updated)),
+        ("Master opt-outs", len(outs)),
+        ("  of which not allowed", sum(1 for o in outs if not o.allowed)),
+        ("Complete rows without evidence", f"{ev[2]} of {ev[1]}" + (f" ({ev[3]})" if ev[3] else "")),
+    ]
+
+
+def board_schools(c: Consolidated) -> list[list[str]]:
+    """Per school: its letter each month (the small trend), and this month's row counts."""
+    groups = {_label(g): g for g in c.by_school.groups}
+    out = []
+    for s in _schools(c):
+        g = groups.get(s)
+        out.append([s, *(c.trend.get(s, {}).get(m, "") for m in c.months),
+                    _counts_text(g.R, g.A, g.G) if g else "", _change(c, s)])
+    return out
+
+
+def board_rag_rows(c: Consolidated) -> list[tuple[str, int, str]]:
+    """(letter, schools now, change since last month in words)."""
+    out = []
+    for k, now, before in facts.rag_count_change(c):
+        change = "" if before is None else ("no change" if now == before else f"{now - before:+d}")
+        out.append((k, now, change))
+    return out
+
+
 # -- Excel -------------------------------------------------------------------------------------
 
 def _clean(value: Any) -> Any:
@@ -258,11 +361,17 @@ def _table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]],
            wrap: Iterable[int] = (), empty: str = "") -> int:
     """A header row (frozen, filtered, printed on every page) and data rows; returns the last row used."""
     rag_cols, wrap = set(rag_cols), set(wrap)
+    rows = [list(v) for v in rows]
+    numeric = {i for i in range(1, len(headers) + 1)
+               if rows and all(isinstance(v[i - 1], int | float) and not isinstance(v[i - 1], bool)
+                               for v in rows if len(v) >= i and v[i - 1] not in (None, ""))
+               and any(len(v) >= i and isinstance(v[i - 1], int | float) for v in rows)}
     for i, h in enumerate(headers, start=1):
         cell = _put(ws, start, i, h)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-        cell.alignment = Alignment(wrap_text=True, vertical="center",
-                                   horizontal="center" if i in rag_cols else "left")
+        cell.alignment = Alignment(wrap_text=True, vertical="center",  # over its numbers, as they sit
+                                   horizontal="center" if i in rag_cols else "right" if i in numeric
+                                   else "left")
     lengths = {i: len(str(h)) for i, h in enumerate(headers, start=1)}
     r = start
     for r, values in enumerate(rows, start=start + 1):
@@ -295,11 +404,12 @@ def _chart(ws: Worksheet, label: str, n: int, anchor: str) -> None:
         return
     chart = BarChart()
     chart.type = "bar"
-    chart.grouping = "stacked"
+    chart.grouping = "percentStacked"  # shares of rated rows: a school with more rows is not bigger
     chart.overlap = 100
     chart.gapWidth = 60
-    chart.title = f"Rated rows per {label.lower()}"
-    chart.y_axis.title = "Rows"
+    chart.title = f"Share of rated rows per {label.lower()}"
+    chart.y_axis.title = "% of rated rows"
+    chart.y_axis.number_format = "0%"
     chart.x_axis.scaling.orientation = "maxMin"  # first group at the top, as in the table
     chart.x_axis.delete = False
     chart.y_axis.delete = False
@@ -356,6 +466,68 @@ def _overview_sheet(ws: Worksheet, c: Consolidated) -> None:
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
     _page(ws)
+
+
+def _board_sheet(ws: Worksheet, c: Consolidated) -> None:
+    """The board's page: fits one A4 landscape sheet (fit to 1 x 1)."""
+    _put(ws, 1, 1, f"Board summary — {month_label(c.month)}").font = Font(bold=True, size=14, color="1F4E79")
+    cell = _put(ws, 2, 1, board_headline(c))
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A2:H2")
+    ws.row_dimensions[2].height = 32
+    row = 4
+    for i, h in enumerate(("Schools at", "Now", "Since last month"), start=1):
+        cell = _put(ws, row, i, h)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        cell.alignment = Alignment(horizontal="left" if i == 1 else "right")
+    for k, now, change in board_rag_rows(c):
+        row += 1
+        _rag_cell(_put(ws, row, 1, k))
+        _put(ws, row, 2, now)
+        _put(ws, row, 3, change).alignment = Alignment(horizontal="right")
+    row += 2
+    for i, h in enumerate(("This month", "Count"), start=1):
+        cell = _put(ws, row, i, h)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        cell.alignment = Alignment(horizontal="left" if i == 1 else "right")
+    for label, value in board_figures(c):
+        row += 1
+        _put(ws, row, 1, label)
+        _put(ws, row, 2, value).alignment = Alignment(horizontal="right")
+    new = facts.new_reds(c.changes)
+    if new:
+        row += 2
+        _put(ws, row, 1, "New Reds").font = Font(bold=True)
+        for ch in new[:8]:
+            row += 1
+            _put(ws, row, 1, f"{ch.row.school} {ch.row.id}: {ch.row.activity}"[:110])
+        if len(new) > 8:
+            row += 1
+            _put(ws, row, 1, f"and {len(new) - 8} more (see Exceptions)").font = NOTE_FONT
+    row += 2
+    header = ["School", *(short_month(m) for m in c.months), "Rows now", "Change"]
+    for i, h in enumerate(header, start=1):
+        cell = _put(ws, row, i, h)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        cell.alignment = Alignment(horizontal="left" if i in (1, len(header) - 1, len(header)) else "center")
+    for values in board_schools(c):
+        row += 1
+        for i, v in enumerate(values, start=1):
+            cell = _put(ws, row, i, v)
+            if 1 < i < len(header) - 1:
+                _rag_cell(cell)
+    ws.column_dimensions["A"].width = 34
+    for i in range(2, len(header) + 1):  # B and C also hold "6 of 59 (10%)" and "Since last month"
+        ws.column_dimensions[get_column_letter(i)].width = 17 if i >= len(header) - 1 or i <= 3 else 10
+    _page(ws)
+    ws.print_title_rows = None
+    ws.freeze_panes = "A2"
+    ws.page_setup.fitToHeight = 1
+
+
+def _rows_sheet(ws: Worksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]], rag_col: int | None,
+                wrap: Iterable[int], empty: str, widths: Mapping[int, float] | None = None) -> None:
+    _table(ws, headers, rows, rag_cols=(rag_col,) if rag_col else (), wrap=wrap, empty=empty, widths=widths)
 
 
 def _group_sheet(ws: Worksheet, r: RollupResult, label: str) -> None:
@@ -415,7 +587,16 @@ def report_workbook(c: Consolidated) -> Workbook:
     ws = wb.active
     ws.title = SHEETS[0]
     writers: list[Callable[[Worksheet], None]] = [
+        lambda s: _board_sheet(s, c),
         lambda s: _overview_sheet(s, c),
+        lambda s: _rows_sheet(s, EXCEPTION_HEADERS, exception_rows(c), 6, (4, 8, 9),
+                              "No Red rows, and no row changed since last month.",
+                              {4: 40, 8: 48, 9: 30}),
+        lambda s: _rows_sheet(s, OVERDUE_HEADERS, overdue_rows(c), 6, (3, 7, 8), "No work is overdue.",
+                              {3: 40, 7: 40, 8: 40}),
+        lambda s: _rows_sheet(s, OPT_OUT_HEADERS, opt_out_rows(c), None, (3, 5, 6),
+                              "No school marked a master row Not applicable.", {3: 40, 5: 30, 6: 40}),
+        lambda s: _rows_sheet(s, EVIDENCE_HEADERS, evidence_rows(c), None, (), ""),
         lambda s: _group_sheet(s, c.by_school, "School"),
         lambda s: _group_sheet(s, c.by_theme, "Theme"),
         lambda s: _group_sheet(s, c.by_lead, "Lead"),
@@ -478,6 +659,9 @@ td.num{{text-align:right;}}
 td.rag{{text-align:center;font-weight:bold;min-width:2.2rem;}}
 tr.all td{{font-weight:bold;border-top:2px solid #1F4E79;}}
 td.msg{{min-width:18rem;}}
+td.text{{min-width:12rem;}}
+td .counts{{display:block;font-size:.7rem;font-weight:normal;}}
+td.link{{max-width:14rem;word-break:break-all;overflow-wrap:anywhere;font-size:.8rem;}}
 .note{{color:#595959;font-style:italic;}}
 .mix{{display:flex;width:10rem;height:.9rem;background:#E7E6E6;}}
 .mix span{{display:block;height:100%;}}
@@ -490,11 +674,25 @@ td.msg{{min-width:18rem;}}
 footer{{margin-top:2rem;color:#595959;font-size:.85rem;border-top:1px solid #BFBFBF;padding-top:.4rem;}}
 @media (max-width:600px){{body{{padding:.5rem;}}h1{{font-size:1.3rem;}}nav.toc ol{{columns:1;}}
 table{{font-size:.8rem;}}th,td{{padding:.2rem .3rem;}}}}
-@media print{{@page{{size:A4 landscape;margin:12mm;}}
+.board{{display:grid;grid-template-columns:minmax(0,auto) minmax(0,1fr);gap:1.5rem;align-items:start;}}
+.board table{{margin-bottom:.6rem;}}
+.board ul{{margin:.2rem 0;padding-left:1.2rem;font-size:.9rem;}}
+th.num,td.num{{text-align:right;}}
+tr.new td{{font-weight:bold;}}
+@media print{{@page{{size:A4 landscape;margin:10mm;}}
 *{{-webkit-print-color-adjust:exact;print-color-adjust:exact;}}
-body{{max-width:none;padding:0;font-size:10pt;}}nav.toc{{display:none;}}.wrap{{overflow:visible;}}
-section{{break-before:page;}}section#overview{{break-before:auto;}}tr{{break-inside:avoid;}}
-thead{{display:table-header-group;}}}}
+body{{max-width:none;padding:0;font-size:9pt;}}nav.toc{{display:none;}}.wrap{{overflow:visible;}}
+header h1{{font-size:14pt;margin:0;}}header .areas{{margin:0 0 .2rem;}}
+section#board{{break-after:page;font-size:8.5pt;}}section#board h2{{margin-top:.3rem;}}
+section#board .summary{{margin:.3rem 0;padding:.3rem .6rem;}}
+section#board th,section#board td{{padding:.1rem .35rem;}}
+h2{{margin-top:1rem;}}
+h2,h3{{break-after:avoid;page-break-after:avoid;}}
+section{{break-inside:auto;}}
+.summary,.key,ul,table.small{{break-inside:avoid;}}
+tr{{break-inside:avoid;}}
+thead{{display:table-header-group;}}
+footer{{break-before:avoid;margin-top:.5rem;}}}}
 """
 
 
@@ -516,13 +714,15 @@ def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], empty: st
 
 
 def _mix(r: int, a: int, g: int, unrated: int) -> str:
-    """The chart's counterpart in HTML: a stacked bar drawn with CSS widths, no script or image."""
-    total = r + a + g + unrated
+    """The chart's counterpart in HTML: a stacked bar of the shares of rated rows, drawn with CSS
+    widths (no script or image), so a school with more rows of its own does not look bigger."""
+    total = r + a + g
     if not total:
         return "<td></td>"
     spans = "".join(f'<span class="bar-{k}" style="width:{100 * n / total:.1f}%"></span>'
                     for k, n in (("R", r), ("A", a), ("G", g)) if n)
-    text = f"{r} red, {a} amber, {g} green, {unrated} not rated"
+    pct = ", ".join(f"{100 * n / total:.0f}% {w}" for n, w in ((r, "red"), (a, "amber"), (g, "green")))
+    text = f"{pct} of {total} rated rows ({unrated} not rated)"
     return f'<td><div class="mix" role="img" aria-label="{_e(text)}" title="{_e(text)}">{spans}</div></td>'
 
 
@@ -541,6 +741,40 @@ def _html_key() -> str:
     return f'<ul class="key" aria-label="Key">{items}</ul>'
 
 
+def _text_td(value: Any) -> str:
+    """A cell of prose (activity, note): wide enough to read, wrapping at words."""
+    return f'<td class="text">{_e(value)}</td>'
+
+
+def _link_td(value: Any) -> str:
+    """An evidence link as text (never followed from the report), breaking anywhere so a long address
+    does not push the table off the page."""
+    return f'<td class="link">{_e(value)}</td>'
+
+
+def _html_board(c: Consolidated) -> str:
+    """Page 1: the headline, schools at each letter and the change, the figures, and a small trend."""
+    rag = "".join(f"<tr>{_rag_td(k)}<td class=\"num\">{n}</td><td class=\"num\">{_e(ch)}</td></tr>"
+                  for k, n, ch in board_rag_rows(c))
+    figures = "".join(f"<tr><th scope=\"row\">{_e(label.strip())}</th><td class=\"num\">{_e(v)}</td></tr>"
+                      for label, v in board_figures(c))
+    new = facts.new_reds(c.changes)
+    reds = "".join(f"<li>{_e(ch.row.school)} {_e(ch.row.id)}: {_e(ch.row.activity)}</li>" for ch in new[:6])
+    if len(new) > 6:
+        reds += f"<li>and {len(new) - 6} more (see Exceptions)</li>"
+    header = ["School", *(short_month(m) for m in c.months), "Rows now", "Change"]
+    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in header)
+    body = "".join("<tr>" + f"<td>{_e(row[0])}</td>" + "".join(_rag_td(v) for v in row[1:-2])
+                   + f"<td>{_e(row[-2])}</td><td>{_e(row[-1])}</td></tr>" for row in board_schools(c))
+    return (f'<p class="summary">{_e(board_headline(c))}</p>\n<div class="board">\n<div>'
+            f'<table><thead><tr><th scope="col">Schools at</th><th scope="col" class="num">Now</th>'
+            f'<th scope="col" class="num">Since last month</th></tr></thead><tbody>{rag}</tbody></table>\n'
+            f"<table><tbody>{figures}</tbody></table>\n</div>\n<div>"
+            + (f"<h3>New Reds</h3><ul>{reds}</ul>" if reds else "")
+            + f'<table class="trend"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+            "</div>\n</div>")
+
+
 def _html_sections(c: Consolidated) -> dict[str, str]:
     headline = "".join(
         f"<tr><th scope=\"row\">{_e(label)}</th>{_rag_td(value) if is_rag else f'<td>{_e(value)}</td>'}</tr>"
@@ -552,8 +786,19 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
                 f'<div class="wrap"><table>{headline}</table></div>\n<h3>Areas covered</h3>\n{areas}\n'
                 f"<h3>Key</h3>\n{_html_key()}")
     header, rows = _heat_rows(c)
+    themes = header[1:-1]
+
+    def heat_td(school: str, theme: str, value: str) -> str:
+        """The letter with its R/A/G row counts beside it: a letter alone hides how many Reds."""
+        counts = c.heat_counts.get(school, {}).get(theme)
+        if not counts or value not in RAG_FILLS:
+            return _rag_td(value)
+        r, a, g = counts
+        return (f'<td class="rag rag-{_e(value)}" title="{_e(_counts_text(r, a, g))}">{_e(value)}'
+                f'<span class="counts">{r}·{a}·{g}</span></td>')
     heat = _html_table(header, [[' class="all"' if i == len(rows) - 1 else "", f"<td>{_e(row[0])}</td>",
-                                 *(_rag_td(v) for v in row[1:])] for i, row in enumerate(rows)])
+                                 *(heat_td(row[0], t, v) for t, v in zip(themes, row[1:-1], strict=True)),
+                                 _rag_td(row[-1])] for i, row in enumerate(rows)])
     header, rows = _trend_rows(c)
     trend = _html_table(header, [["", f"<td>{_e(row[0])}</td>", *(_rag_td(v) for v in row[1:-1]),
                                   f"<td>{_e(row[-1])}</td>"] for row in rows], empty="No schools.")
@@ -564,12 +809,45 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         ["", *(f"<td>{_e(v)}</td>" for v in row[:5]), f'<td class="sev-{_e(row[5])}">{_e(row[5])}</td>',
          f'<td class="msg">{_e(row[6])}</td>'] for row in _finding_rows(c)],
         empty="No findings: every workbook passed validation.")
+    board = _html_board(c)
+    exceptions = _html_table(EXCEPTION_HEADERS, [
+        [' class="new"' if row[0] == NEW_RED else "", *(f"<td>{_e(v)}</td>" for v in row[:3]),
+         _text_td(row[3]), f"<td>{_e(row[4])}</td>", _rag_td(row[5]), f"<td>{_e(row[6])}</td>",
+         _text_td(row[7]), _link_td(row[8]), f"<td>{_e(row[9])}</td>"] for row in exception_rows(c)],
+        empty="No Red rows, and no row changed since last month.")
+    overdue = _html_table(OVERDUE_HEADERS, [
+        ["", *(f"<td>{_e(v)}</td>" for v in row[:2]), _text_td(row[2]), f"<td>{_e(row[3])}</td>",
+         f"<td>{_e(row[4])}</td>", _rag_td(row[5]), _text_td(row[6]), _text_td(row[7])]
+        for row in overdue_rows(c)], empty="No work is overdue.")
+    unread = facts.unreadable_due(c)
+    if unread:
+        overdue += ("\n<p>When these are due cannot be read, so they are not checked (never guessed):</p>\n"
+                    + _html_table(("Workbook", "ID", "Why"),
+                                  [["", *(f"<td>{_e(v)}</td>" for v in row)] for row in unread]))
+    outs = _html_table(OPT_OUT_HEADERS, [
+        ["", *(f"<td>{_e(v)}</td>" for v in row[:2]), _text_td(row[2]), f"<td>{_e(row[3])}</td>",
+         f'<td class="{"" if not row[4].startswith("No:") else "sev-error"}">{_e(row[4])}</td>',
+         f"<td>{_e(row[5])}</td>"] for row in opt_out_rows(c)],
+        empty="No school marked a master row Not applicable.")
+    ev = evidence_rows(c)
+    evidence = _html_table(EVIDENCE_HEADERS, [
+        [' class="all"' if i == len(ev) - 1 else "", f"<td>{_e(row[0])}</td>",
+         *(f'<td class="num">{_e(v)}</td>' for v in row[1:])] for i, row in enumerate(ev)])
     return {
+        "board": board,
+        "exceptions": ("<p>Every Red row, every row that slipped since last month (G to A, A to R, to Not "
+                       "applicable, removed) and every row that improved.</p>\n" + exceptions),
+        "overdue": "<p>Rows past their due date (When or Target, read against the session calendar) that "
+                   "are not Complete.</p>\n" + overdue,
+        "opt-outs": "<p>Master rows marked Not applicable. Master rows are the minimum expected of every "
+                    "school.</p>\n" + outs,
+        "evidence": "<p>Complete rows without an evidence link.</p>\n" + evidence,
         "overview": overview,
         "by-school": _html_groups(c.by_school, "School"),
         "by-theme": _html_groups(c.by_theme, "Theme"),
         "by-lead": _html_groups(c.by_lead, "Lead"),
-        "heat-map": f"{heat}\n{_html_key()}",
+        "heat-map": f"<p>Each cell: the rolled-up letter, with its rows' R·A·G counts below it.</p>\n{heat}\n"
+                    f"{_html_key()}",
         "trend": f"<p>Rolled-up rating per school for each month, oldest first.</p>\n{trend}",
         "not-updated": "<p>Schools whose tab has no update dated this month.</p>\n" + stale,
         "findings": findings,

@@ -508,6 +508,37 @@ def export_cmd(
     raise typer.Exit(1 if unreadable else 0)
 
 
+# -- report ------------------------------------------------------------------------------------
+
+report_app = typer.Typer(no_args_is_help=True, help="Reports from the cycle's archive.")
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("school")
+def report_school_cmd(
+    name: Annotated[str, typer.Argument(help="the school (its tab name; a unique start of it will do)")],
+    month: Annotated[str, typer.Option(help="the cycle month YYYY-MM")],
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """One page for one school's senior leadership team or parent council, as HTML and xlsx, written
+    under reports/YYYY-MM/ from the month's archive.
+
+    Exit 0 done; 2 could not run (no such month archived, or no such school)."""
+    from sync.cycle import archived_month
+    from sync.school_report import UnknownSchool, write_school_report
+
+    _month(month)
+    with sync_errors():
+        consolidated = archived_month(workdir, month, trend=True)
+        try:
+            paths = write_school_report(consolidated, name, workdir)
+        except UnknownSchool as exc:
+            raise fail(str(exc)) from None
+    for path in paths:
+        out.print(f"wrote {path}", markup=False, highlight=False)
+    raise typer.Exit(0)
+
+
 # -- demo --------------------------------------------------------------------------------------
 
 @app.command("demo")

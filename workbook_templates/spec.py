@@ -20,6 +20,7 @@ from typing import Any
 
 import tomli_w
 
+from workbook_templates.calendar import CalendarError, Term, parse_terms
 from workbook_templates.layout import GUIDE, ISSUES, LISTS, MASTER, META_SHEET, SUMMARY
 
 KINDS = ("text", "choice", "date", "rag", "url", "int")
@@ -69,6 +70,16 @@ class Rollup:
     green: float = 0.75
     red: float = 0.4
     by: tuple[str, ...] = ("school",)
+    red_caps: str = ""  # "A": any R among a school's rated master rows caps the school at Amber
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """Master rows one school may mark Not applicable, and why (the report shows the reason)."""
+
+    school: str  # school id
+    ids: tuple[str, ...]
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,8 @@ class Spec:
     free_rows: int = 40
     rag_values: tuple[str, ...] = ("R", "A", "G")
     guide: str = ""
+    terms: tuple[Term, ...] = ()  # [calendar]: the area's term dates, for When / Target
+    exemptions: tuple[Exemption, ...] = ()
 
     # -- lookups used everywhere -------------------------------------------------------------
     def column(self, role: str) -> Column | None:
@@ -127,6 +140,17 @@ class Spec:
         """SHA-256 of the master rows' expectation cells: lets validation detect tampering."""
         rows = [[canonical(row.get(c.header)) for c in self.master_columns] for row in self.master]
         return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+
+    def opt_out_allowed(self, school_id: str, rid: str) -> str | None:
+        """Why ``school_id`` may mark master row ``rid`` Not applicable ("optional" for every school,
+        else its exemption's reason); None when it may not."""
+        row = self.master_by_id.get(rid)
+        if row is not None and row.get(OPTIONAL) is True:
+            return "optional for every school"
+        for e in self.exemptions:
+            if e.school == school_id and rid in e.ids:
+                return e.reason
+        return None
 
     def to_toml(self) -> str:
         return tomli_w.dumps(spec_to_dict(self))
@@ -194,7 +218,8 @@ def _get(d: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str, 
 
 
 SECTIONS = ("name", "title", "area", "session", "schools", "columns", "master", "rollup", "cycle",
-            "layout", "rag", "guide")
+            "layout", "rag", "guide", "calendar", "exemptions")
+OPTIONAL = "optional"  # a master row's key (not a column): Not applicable is allowed there
 
 
 def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
@@ -214,8 +239,43 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
     rollup = parse_rollup(_get(data, "rollup", dict, source, {}), source)
     deadline = parse_cycle(_get(data, "cycle", dict, source, {}), source)
     free_rows = parse_layout(_get(data, "layout", dict, source, {}), source)
+    terms = parse_calendar(_get(data, "calendar", dict, source, {}), source)
+    exemptions = parse_exemptions(_get(data, "exemptions", list, source, []), master, columns, source)
     return Spec(name, title, area, label, months, schools, columns, master, rollup, deadline, free_rows,
-                rag_values, _get(data, "guide", str, source, ""))
+                rag_values, _get(data, "guide", str, source, ""), terms, exemptions)
+
+
+def parse_calendar(cal: dict[str, Any], source: str) -> tuple[Term, ...]:
+    """[calendar]: the area's terms (name, start, end, aliases), read by When and Target."""
+    for key in cal:
+        if key != "terms":
+            raise SpecError(f"{source}: calendar: unknown key '{key}'")
+    try:
+        return parse_terms(cal.get("terms", []), f"{source}: calendar")
+    except CalendarError as exc:
+        raise SpecError(str(exc)) from None
+
+
+def parse_exemptions(items: list[Any], master: tuple[dict[str, Any], ...],
+                     columns: tuple[Column, ...], source: str) -> tuple[Exemption, ...]:
+    """[[exemptions]]: school (id), ids (master row IDs) and a reason, each checked."""
+    id_header = next(c.header for c in columns if c.role == "id")
+    master_ids = {canonical(r.get(id_header)) for r in master}
+    out = []  # the school id is not checked here: a workbook's embedded spec is parsed once per shape
+    for i, e in enumerate(items):
+        where = f"{source}: exemptions[{i}]"
+        if not isinstance(e, dict):
+            raise SpecError(f"{where}: must be a table with school, ids and reason")
+        school = _get(e, "school", str, where)
+        ids = tuple(canonical(x) for x in _get(e, "ids", list, where))
+        reason = _get(e, "reason", str, where).strip()
+        for rid in ids:
+            if rid not in master_ids:
+                raise SpecError(f"{where}: '{rid}' is not a master row ID")
+        if not reason:
+            raise SpecError(f"{where}: a reason is needed")
+        out.append(Exemption(school, ids, reason))
+    return tuple(out)
 
 
 def parse_session(session: dict[str, Any], source: str) -> tuple[str, tuple[str, ...]]:
@@ -297,6 +357,10 @@ def parse_master(items: list[Any], columns: tuple[Column, ...], source: str) -> 
         if not isinstance(row, dict):
             raise SpecError(f"{where}: must be a table of column header = value")
         for key, value in row.items():
+            if key == OPTIONAL and key not in by_header:
+                if not isinstance(value, bool):
+                    raise SpecError(f"{where}: '{OPTIONAL}' must be true or false")
+                continue
             if key not in by_header:
                 raise SpecError(f"{where}: unknown column '{key}'")
             col = by_header[key]
@@ -329,7 +393,10 @@ def parse_rollup(ru: dict[str, Any], source: str) -> Rollup:
     for b in by:
         if b not in GROUPS:
             raise SpecError(f"{source}: rollup.by '{b}' is not one of {', '.join(GROUPS)}")
-    return Rollup(rule, green, red, by)
+    red_caps = _get(ru, "red_caps", str, where, "")
+    if red_caps not in ("", "A"):
+        raise SpecError(f"{source}: rollup.red_caps must be \"A\" (or left out)")
+    return Rollup(rule, green, red, by, red_caps)
 
 
 def parse_cycle(cycle: dict[str, Any], source: str) -> int:
@@ -393,7 +460,13 @@ def spec_to_dict(spec: Spec) -> dict[str, Any]:
         "columns": cols,
         "master": master,
         "rollup": {"rule": spec.rollup.rule, "green": spec.rollup.green, "red": spec.rollup.red,
-                   "by": list(spec.rollup.by)},
+                   "by": list(spec.rollup.by), **({"red_caps": spec.rollup.red_caps} if spec.rollup.red_caps
+                                                  else {})},
+        **({"calendar": {"terms": [{"name": t.name, "start": t.start.isoformat(), "end": t.end.isoformat(),
+                                    **({"aliases": list(t.aliases)} if t.aliases else {})}
+                                   for t in spec.terms]}} if spec.terms else {}),
+        **({"exemptions": [{"school": e.school, "ids": list(e.ids), "reason": e.reason}
+                           for e in spec.exemptions]} if spec.exemptions else {}),
         "cycle": {"deadline_day": spec.deadline_day},
         "layout": {"free_rows": spec.free_rows},
         "guide": spec.guide,

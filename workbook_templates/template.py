@@ -60,6 +60,7 @@ HEADER_FONT = Font(bold=True, color=HEADER_FONT_COLOUR)
 LOCKED_FILL = PatternFill("solid", start_color=LOCKED_COLOUR)
 UNLOCKED = Protection(locked=False)
 TOP_WRAP = Alignment(wrap_text=True, vertical="top")
+FREE_ROW_HEIGHT = 30
 
 
 def resolve_password(password: str | None) -> str | None:
@@ -116,6 +117,34 @@ def _list_name(col: Column) -> str:
     return "list_" + "".join(ch if ch.isalnum() else "_" for ch in col.header)
 
 
+RAG_PROMPT = ("R: not started when it should have, or off track (say why in the notes). A: under way, some "
+              "risk. G: on track or achieved. Leave blank if not yet rated.")
+
+
+def _prompt(col: Column, spec: Spec) -> str:
+    """The input message a cell shows when selected: what to type there."""
+    if col.kind == "rag":
+        return RAG_PROMPT + (" B: complete." if "B" in spec.rag_values else "")
+    if col.kind == "date":
+        return "Type a date, for example 15/09/2026 (today: Ctrl+;)."
+    if col.role == "status":
+        return (f"Choose one of: {', '.join(col.choices)}. {NOT_APPLICABLE} on a master row needs the "
+                "programme manager's agreement.")
+    return ""
+
+
+def _id_prompt(ws: Worksheet, spec: Spec, layout: Layout, school_id: str) -> None:
+    """The free rows' ID cells say what to type: the school's prefix and the next number."""
+    letter = layout.letter(spec.id_header)
+    dv = DataValidation(allow_blank=True)
+    dv.showInputMessage = True
+    dv.promptTitle = "ID of your own row"
+    dv.prompt = (f"Number your own rows {school_id}-01, {school_id}-02 and so on: type the next number "
+                 "that is not yet used on this tab.")
+    dv.add(f"{letter}{layout.master_end + 1}:{letter}{layout.last_row}")
+    ws.add_data_validation(dv)
+
+
 def _validations(ws: Worksheet, spec: Spec, layout: Layout, first: int, last: int) -> None:
     for col in spec.columns:
         letter = layout.letter(col.header)
@@ -138,6 +167,10 @@ def _validations(ws: Worksheet, spec: Spec, layout: Layout, first: int, last: in
             continue
         dv.showErrorMessage = True  # openpyxl's default lets any value in
         dv.errorTitle = f"{col.header}: not allowed"
+        prompt = _prompt(col, spec)
+        if prompt:  # shown when the cell is selected: what to type, before anything is refused
+            dv.showInputMessage = True
+            dv.promptTitle, dv.prompt = col.header[:32], prompt[:255]
         dv.add(ref)
         ws.add_data_validation(dv)
         if col.kind == "rag":
@@ -234,6 +267,7 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
             cell = ws.cell(row=r, column=i)
             cell.protection = UNLOCKED
             cell.alignment = TOP_WRAP
+        ws.row_dimensions[r].height = FREE_ROW_HEIGHT  # two lines: a note or a link stays readable
     if CURRENT_RAG in headers:
         rags = spec.rag_columns
         a, b = layout.letter(rags[0].header), layout.letter(rags[-1].header)
@@ -242,6 +276,9 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
             ws.cell(row=r, column=idx, value=f'=IFERROR(LOOKUP(2,1/({a}{r}:{b}{r}<>""),{a}{r}:{b}{r}),"")')
         _rag_formatting(ws, f"{get_column_letter(idx)}2:{get_column_letter(idx)}{layout.last_row}")
     _validations(ws, spec, layout, FIRST_ROW, layout.last_row)
+    school = next((sc for sc in spec.schools if sc.sheet == sheet), None)
+    if school is not None and spec.free_rows:
+        _id_prompt(ws, spec, layout, school.id)
     _date_format(ws, spec, layout, FIRST_ROW, layout.last_row)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{layout.last_row}"
     _protect(ws, password)

@@ -77,8 +77,11 @@ def fill(path: Path, sheets: dict[str, dict[str, Any]]) -> Path:
     return edit(path, change)
 
 
-def findings(path: Path, month: str | None = None, today: date = TODAY) -> list[Finding]:
-    return validate(read_workbook(path), month, today)
+def findings(path: Path, month: str | None = None, today: date = TODAY, skip: tuple[str, ...] = ("overdue",)
+             ) -> list[Finding]:
+    """Validation findings, leaving out the ``skip`` rules: the fixtures' rows are past their due dates
+    on TODAY, and the overdue rule has its own tests (test_overdue.py) with ``skip=()``."""
+    return [f for f in validate(read_workbook(path), month, today) if f.rule not in skip]
 
 
 def summary(found: list[Finding]) -> list[tuple[str, str, str | None, str, str]]:

@@ -217,9 +217,13 @@ def test_date_columns_refuse_non_dates_and_show_uk_dates(scot_wb: Workbook, gats
 
 def test_text_columns_have_no_validation(scot_wb: Workbook) -> None:
     ws = scot_wb["Peebles High"]
-    for header in ("ID", "Activity", "Progress notes", "Evidence link", "Updated by"):
+    for header in ("Activity", "Progress notes", "Evidence link", "Updated by"):
         assert _dv_for(ws, SCOT[header]) is None
-    assert all(dv.showErrorMessage for dv in ws.data_validations.dataValidation)
+    # the free rows' ID cells only prompt (test_template_prompts.py): any ID may be typed
+    checks = [dv for dv in ws.data_validations.dataValidation if dv.type is not None]
+    assert all(dv.showErrorMessage for dv in checks)
+    (id_prompt,) = [dv for dv in ws.data_validations.dataValidation if dv.type is None]
+    assert str(id_prompt.sqref).startswith("A14") and not id_prompt.showErrorMessage
 
 
 def _cf_rules(ws) -> dict[str, list[tuple[str, str, str]]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.workbook_templates.test_annotate import formats, rgb
+from tests.workbook_templates.test_annotate import counts, formats, rgb
 from tests.xl_addin.conftest import MONTH, TODAY
 from workbook_templates.reader import read_workbook
 from workbook_templates.surface import OpenpyxlSurface
@@ -19,11 +19,14 @@ from xl_addin.ribbon import SYNC_NOT_CONFIGURED, new_month, pull, push, roll_up,
 # -- Validate button ---------------------------------------------------------------------------
 
 def test_validate_button_message_and_cycle(demo: Path) -> None:
+    expected = counts(demo, None, TODAY)  # no cycle: no stale
     message = validate_workbook(OpenpyxlSurface(demo), today=TODAY)
-    assert message == "scottish-tom.xlsx: 5 error(s), 2 warning(s): see the Issues tab"  # no cycle: no stale
+    assert message == f"scottish-tom.xlsx: {expected}: see the Issues tab"
+    assert expected.startswith("6 error(s)")  # 5 deliberate mistakes and Berwickshire's M11 opt-out
     new_month(OpenpyxlSurface(demo), MONTH)
-    assert validate_workbook(OpenpyxlSurface(demo), today=TODAY).endswith("5 error(s), 3 warning(s): see the "
-                                                                          "Issues tab")
+    stale = counts(demo, MONTH, TODAY)
+    assert stale != expected
+    assert validate_workbook(OpenpyxlSurface(demo), today=TODAY).endswith(f"{stale}: see the Issues tab")
 
 
 # -- Roll up --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ if importlib.util.find_spec("xlwings_server") is None:  # not imported here: it 
     pytest.skip("xlwings-server is not installed", allow_module_level=True)
 from fastapi.testclient import TestClient  # noqa: E402
 
-from tests.workbook_templates.test_annotate import MISTAKES  # noqa: E402
+from tests.workbook_templates.test_annotate import counts, expected_marks  # noqa: E402
 from tests.xl_addin.conftest import MONTH, TODAY  # noqa: E402
 from tests.xl_addin.payload import payload_from_xlsx  # noqa: E402
 from workbook_templates.annotate import ERROR_FILL, annotate_file  # noqa: E402
@@ -103,19 +103,20 @@ def test_validate_returns_the_actions_that_list_and_mark(client: TestClient, dem
                                                   for f in findings]
     fills = {at(a): a["args"][0] for a in actions if a["func"] == "setRangeColor" and a["args"][0]
              and a["sheet_position"] != issues_at}
-    assert fills == {cell_of(payload, s, c): "#" + colour for (s, c), (_r, colour) in MISTAKES.items()}
+    marks = expected_marks(demo, MONTH, None)  # the server validates with today's date
+    assert fills == {cell_of(payload, s, c): "#" + colour for (s, c), colour in marks.items()}
     notes = {at(a) for a in actions if a["func"] == "addNote"}
-    assert notes == {cell_of(payload, s, c) for s, c in MISTAKES}
+    assert notes == {cell_of(payload, s, c) for s, c in marks}
     # every protected tab written to is unprotected first and protected again at the end
     unprotect = [a["args"][1] for a in actions if a["func"] == "runMacro" and a["args"][0] == "tomUnprotect"]
-    assert set(unprotect) == {s for s, _c in MISTAKES}
+    assert set(unprotect) == {s for s, _c in marks}
     for sheet in unprotect:
         lifted = next(i for i, a in enumerate(actions) if a["args"][:2] == ["tomUnprotect", sheet])
         first = min(i for i, a in enumerate(actions) if a["sheet_position"] == positions(payload)[sheet])
         assert lifted < first
     assert actions[-2]["func"] == "runMacro" and actions[-2]["args"] == ["tomReprotect"]
     assert actions[-1]["func"] == "alert"
-    message = "scottish-tom.xlsx: 5 error(s), 3 warning(s): see the Issues tab"
+    message = f"scottish-tom.xlsx: {counts(demo, MONTH, None)}: see the Issues tab"
     assert actions[-1]["args"][:2] == [message, "TOM"]
 
 
@@ -125,7 +126,7 @@ def test_validate_rerun_clears_the_previous_marks(client: TestClient, demo: Path
     actions = run_script(client, "tom_validate", payload)
     clear = {at(a): a["args"][0] for a in actions if a["func"] == "setRangeColor"}
     deleted = {at(a) for a in actions if a["func"] == "deleteNote"}
-    assert deleted == {cell_of(payload, s, c) for s, c in MISTAKES}
+    assert deleted == {cell_of(payload, s, c) for s, c in expected_marks(demo)}
     jedburgh = cell_of(payload, "Jedburgh Grammar", "C2")
     assert [a["args"][0] for a in actions if a["func"] == "setRangeColor" and at(a) == jedburgh] == [
         "#F2F2F2", "#" + ERROR_FILL]  # the locked grey back, then the mark again
@@ -232,7 +233,8 @@ def test_task_pane_lists_the_latest_findings(client: TestClient, demo: Path) -> 
     new_month(OpenpyxlSurface(demo), MONTH)
     response = client.post("/tom/findings", data={"bookData": json.dumps(payload_from_xlsx(demo))})
     assert response.status_code == 200
-    assert "<strong>5</strong> error(s), <strong>3</strong> warning(s)" in response.text
+    errors, warnings = (int(n.split()[0]) for n in counts(demo, MONTH, None).split(", "))
+    assert f"<strong>{errors}</strong> error(s), <strong>{warnings}</strong> warning(s)" in response.text
     for f in validate(read_workbook(demo), MONTH):
         assert f.rule in response.text
     assert "rated R with no Progress notes" in response.text

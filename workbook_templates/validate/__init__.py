@@ -8,6 +8,9 @@ One module per rule family (rule id, severity):
 - `master`: master-tampered, master-text-changed, master-row-missing (errors).
 - `dates`: future-date (error), stale (warning, with a month).
 - `privacy`: formula, formula-injection, personal-data (warnings); `shown`, how messages quote values.
+- `optout`: opt-out (error: Not applicable on a master row the spec does not let the school skip).
+- `overdue`: overdue, due-unreadable (warnings; When / Target read against `workbook_templates.calendar`).
+- `contradictions`: contradiction (warning: Not started rated G, Complete rated R).
 - here: duplicate-id (error), school-tab-missing (error), unknown-tab (warning), column-missing (error);
   `school`: too-many-findings past 500 on a tab.
 
@@ -29,6 +32,7 @@ from workbook_templates.validate.findings import (
     summary_counts,
 )
 from workbook_templates.validate.master import check_master_tab
+from workbook_templates.validate.overdue import check_master_due
 from workbook_templates.validate.school import check_row, check_school
 
 __all__ = ["ERROR", "WARNING", "Finding", "check_row", "cycle_of", "parse_month", "summary_counts",
@@ -58,6 +62,7 @@ def validate(data: WorkbookData, month: str | None = None, today: date | None = 
     first = parse_month(month) if month else None
     out: list[Finding] = []
     check_master_tab(data, out)
+    check_master_due(data, out)
     _check_tabs(data, out)
     for sheet in data.schools.values():
         check_school(data, sheet, first, today, out)

@@ -17,9 +17,12 @@ from workbook_templates.reader import SheetRows, WorkbookData, normalise
 from workbook_templates.rollup import current_rating
 from workbook_templates.spec import Spec, canonical
 from workbook_templates.validate.cells import check_cells
+from workbook_templates.validate.contradictions import check_contradiction
 from workbook_templates.validate.dates import Newest, check_stale, check_updated
 from workbook_templates.validate.findings import ERROR, WARNING, Finding
 from workbook_templates.validate.master import missing_rows
+from workbook_templates.validate.optout import check_opt_out
+from workbook_templates.validate.overdue import check_overdue
 from workbook_templates.validate.privacy import check_formulas, check_texts, shown
 from workbook_templates.validate.status import check_status
 from workbook_templates.validate.tab import Tab
@@ -30,7 +33,10 @@ def check_one_row(tab: Tab, row: int, values: dict[str, Any], rid: str | None,
     """Every rule that looks at this row alone; returns the tab's newest Last updated so far."""
     texts = check_cells(tab, row, values, rid, want)
     check_texts(tab, row, rid, texts)
-    check_status(tab, row, values, rid, current_rating(values, tab.spec))
+    rating = current_rating(values, tab.spec)
+    check_status(tab, row, values, rid, rating)
+    check_contradiction(tab, row, values, rid, rating)
+    check_opt_out(tab, row, values, rid, want)
     return check_updated(tab, row, values, rid, newest)
 
 
@@ -90,9 +96,21 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
         if want is not None:
             master_seen.add(rid or "")
         newest = check_one_row(tab, row.row, row.values, rid, want, newest)
+    if newest is not None:  # a tab staff keep: its work is checked against its due dates
+        for row in sheet.rows:
+            rid = canonical(row.get(id_h)) or None
+            check_overdue(tab, row.row, row.values, rid, rid in expected)
+        tab.out.sort(key=_row_order(tab.name))
     check_formulas(tab, {r.row: canonical(r.get(id_h)) or None for r in sheet.rows})
     missing_rows(tab, master_seen)
     check_stale(tab, month, newest)
+
+
+def _row_order(sheet: str) -> Any:
+    """Sort key keeping this tab's findings in row order (others where they were)."""
+    def key(f: Finding) -> tuple[int, int]:
+        return (0, 0) if f.sheet != sheet else (0, coordinate_from_string(f.cell)[1])
+    return key
 
 
 def check_row(spec: Spec, headers: Sequence[str], values: Sequence[Any], today: date | None = None,
