@@ -17,6 +17,13 @@ both to different values -> a ``Conflict`` and no merged workbook. Rows added on
 ours go into the first empty (pre-formatted) rows below theirs' data. Nothing copied from ours is kept as a
 formula (unless the sheet is named in ``formula_sheets``): staff-typed "=HYPERLINK(...)" stays text.
 
+Pre-filled IDs: the template numbers a school's free rows ("HAW-01", "HAW-02", ...), so a row holding
+only its ID is an empty row, not a row (as for the reader). Two staff may fill the same free row at once
+and both keep its ID. When that ID was such an empty row in base and both filled it differently, both
+rows are kept: theirs keeps the ID, ours moves to theirs' next free row and takes that row's pre-filled
+ID (or, past the last free row, the next unused number), reported as a change, never a conflict: nobody's
+edit is lost. Filled the same way on both sides, it merges silently.
+
 Cost: base, ours and theirs are read once each, read-only, into plain dicts of value tuples (a lean cell
 loop over openpyxl's own shared strings and date styles). Rows are compared as tuples before any
 cell-level work; only the sheets holding a change are parsed for patching, and the other parts of
@@ -26,6 +33,7 @@ theirs are copied into the result as they were stored.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,6 +48,7 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.xml.functions import iterparse  # defusedxml when installed, as openpyxl itself
 
+from workbook_templates.layout import CURRENT_RAG
 from workbook_templates.package import Package
 
 CONFLICTS_SHEET = "Conflicts"
@@ -354,12 +363,50 @@ def _id_text(value: object) -> str | None:
     return str(n)
 
 
+def _derived(sheet: _Sheet) -> set[int]:
+    """The columns the template fills with formulas on every row ("Current RAG"): not typed content."""
+    return {i for i, h in enumerate(sheet.header) if _header_key(h) == CURRENT_RAG.casefold()}
+
+
+def _only_id(values: Row, id_col: int, derived: Collection[int] = ()) -> str | None:
+    """The ID of a row holding nothing else (a free row with its pre-filled ID), else None. A formula
+    typed by staff is content; the template's formulas in ``derived`` columns are not."""
+    ident = _id_text(_at(values, id_col))
+    if ident is None:
+        return None
+    for c, v in enumerate(values):
+        if c != id_col and not _blank(v) and (c not in derived or not _is_formula(v)):
+            return None
+    return ident
+
+
+def _free_ids(sheet: _Sheet, id_col: int) -> dict[str, int]:
+    """Pre-filled ID -> row number, for the rows that hold only their ID (empty rows)."""
+    out: dict[str, int] = {}
+    derived = _derived(sheet)
+    for number, values in sheet.rows.items():
+        ident = _only_id(values, id_col, derived) if number >= 2 else None
+        if ident is not None:
+            out.setdefault(ident, number)
+    return out
+
+
+def _next_id(ident: str, taken: Collection[str]) -> str:
+    """The next unused ID in ``ident``'s numbering: "HAW-01" with HAW-01..HAW-12 taken -> "HAW-13"."""
+    m = re.fullmatch(r"(.*?)(\d+)", ident)
+    prefix, width = (m.group(1), len(m.group(2))) if m else (ident + "-", 2)
+    numbers = [int(x[len(prefix):]) for x in taken if x.startswith(prefix) and x[len(prefix):].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:0{width}d}"
+
+
 def _row_keys(sheet: _Sheet, id_col: int) -> dict[Key, int]:
-    """Key each data row (row >= 2) by its ID, or by its address when it has none."""
+    """Key each data row (row >= 2) by its ID, or by its address when it has none. A row holding only
+    its (pre-filled) ID is empty: not keyed."""
     keys: dict[Key, int] = {}
     seen: dict[str, int] = {}
+    derived = _derived(sheet)
     for number, values in sheet.rows.items():
-        if number < 2 or not _has_content(values):
+        if number < 2 or not _has_content(values) or _only_id(values, id_col, derived) is not None:
             continue
         ident = _id_text(_at(values, id_col))
         if ident is None:
@@ -402,6 +449,16 @@ class _CellEdit:
     base: object
     ours: object
     theirs: object
+
+
+@dataclass(frozen=True)
+class _Added:
+    """A row we added, to place into theirs: what we typed (our column -> value) and its ID."""
+
+    ours_row: int
+    typed: dict[int, object]
+    row_id: str | None
+    renumber: bool = False  # its pre-filled ID was taken by them: take the next free one
 
 
 class _Merger:
@@ -461,7 +518,8 @@ class _Merger:
         bkeys = _row_keys(b, ib)
         okeys = _pair(_row_keys(o, io), bkeys)
         tkeys = _pair(_row_keys(t, it), bkeys)
-        added: list[tuple[int, dict[int, object], str | None]] = []
+        base_free = _free_ids(b, ib)
+        added: list[_Added] = []
 
         for key, ro in okeys.items():
             orow = o.rows[ro]
@@ -478,13 +536,15 @@ class _Merger:
                     if not _blank(ov) and not values_equal(ov, _at(there, c))
                 }
                 if rt is not None and key[0] == "id":  # the same new ID on both sides: must agree
-                    for c, ov in typed.items():
-                        theirs_new = _at(trow, _map(ot, c))
-                        if not values_equal(ov, theirs_new):
-                            self.conflicts.append(Conflict(ws, _addr(ro, c), row_id, None, ov,
-                                                           theirs_new))
+                    clash = [(c, ov, _at(trow, _map(ot, c))) for c, ov in typed.items()
+                             if not values_equal(ov, _at(trow, _map(ot, c)))]
+                    if clash and key[1] in base_free:  # a free row both filled: keep both (docstring)
+                        added.append(_Added(ro, typed, row_id, renumber=True))
+                        continue
+                    for c, ov, theirs_new in clash:
+                        self.conflicts.append(Conflict(ws, _addr(ro, c), row_id, None, ov, theirs_new))
                 elif not self._added_by_them_too(typed, ot, t, tkeys, bkeys):
-                    added.append((ro, typed, row_id))
+                    added.append(_Added(ro, typed, row_id))
                 continue
             brow = b.rows[rb]
             if ob_same and brow == orow:
@@ -506,7 +566,7 @@ class _Merger:
                 self._cleared_by_us(ws, key, rb, b, t, tkeys.get(key), tb)
 
         if added:
-            self._place(ws, t, added, ot, o.header)
+            self._place(ws, t, added, ot, o.header, (io, it))
 
     def _added_by_them_too(
         self,
@@ -554,25 +614,56 @@ class _Merger:
         self,
         ws: str,
         t: _Sheet,
-        added: list[tuple[int, dict[int, object], str | None]],
+        added: list[_Added],
         ot: list[int | None],
         header: Row,
+        ids: tuple[int, int],
     ) -> None:
-        """Put our new rows into theirs' first empty rows below its data, appending when none are left."""
-        target = max((r for r, v in t.rows.items() if r >= 2 and _has_content(v)), default=1) + 1
+        """Put our new rows into theirs' empty rows: the free row pre-filled with our row's ID when theirs
+        still has it, else the first empty rows below theirs' data, appending when none are left. A row
+        to renumber (its free row was filled by them too) takes the next free row's pre-filled ID, or the
+        next unused number."""
+        io, it = ids
+        free = _free_ids(t, it)
+        derived = _derived(t)
+        used = {i for r, v in t.rows.items() if r >= 2 and (i := _id_text(_at(v, it))) is not None
+                and _only_id(v, it, derived) is None}
+        last = max((r for r, v in t.rows.items()
+                    if r >= 2 and _has_content(v) and _only_id(v, it, derived) is None), default=1)
+        taken: set[int] = set()
+        given: set[str] = set()
+        following = last + 1
         last_formatted = self.pkg.sheet(ws).last_row()
-        for ro, typed, row_id in added:
+        for row in added:
+            ident = row.row_id
+            if ident is not None and not row.renumber and free.get(ident) not in (None, *taken):
+                target = free[ident]
+            else:
+                while following in taken:
+                    following += 1
+                target = following
+                if row.renumber and ident is not None:
+                    pre = _only_id(t.rows.get(target, ()), it, derived)
+                    ident = pre if pre is not None and pre not in used | given else (
+                        _next_id(ident, used | given | set(free)))
+            taken.add(target)
+            if ident is not None:
+                given.add(ident)
             if target > last_formatted:
                 self.pkg.extend_formats(ws, target)
-            for c, ov in typed.items():
+            for c, ov in row.typed.items():
+                if c == io:
+                    continue  # the ID is written below, as placed
                 tc = _map(ot, c)
                 if tc is None:
                     note = f"(no column {_at(header, c)!r} in the remote)"
-                    self.conflicts.append(Conflict(ws, _addr(ro, c), row_id, None, ov, note))
+                    self.conflicts.append(Conflict(ws, _addr(row.ours_row, c), ident, None, ov, note))
                     continue
                 write_value(self.pkg, ws, target, tc, ov, allow_formula=ws in self.formula_sheets)
-            self.changes.append(f"{ws}: added row {target}" + (f" [{row_id}]" if row_id else ""))
-            target += 1
+            if ident is not None:
+                write_value(self.pkg, ws, target, it, ident)
+            moved = f" (was {row.row_id}, filled in the library too)" if ident != row.row_id else ""
+            self.changes.append(f"{ws}: added row {target}" + (f" [{ident}]" if ident else "") + moved)
 
     def merge_sheet(self, b: _Sheet, o: _Sheet, t: _Sheet) -> None:
         ws = t.title

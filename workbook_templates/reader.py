@@ -439,8 +439,10 @@ def sheet_rows(grid: list[list[Any]], name: str, spec: Spec, master_ids: set[str
                     values[h] = None
                     continue
             values[h] = v
-            if h != CURRENT_RAG:
+            if h != CURRENT_RAG and h != id_header:
                 used = True
+        if not used and values.get(id_header) is not None:  # only an ID: the template pre-fills own
+            used = str(values[id_header]) in master_ids      # rows' IDs, so such a row is not used yet
         if used:
             rid = values.get(id_header)
             rows.append(Row(name, r, values, is_master=rid is not None and str(rid) in master_ids))

@@ -249,15 +249,18 @@ def _latest_term(idx: dict[str, int], spec: Spec) -> Callable[[Sequence[Any]], s
 def rollup_table(table: Sequence[Sequence[Any]], by: str, rule: str = "score", specs: Iterable[Spec] = ()
                  ) -> RollupResult:
     """Roll up a table whose first row is the header, grouped by the column headed ``by`` (any case).
-    Empty rows and Not applicable rows (a Status column) are left out, as in the workbook roll-ups."""
+    Empty rows (an ID alone, as the template pre-fills own rows, is empty) and Not applicable rows
+    (a Status column) are left out, as in the workbook roll-ups."""
+    specs = list(specs)
     headers = [str(h) if h is not None else "" for h in table[0]]
     lower = [h.lower() for h in headers]
+    ids = {i for i, h in enumerate(lower) if h == "id" or h in {s.id_header.lower() for s in specs}}
     if by.lower() not in lower:
         raise ValueError(f"no column '{by}' in the table's header row")
     k = lower.index(by.lower())
     rating = table_rating(headers, specs)
     status = lower.index("status") if "status" in lower else None
-    rows = [raw for raw in table[1:] if not all(v is None for v in raw)
+    rows = [raw for raw in table[1:] if not all(v is None or i in ids for i, v in enumerate(raw))
             and (status is None or raw[status] != NOT_APPLICABLE)]
     return roll_up_by(rows, [headers[k]], lambda raw: canonical(raw[k]) or NONE, rating, rule)
 

@@ -133,14 +133,19 @@ def _prompt(col: Column, spec: Spec) -> str:
     return ""
 
 
+def own_id(school_id: str, n: int) -> str:
+    """The ID of a school's n-th own row: its prefix and a two-digit number, e.g. "HAW-04"."""
+    return f"{school_id}-{n:02d}"
+
+
 def _id_prompt(ws: Worksheet, spec: Spec, layout: Layout, school_id: str) -> None:
     """The free rows' ID cells say what to type: the school's prefix and the next number."""
     letter = layout.letter(spec.id_header)
     dv = DataValidation(allow_blank=True)
     dv.showInputMessage = True
     dv.promptTitle = "ID of your own row"
-    dv.prompt = (f"Number your own rows {school_id}-01, {school_id}-02 and so on: type the next number "
-                 "that is not yet used on this tab.")
+    dv.prompt = (f"Your own rows come numbered {school_id}-01, {school_id}-02 and so on: fill in the row "
+                 "and it counts. Keep each ID once on this tab.")
     dv.add(f"{letter}{layout.master_end + 1}:{letter}{layout.last_row}")
     ws.add_data_validation(dv)
 
@@ -262,11 +267,15 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
                 cell.protection = UNLOCKED
             cell.alignment = TOP_WRAP
         _fit_height(ws, r, [(row.get(c.header), c.width) for c in spec.columns if c.locked])
+    school = next((sc for sc in spec.schools if sc.sheet == sheet), None)
+    id_index = spec.headers.index(spec.id_header) + 1
     for r in range(first_free, layout.last_row + 1):
         for i, _col in enumerate(spec.columns, start=1):
             cell = ws.cell(row=r, column=i)
             cell.protection = UNLOCKED
             cell.alignment = TOP_WRAP
+        if school is not None:  # pre-filled; a row holding only its ID is not used yet (reader)
+            ws.cell(row=r, column=id_index, value=own_id(school.id, r - first_free + 1))
         ws.row_dimensions[r].height = FREE_ROW_HEIGHT  # two lines: a note or a link stays readable
     if CURRENT_RAG in headers:
         rags = spec.rag_columns
@@ -276,7 +285,6 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
             ws.cell(row=r, column=idx, value=f'=IFERROR(LOOKUP(2,1/({a}{r}:{b}{r}<>""),{a}{r}:{b}{r}),"")')
         _rag_formatting(ws, f"{get_column_letter(idx)}2:{get_column_letter(idx)}{layout.last_row}")
     _validations(ws, spec, layout, FIRST_ROW, layout.last_row)
-    school = next((sc for sc in spec.schools if sc.sheet == sheet), None)
     if school is not None and spec.free_rows:
         _id_prompt(ws, spec, layout, school.id)
     _date_format(ws, spec, layout, FIRST_ROW, layout.last_row)
@@ -314,7 +322,9 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
             ws.cell(row=row, column=i, value=f'=COUNTIFS({col(rating)},"{v}"{applicable})')
         ws.cell(row=row, column=4, value=f'=COUNTIFS({col(rating)},"G"{applicable})'
                                          f'+COUNTIFS({col(rating)},"B"{applicable})')
-        ws.cell(row=row, column=6, value=f'=COUNTIFS({col(id_col)},"<>"{applicable})')
+        only_id = ",".join(f'{col(layout.letter(c.header))},""' for c in spec.columns if c.role != "id")
+        ws.cell(row=row, column=6, value=f'=COUNTIFS({col(id_col)},"<>"{applicable})'  # less own rows
+                                         f'-COUNTIFS({col(id_col)},"<>",{only_id})')   # with only an ID
         ws.cell(row=row, column=5, value=f"=F{row}-B{row}-C{row}-D{row}")
     theme = spec.column("theme")
     if theme is not None and theme.kind == "choice":

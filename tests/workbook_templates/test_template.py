@@ -167,7 +167,12 @@ def test_master_rows_are_copied_to_each_school_tab(scot_wb: Workbook) -> None:
                     assert ws[f"{letter}{i}"].value == "Not started"
                 else:
                     assert ws[f"{letter}{i}"].value == row.get(header)
-        assert ws[f"A{SCOT_FIRST_FREE}"].value is None
+        # own rows come numbered with the school's prefix, and nothing else filled in
+        prefix = next(sc.id for sc in spec.schools if sc.sheet == sheet)
+        assert ws[f"A{SCOT_FIRST_FREE}"].value == f"{prefix}-01"
+        assert ws[f"A{SCOT_FIRST_FREE + 3}"].value == f"{prefix}-04"
+        assert ws[f"A{SCOT_LAST_ROW}"].value == f"{prefix}-{spec.free_rows:02d}"
+        assert all(ws[f"{letter}{SCOT_FIRST_FREE}"].value is None for h, letter in SCOT.items() if h != "ID")
 
 
 def test_master_tab_shows_the_expectation_columns_locked(scot_wb: Workbook) -> None:
@@ -286,7 +291,10 @@ def test_summary_counts_each_school_with_countif(scot_wb: Workbook) -> None:
         assert ws[f"C{row}"].value == f'=COUNTIFS({rng},"A"{na})'
         assert ws[f"D{row}"].value == f'=COUNTIFS({rng},"G"{na})+COUNTIFS({rng},"B"{na})'
         assert ws[f"E{row}"].value == f"=F{row}-B{row}-C{row}-D{row}"
-        assert ws[f"F{row}"].value == f'=COUNTIFS({q}!$A$2:$A${SCOT_LAST_ROW},"<>"{na})'
+        ids = f"{q}!$A$2:$A${SCOT_LAST_ROW}"
+        only_id = ",".join(f'{q}!${c}$2:${c}${SCOT_LAST_ROW},""' for h, c in SCOT.items() if h != "ID")
+        # rows with an ID, less the own rows that hold only their pre-filled ID
+        assert ws[f"F{row}"].value == f'=COUNTIFS({ids},"<>"{na})-COUNTIFS({ids},"<>",{only_id})'
 
 
 def test_summary_native_counts_leave_out_not_applicable_rows_like_the_rollup(scot_wb: Workbook) -> None:

@@ -86,8 +86,15 @@ def test_free_row_without_an_id(scottish: Path) -> None:
 
 def test_free_row_with_only_a_note_needs_its_expectation_columns(scottish: Path) -> None:
     set_cells(scottish, "Earlston High", {f"J{F + 3}": "Extra careers fair planned"})
-    assert summary(findings(scottish)) == [
-        ("Earlston High", f"{col}{F + 3}", None, "required", "error") for col in "ABCD"]
+    assert summary(findings(scottish)) == [  # its ID came pre-filled
+        ("Earlston High", f"{col}{F + 3}", "EHS-04", "required", "error") for col in "BCD"]
+
+
+def test_a_free_row_with_only_its_pre_filled_id_is_not_a_row(scottish: Path) -> None:
+    data = read_workbook(scottish)
+    assert [r.get("ID") for r in data.schools["Earlston High"].rows] == [m["ID"] for m in data.spec.master]
+    set_cells(scottish, "Earlston High", {f"A{F}": None})  # an ID cleared by hand: still no row
+    assert findings(scottish) == []
 
 
 def test_vocabulary_on_master_rows(scottish: Path) -> None:
