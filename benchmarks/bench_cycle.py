@@ -110,18 +110,21 @@ def part_b(root: Path, files: int) -> None:
     def consolidation() -> Consolidated:
         return consolidate(read_areas(items, MONTH, TODAY), MONTH)
 
-    consolidation_times, xlsx_times, html_times = [], [], []
+    consolidation_times = []
     for _ in range(3):
         t = time.perf_counter()
         c = consolidation()
         consolidation_times.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        write_report_xlsx(c, out / "report.xlsx")
-        xlsx_times.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        write_report_html(c, out / "report.html")
-        html_times.append(time.perf_counter() - t)
-    ours_s, xlsx_s, html_s = (statistics.median(ts) for ts in (consolidation_times, xlsx_times, html_times))
+    ours_s = statistics.median(consolidation_times)
+    print(f"    consolidation, median of 3: {ours_s:.2f} s", flush=True)
+    t = time.perf_counter()  # once: at hub scale the .xlsx takes minutes
+    write_report_xlsx(c, out / "report.xlsx")
+    xlsx_s = time.perf_counter() - t
+    print(f"    report .xlsx: {xlsx_s:.2f} s", flush=True)
+    t = time.perf_counter()
+    write_report_html(c, out / "report.html")
+    html_s = time.perf_counter() - t
+    print(f"    report .html: {html_s:.2f} s", flush=True)
     schools = len(c.by_school.groups)
 
     t = time.perf_counter()
@@ -135,8 +138,8 @@ def part_b(root: Path, files: int) -> None:
     opx_s = time.perf_counter() - t
     print(f"(b) {len(paths)} one-school workbooks -> {schools} schools rolled up")
     print(f"    consolidation (read, validate, roll up), median of 3   {ours_s:7.2f} s  (target < 5 s)")
-    print(f"    report .xlsx ({mb(out / 'report.xlsx'):.1f} MB), median of 3                {xlsx_s:7.2f} s")
-    print(f"    report .html ({mb(out / 'report.html'):.1f} MB), median of 3                {html_s:7.2f} s")
+    print(f"    report .xlsx ({mb(out / 'report.xlsx'):.1f} MB), once                        {xlsx_s:7.2f} s")
+    print(f"    report .html ({mb(out / 'report.html'):.1f} MB), once                        {html_s:7.2f} s")
     print(f"    consolidation + report                                 {ours_s + xlsx_s + html_s:7.2f} s")
     print(f"    openpyxl read-only, serial, values only                {opx_s:7.2f} s  ({cells} cells)")
     print(f"    ratio openpyxl / consolidation                {opx_s / ours_s:7.1f} x  (target >= 8x)")
