@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+import zipfile
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -56,3 +58,34 @@ def build(path: Path, schools: int, rows: int, seed: int = 7, area: str | None =
     save_workbook_atomic(wb, path)
 
 
+TOKEN_ID, TOKEN_NAME = "ZQX000", "ZQX School 000"  # what `write_school_variant` replaces in a template
+_RAG = re.compile(rb'(<c r="I\d+"[^>]*><is><t>)([RAG])(</t></is></c>)')
+_UPDATED = re.compile(rb'(<c r="L\d+"[^>]*t="n"><v>)(\d+)(</v>)')
+_NOVEMBER_1 = 46327  # Excel's serial for 2026-11-01
+
+
+def school_template(path: Path, seed: int, area: str) -> None:
+    """A one-school workbook whose school ID and name are placeholders for `write_school_variant`."""
+    build(path, 1, 80, seed=seed, area=area, prefix="ZQX")
+
+
+def write_school_variant(template: dict[str, tuple[zipfile.ZipInfo, bytes]], path: Path, school_id: str,
+                         name: str, seed: int) -> None:
+    """Write a copy of a one-school template as a different school, with its own RAG ratings and update
+    dates: thousands of distinct schools in seconds, where building each costs ~0.2 s."""
+    rng = random.Random(seed)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for part, (info, data) in template.items():
+            if part.endswith(".xml"):
+                data = data.replace(TOKEN_NAME.encode(), name.encode()).replace(TOKEN_ID.encode(),
+                                                                                school_id.encode())
+                if b"example.sharepoint.com/e/" in data:  # the school's tab
+                    data = _RAG.sub(lambda m: m[1] + bytes([rng.choice(b"RAGG")]) + m[3], data)
+                    data = _UPDATED.sub(lambda m: b"%s%d%s" % (m[1], _NOVEMBER_1 + rng.randint(0, 26), m[3]),
+                                        data)
+            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def read_template(path: Path) -> dict[str, tuple[zipfile.ZipInfo, bytes]]:
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: (i, zf.read(i)) for i in zf.infolist()}
