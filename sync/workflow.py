@@ -27,6 +27,7 @@ from sync.reconcile import Action, Kind, reconcile
 from sync.state import Archive
 from sync.transfers import DEFAULT_WORKERS, ParallelTransfers
 from sync.update import CONFLICT_SUFFIXES, NOT_PULLED, SYNCED_SUFFIXES, detect_updates, local_files, tracked
+from workbook_templates.reader import first_line
 
 log = logging.getLogger("tomsync.sync")
 
@@ -79,7 +80,7 @@ def sync(workdir: str | os.PathLike[str], library: Library, direction: str,
                          (time.perf_counter() - at) * 1000)
     except Exception as exc:
         log.error("%s stopped at %s: %s: %s", direction, current or "the listing", type(exc).__name__,
-                  str(exc).splitlines()[0] if str(exc) else "")
+                  first_line(exc))
         raise
     finally:
         if pool is not None:

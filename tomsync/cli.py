@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import Progress as RProgress
 from rich.table import Table
 
-from workbook_templates.reader import WorkbookReadError, read_workbook
+from workbook_templates.reader import WorkbookReadError, first_line, read_workbook
 from workbook_templates.rollup import RULES, RollupResult, left_out, rollup_workbook
 from workbook_templates.spec import SpecError, load_spec
 from workbook_templates.template import resolve_password, write_template
@@ -264,7 +264,7 @@ def sync_errors(conn: Connection | None = None) -> Iterator[None]:
             conn.forget_sign_in()
         raise fail(f"{exc} (the cached sign-in was dropped: run the command again to sign in)") from None
     except (LibraryError, ConfigError, WorkbookReadError, OSError, ValueError) as exc:
-        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        line = first_line(exc)
         logging.getLogger("tomsync.cli").error("could not run: %s: %s", type(exc).__name__, line)
         raise fail(line) from None
 

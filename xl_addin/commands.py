@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from workbook_templates.reader import first_line
+
 addin_app = typer.Typer(no_args_is_help=True, help="The Excel add-in: serve it, write its manifest.")
 HOST = "127.0.0.1"
 
@@ -78,5 +80,5 @@ def conf_cmd(file: Annotated[Path, typer.Argument(help="the workbook (.xlsx)")])
     try:
         add_xlwings_conf_file(file)
     except Exception as exc:  # openpyxl raises several types for files it cannot read
-        raise _fail(f"{file}: cannot be updated ({str(exc).splitlines()[0] if str(exc) else exc})") from None
+        raise _fail(f"{file}: cannot be updated ({first_line(exc)})") from None
     print(f"added the xlwings.conf sheet to {file}")
