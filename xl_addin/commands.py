@@ -26,13 +26,21 @@ def _fail(message: str) -> typer.Exit:
 
 @addin_app.command("serve")
 def serve_cmd(
-    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8000,
+    host: Annotated[str, typer.Option(
+        help="address to listen on: 127.0.0.1 (this computer only) or 0.0.0.0 behind a proxy")] = HOST,
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     certfile: Annotated[Path | None, typer.Option(help="TLS certificate (Office.js needs HTTPS)")] = None,
     keyfile: Annotated[Path | None, typer.Option(help="TLS private key for --certfile")] = None,
     workdir: Annotated[Path | None, typer.Option(
         help="folder holding tomsync.toml, for Pull and Push (default: the current folder)")] = None,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        help="proxy addresses whose X-Forwarded-Proto is trusted (default: 127.0.0.1, or "
+             "$FORWARDED_ALLOW_IPS)")] = None,
 ) -> None:
-    """Run the TOM add-in server (xlwings Server) on 127.0.0.1; needs XLWINGS_LICENSE_KEY."""
+    """Run the TOM add-in server (xlwings Server); needs XLWINGS_LICENSE_KEY.
+
+    On one computer: the default 127.0.0.1 with --certfile/--keyfile. Hosted for everyone: --host 0.0.0.0
+    behind a reverse proxy that ends HTTPS (or the Dockerfile; see docs/excel-addin.md, IT deployment)."""
     from xl_addin.server import AddinError, serve
 
     if (certfile is None) != (keyfile is None):
@@ -42,11 +50,14 @@ def serve_cmd(
             raise _fail(f"{f}: no such file")
     if workdir is not None:
         os.environ["TOMSYNC_WORKDIR"] = str(workdir.resolve())
-    if certfile is None:
+    if certfile is None and host in (HOST, "localhost", "::1"):
         print("tomsync: serving over HTTP: Excel loads Office.js add-ins over HTTPS only; give --certfile "
               "and --keyfile (see docs/excel-addin.md)", file=sys.stderr)
+    elif certfile is None:
+        print(f"tomsync: serving HTTP on {host}:{port}: put it behind a proxy that ends HTTPS and sets "
+              "X-Forwarded-Proto (see docs/excel-addin.md, IT deployment)", file=sys.stderr)
     try:
-        serve(HOST, port, certfile, keyfile)
+        serve(host, port, certfile, keyfile, forwarded_allow_ips)
     except AddinError as exc:
         raise _fail(str(exc)) from None
 

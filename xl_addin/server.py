@@ -76,7 +76,28 @@ def load_app() -> tuple[Any, Any]:
     if config.PROJECT_DIR.resolve() != PROJECT_DIR:
         raise AddinError("xlwings Server was imported before the TOM add-in configured it")
 
+    add_health(main.app, config.settings.app_path)
     return main.main_app, main.app
+
+
+def health() -> dict[str, str]:
+    """What a load balancer or IT's monitoring needs to see the server is up: no settings, no secrets."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "unknown"
+
+    return {"status": "ok", "app": "tomsync", "version": of("tomsync"), "xlwings_server": of("xlwings-server")}
+
+
+def add_health(app: Any, app_path: str = "") -> None:
+    """``GET /health`` (and HEAD) on the app, once: answers without sign-in, whatever the auth settings."""
+    path = f"{app_path}/health"
+    if not any(getattr(r, "path", None) == path for r in app.router.routes):
+        app.add_api_route(path, health, methods=["GET", "HEAD"], include_in_schema=False)
 
 
 def manifest_xml(base_url: str = "https://127.0.0.1:8000") -> str:
@@ -92,11 +113,14 @@ def manifest_xml(base_url: str = "https://127.0.0.1:8000") -> str:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, certfile: Path | None = None,
-          keyfile: Path | None = None) -> None:
-    """Run the add-in server (Office.js add-ins need HTTPS: give a certificate for the host)."""
+          keyfile: Path | None = None, forwarded_allow_ips: str | None = None) -> None:
+    """Run the add-in server. Office.js add-ins need HTTPS: give a certificate for the host, or run it
+    behind a reverse proxy that ends HTTPS and says so in X-Forwarded-Proto (trusted from the addresses
+    in ``forwarded_allow_ips``; uvicorn's default is 127.0.0.1 or $FORWARDED_ALLOW_IPS)."""
     import uvicorn
 
     asgi, _ = load_app()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(asgi, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
-                ssl_keyfile=str(keyfile) if keyfile else None, log_level="info")
+                ssl_keyfile=str(keyfile) if keyfile else None, log_level="info", proxy_headers=True,
+                forwarded_allow_ips=forwarded_allow_ips)
