@@ -90,7 +90,8 @@ def health() -> dict[str, str]:
         except PackageNotFoundError:
             return "unknown"
 
-    return {"status": "ok", "app": "tomsync", "version": of("tomsync"), "xlwings_server": of("xlwings-server")}
+    return {"status": "ok", "app": "tomsync", "version": of("tomsync"),
+            "xlwings_server": of("xlwings-server")}
 
 
 def add_health(app: Any, app_path: str = "") -> None:

@@ -47,7 +47,8 @@ def client() -> Any:
         yield c
 
 
-def test_manifest_for_the_hosted_url_points_at_tom_icons_it_serves(tmp_path: Path, client: TestClient) -> None:
+def test_manifest_for_the_hosted_url_points_at_tom_icons_it_serves(tmp_path: Path,
+                                                                   client: TestClient) -> None:
     out = tmp_path / "tom-manifest.xml"
     result = runner.invoke(addin_app, ["manifest", "--url", URL, "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -53,9 +53,9 @@ def draw(size: int):
             d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
         font = _font(int(big * 0.36))
         box = d.textbbox((0, 0), "TOM", font=font)
-        x = (big - (box[2] - box[0])) // 2 - box[0]
-        y = big - pad - (box[3] - box[1]) - box[1]
-        d.text((x, y), "TOM", font=font, fill=WHITE)
+        left = (big - (box[2] - box[0])) // 2 - box[0]
+        top = big - pad - (box[3] - box[1]) - box[1]
+        d.text((left, top), "TOM", font=font, fill=WHITE)
     return img.resize((size, size), Image.Resampling.LANCZOS)
 
 
