@@ -16,6 +16,9 @@ from workbook_templates.template import resolve_password
 
 # Sheets the template protects without a password; the others use $TOMSYNC_SHEET_PASSWORD.
 _NO_PASSWORD = (META_SHEET, GUIDE)
+# Said once, after the button's own line, when Excel could not take the notes (ExcelApi below 1.18).
+NOTES_SKIPPED = ("cell notes skipped: this Excel has no notes API (ExcelApi 1.18, Microsoft 365); "
+                 "the Issues tab lists every finding")
 
 
 # -- a book open in Excel (desktop COM, or an Office.js request through xlwings Server) ----------------
@@ -52,6 +55,7 @@ class XlwingsSurface:
         self._added: set[str] = set()
         self._unprotected: list[str] = []
         self._checked: set[str] = set()
+        self.notes_skipped = 0  # notes this Excel could not take (see `notes_supported`)
 
     @property
     def name(self) -> str:
@@ -131,7 +135,19 @@ class XlwingsSurface:
             font.color = f"#{colour or '000000'}"
             font.bold = bold
 
+    def notes_supported(self, sheet: str) -> bool:
+        """False on Excel without the notes API (ExcelApi below 1.18: Excel 2016/2019, older builds):
+        xlwings.js says so per sheet (``notes_supported`` in the book it posts)."""
+        if not self.remote:
+            return True
+        api = getattr(self._sheet(sheet), "api", None)
+        return not (isinstance(api, dict) and api.get("notes_supported") is False)
+
     def set_note(self, sheet: str, cell: str, text: str | None) -> None:
+        """The note on one cell; skipped (and counted in ``notes_skipped``) where Excel has no notes."""
+        if not self.notes_supported(sheet):
+            self.notes_skipped += 1
+            return
         self._editable(sheet)
         rng = self._sheet(sheet).range(cell)
         note = rng.note

@@ -2,6 +2,8 @@
 
 The book is the one xlwings Server builds from the add-in's request; `XlwingsSurface` turns every
 write into an action that the add-in replays in Excel, and the result is shown in a dialog.
+Whatever happens, a button answers with one line in that dialog, never an HTTP 500: an unexpected
+failure is logged with its traceback for IT and shown as "NAME could not run: why".
 """
 
 import logging
@@ -14,7 +16,7 @@ from xlwings.server import script
 
 from workbook_templates.reader import WorkbookReadError
 from xl_addin import ribbon
-from xl_addin.xlwings_surface import XlwingsSurface
+from xl_addin.xlwings_surface import NOTES_SKIPPED, XlwingsSurface
 
 WORKDIR_ENV = "TOMSYNC_WORKDIR"
 log = logging.getLogger("tomsync.addin")
@@ -25,19 +27,26 @@ def _workdir() -> Path:
     return Path(os.environ.get(WORKDIR_ENV) or os.getcwd())
 
 
-def run(book: xw.Book, macro, **kwargs) -> str:
-    """Run one macro over the book and show its one-line result (or why it could not run)."""
+def run(book: xw.Book, macro, label: str = "", **kwargs) -> str:
+    """Run one macro over the book and show its one-line result (or why it could not run); ``label`` is
+    the button's name, for that line."""
     surface = XlwingsSurface(book)
     started, outcome = time.perf_counter(), "ok"
     try:
         message = macro(surface, **kwargs)
     except (WorkbookReadError, ValueError) as exc:
         message, outcome = str(exc), type(exc).__name__
-    except Exception as exc:  # logged with its traceback for IT, then xlwings Server answers with an error
+    except Exception as exc:  # logged with its traceback for IT; the user gets one line, never a 500
         log.exception("%s failed on a workbook (%s)", macro.__name__, type(exc).__name__)
-        raise
-    finally:
+        outcome = type(exc).__name__
+        message = f"{label or macro.__name__} could not run: {ribbon.failure_line(exc)}"
+    try:
         surface.save()  # protection back on whatever happened
+    except Exception as exc:
+        log.exception("%s: protecting the sheets again failed (%s)", macro.__name__, type(exc).__name__)
+    message = message.splitlines()[0] if message else message  # a dialog shows one line
+    if surface.notes_skipped:
+        message = f"{message}; {NOTES_SKIPPED}"
     # what ran and how long, never the workbook's content or the message (it may quote a cell)
     log.info("%s: %s in %.0f ms", macro.__name__, outcome, (time.perf_counter() - started) * 1000)
     book.app.alert(message, title="TOM", buttons="ok", mode="info")
@@ -47,28 +56,28 @@ def run(book: xw.Book, macro, **kwargs) -> str:
 @script
 def tom_validate(book: xw.Book):
     """Validate: Issues tab with links, offending cells marked."""
-    run(book, ribbon.validate_workbook)
+    run(book, ribbon.validate_workbook, label="Validate")
 
 
 @script
 def tom_roll_up(book: xw.Book):
     """Roll up: refresh the Summary tab's computed roll-ups."""
-    run(book, ribbon.roll_up)
+    run(book, ribbon.roll_up, label="Roll up")
 
 
 @script
 def tom_new_month(book: xw.Book):
     """New month: stamp this month as the workbook's cycle."""
-    run(book, ribbon.new_month)
+    run(book, ribbon.new_month, label="New month")
 
 
 @script
 def tom_pull(book: xw.Book):
     """Pull: fetch the latest workbooks through the sync layer."""
-    run(book, ribbon.pull, workdir=_workdir())
+    run(book, ribbon.pull, label="Pull", workdir=_workdir())
 
 
 @script
 def tom_push(book: xw.Book):
     """Push: send the saved workbooks through the sync layer."""
-    run(book, ribbon.push, workdir=_workdir())
+    run(book, ribbon.push, label="Push", workdir=_workdir())
