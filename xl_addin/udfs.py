@@ -16,6 +16,7 @@ namespace as TOM.RAG, TOM.SCORE, TOM.ROLLUP, TOM.CHECK and TOM.STALE (xl_addin/o
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -138,10 +139,29 @@ def spec_for(headers: Iterable[str], name: Any = None) -> Spec:
 
 # -- the functions --------------------------------------------------------------------------------
 
+# What Excel's function wizard (Insert Function) shows for each argument, by argument name: one text
+# per name, shared by the desktop UDFs here and the Office.js functions (xl_addin/officejs), so the
+# two cannot drift apart. Every argument of every function must have one (`udf` checks).
+ARG_DOCS = {
+    "ratings": "Ratings (R, A, G, B or blank): a cell, row, column or block.",
+    "rule": "How to roll up: score (the default), worst or majority.",
+    "table": "A table with its header row, e.g. a school tab's A1:M50.",
+    "by": "The header of the column to group by, e.g. Theme or Lead.",
+    "row": "One row of a school tab.",
+    "headers": "The header row of that tab.",
+    "spec": "Optional: scottish-tom or gatsby-plan (found from the headers when left out).",
+    "last_updated": "The Last updated cells of a tab (or one cell).",
+    "month": "The cycle month YYYY-MM or a date; this month when left out.",
+}
+
+
 def udf(f: Any) -> Any:
-    """`xw.func`, minus the annotations: xlwings would take `Any` or `str` hints for converters and
-    fail; they are here for readers and type checkers, the values come in as Excel sends them."""
+    """`xw.func` with `xw.arg(doc=...)` for every argument (from ARG_DOCS), minus the annotations:
+    xlwings would take `Any` or `str` hints for converters and fail; they are here for readers and
+    type checkers, the values come in as Excel sends them."""
     f.__annotations__ = {}
+    for name in inspect.signature(f).parameters:  # a KeyError here: a new argument needs its text
+        f = xw.arg(name, doc=ARG_DOCS[name])(f)
     return xw.func(f)
 
 

@@ -2,7 +2,8 @@
 
 Each wrapper only names the function for Excel (in the add-in's TOM namespace) and turns a plain
 ValueError into an xlwings error, which Excel shows as #VALUE! with the message (a 400, so the add-in
-does not retry it as it would a server fault).
+does not retry it as it would a server fault). The argument descriptions Excel shows in its function
+wizard are `udfs.ARG_DOCS`, shared with the desktop UDFs.
 """
 
 from xlwings import XlwingsError
@@ -19,41 +20,41 @@ def _excel(call, *args):
 
 
 @func(name="RAG")
-@arg("ratings", doc="Ratings (R, A, G, B or blank): a cell, row, column or block.")
-@arg("rule", doc="score (default), worst or majority.")
+@arg("ratings", doc=udfs.ARG_DOCS["ratings"])
+@arg("rule", doc=udfs.ARG_DOCS["rule"])
 def RAG(ratings, rule=None):
     """Rolled-up RAG of a range of ratings; blank when nothing is rated."""
     return _excel(udfs.TOM_RAG, ratings, rule)
 
 
 @func(name="SCORE")
-@arg("ratings", doc="Ratings (R, A, G, B or blank).")
+@arg("ratings", doc=udfs.ARG_DOCS["ratings"])
 def SCORE(ratings):
     """Mean score of the ratings: G=1, A=0.5, R=0 (B counts as G); blank when nothing is rated."""
     return _excel(udfs.TOM_SCORE, ratings)
 
 
 @func(name="ROLLUP")
-@arg("table", doc="A table with its header row, e.g. a school tab's A1:M50.")
-@arg("by", doc="The header of the column to group by, e.g. Theme or Lead.")
-@arg("rule", doc="score (default), worst or majority.")
+@arg("table", doc=udfs.ARG_DOCS["table"])
+@arg("by", doc=udfs.ARG_DOCS["by"])
+@arg("rule", doc=udfs.ARG_DOCS["rule"])
 def ROLLUP(table, by, rule=None):
     """Spilled roll-up: group, R, A, G, Unrated, RAG per value of the column, then All."""
     return _excel(udfs.TOM_ROLLUP, table, by, rule)
 
 
 @func(name="CHECK")
-@arg("row", doc="One row of a school tab.")
-@arg("headers", doc="The header row of that tab.")
-@arg("spec", doc="Optional: scottish-tom or gatsby-plan (found from the headers when left out).")
+@arg("row", doc=udfs.ARG_DOCS["row"])
+@arg("headers", doc=udfs.ARG_DOCS["headers"])
+@arg("spec", doc=udfs.ARG_DOCS["spec"])
 def CHECK(row, headers, spec=None):
     """Blank when the row passes the row checks, else the first problem found."""
     return _excel(udfs.TOM_CHECK, row, headers, spec)
 
 
 @func(name="STALE")
-@arg("last_updated", doc="The Last updated cells of a tab (or one cell).")
-@arg("month", doc="The cycle month YYYY-MM or a date; this month when left out.")
+@arg("last_updated", doc=udfs.ARG_DOCS["last_updated"])
+@arg("month", doc=udfs.ARG_DOCS["month"])
 def STALE(last_updated, month=None):
     """TRUE when nothing was updated in the month (the newest date is before it)."""
     return _excel(udfs.TOM_STALE, last_updated, month)
