@@ -350,12 +350,11 @@ def test_template_build_writes_a_clean_workbook(tmp_path: Path, monkeypatch: pyt
     assert os.listdir(tmp_path) == ["X.xlsx"]
 
 
-def test_template_build_adds_the_add_ins_hidden_sheet_the_template_alone_does_not(tmp_path: Path) -> None:
+def test_template_build_adds_no_xlwings_conf_sheet_any_more(tmp_path: Path) -> None:
     assert run("template", "build", "scottish-tom", "-o", str(tmp_path / "X.xlsx")).exit_code == 0
     wb = load_workbook(tmp_path / "X.xlsx")
-    assert wb.sheetnames[-1] == "xlwings.conf" and wb["xlwings.conf"].sheet_state == "hidden"
-    assert wb["xlwings.conf"]["B1"].value == "xl_addin.udfs"
-    assert "xlwings.conf" not in build_workbook(load_spec("scottish-tom")).sheetnames  # no add-in in the core
+    assert wb.sheetnames == build_workbook(load_spec("scottish-tom")).sheetnames  # the classic route went
+    assert "xlwings.conf" not in wb.sheetnames
 
 
 def test_template_build_file_follows_the_umask(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ ROLES = (
 RULES = ("score", "worst", "majority")
 GROUPS = ("school", "theme", "lead")
 SHIPPED = ("scottish-tom", "gatsby-plan")
-# "Conflicts": sync.merge's copy for a person; "xlwings.conf": the add-in's sheet (xl_addin.conf)
+# "Conflicts": sync.merge's copy for a person; "xlwings.conf": the classic add-in's sheet in older workbooks
 RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # YYYY-MM, the cycle's unit

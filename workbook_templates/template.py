@@ -9,9 +9,9 @@ The protection password is hashed by openpyxl (Excel's legacy sheet hash); it is
 clear. Workbook structure is left unlocked on purpose so the add-in can add its `Issues` tab.
 
 The template knows nothing of the Excel add-in: a host that needs sheets of its own passes them as
-``extras`` (e.g. `xl_addin.conf.add_xlwings_conf`, which `tomsync template build` passes, so every
-built workbook still carries the hidden xlwings.conf sheet). A hook keeps the dependency pointing from
-the add-in down to the core, never the other way.
+``extras`` (`tomsync template build` passes `xl_addin.conf.ADDIN_SHEETS`, empty since the classic
+xlwings route was removed). A hook keeps the dependency pointing from the add-in down to the core,
+never the other way.
 """
 
 from __future__ import annotations

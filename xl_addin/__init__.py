@@ -8,5 +8,6 @@
 
 The add-in package holds hosts only: what a button or a function does lives in the core.
 - `xl_addin.server`, `xl_addin.officejs`: the Office.js add-in on xlwings Server.
-- `xl_addin.commands`: `tomsync addin serve | manifest | conf`; `xl_addin.conf`: the xlwings.conf sheet.
+- `xl_addin.commands`: `tomsync addin serve | manifest`; `xl_addin.asgi`: the app for uvicorn (Dockerfile).
+- `xl_addin.conf`: what the add-in adds to built workbooks (nothing since the classic route went).
 """

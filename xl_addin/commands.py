@@ -1,4 +1,4 @@
-"""`tomsync addin ...`: serve the Office.js add-in, write its manifest, add xlwings.conf to a workbook.
+"""`tomsync addin ...`: serve the Office.js add-in and write its manifest.
 
 Mounted by the main CLI with ``app.add_typer(addin_app, name="addin")``. Exit status 2 with one line
 on stderr when something cannot run (no licence key, xlwings-server missing, unreadable file).
@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from workbook_templates.reader import first_line
 
 addin_app = typer.Typer(no_args_is_help=True, help="The Excel add-in: serve it, write its manifest.")
 HOST = "127.0.0.1"
@@ -79,17 +77,3 @@ def manifest_cmd(
         raise _fail(str(exc)) from None
     atomic_write_bytes(output, xml.encode("utf-8"))
     print(f"wrote {output} (add-in served at {url})")
-
-
-@addin_app.command("conf")
-def conf_cmd(file: Annotated[Path, typer.Argument(help="the workbook (.xlsx)")]) -> None:
-    """Add the xlwings.conf sheet, so the xlwings add-in's Import Functions finds the TOM functions."""
-    from xl_addin.conf import add_xlwings_conf_file
-
-    if not file.is_file():
-        raise _fail(f"{file}: no such file")
-    try:
-        add_xlwings_conf_file(file)
-    except Exception as exc:  # openpyxl raises several types for files it cannot read
-        raise _fail(f"{file}: cannot be updated ({first_line(exc)})") from None
-    print(f"added the xlwings.conf sheet to {file}")

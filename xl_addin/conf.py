@@ -1,55 +1,25 @@
-"""The `xlwings.conf` sheet: how the free xlwings add-in for Excel on Windows finds the TOM functions.
+"""What the add-in adds to every workbook `tomsync template build` (and the demo) writes: nothing now.
 
-With the sheet in the workbook, the xlwings ribbon's "Import Functions" registers TOM_RAG, TOM_SCORE,
-TOM_ROLLUP, TOM_CHECK and TOM_STALE from `xl_addin.udfs` (the interpreter is the one set in the
-xlwings add-in's own settings, where tomsync is installed). The sheet is hidden: staff never need it.
+Decision (issue 11): the classic Windows route (the free xlwings add-in's "Import Functions" over a
+hidden `xlwings.conf` sheet) is removed, not made real. Import Functions writes VBA wrappers into the
+workbook, so it only lasts in a macro-enabled .xlsm, needs "Trust access to the VBA project object
+model" on every computer and the xlwings reference in the workbook's VBA project; TOM workbooks are
+.xlsx, the monthly cycle skips .xlsm, and council and SDS laptops block VBA. The hosted Office.js
+add-in gives every Excel (web, Windows, Mac) the buttons and the TOM.* functions with nothing to
+install. Workbooks built before keep their hidden `xlwings.conf` sheet; it is a reserved name
+(`workbook_templates.spec.RESERVED_SHEETS`), so validation ignores it and no school may take it.
 
-The template does not know this sheet: `tomsync template build` hands `add_xlwings_conf` to
-`workbook_templates.template.write_template` as one of its ``extras`` (see `ADDIN_SHEETS`).
+The hook stays: `tomsync template build` hands ``ADDIN_SHEETS`` to
+`workbook_templates.template.write_template` as its ``extras``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from workbook_templates.template import SheetHook
 
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+__all__ = ["ADDIN_SHEETS", "CONF_SHEET"]
 
-__all__ = ["ADDIN_SHEETS", "CONF_SHEET", "UDF_MODULES", "add_xlwings_conf", "add_xlwings_conf_file"]
+CONF_SHEET = "xlwings.conf"  # in older workbooks only; still reserved so validation ignores it
 
-CONF_SHEET = "xlwings.conf"  # also in workbook_templates.spec.RESERVED_SHEETS: no school may take it
-UDF_MODULES = ("xl_addin.udfs",)
-
-
-def add_xlwings_conf(wb: Workbook, modules: tuple[str, ...] = UDF_MODULES) -> Worksheet:
-    """The hidden `xlwings.conf` sheet: the free xlwings add-in's "Import Functions" reads it to register
-    the TOM_* functions of `xl_addin.udfs` in Excel for Windows. Replaced if present."""
-    if CONF_SHEET in wb.sheetnames:
-        wb.remove(wb[CONF_SHEET])
-    ws = wb.create_sheet(CONF_SHEET)
-    ws["A1"] = "UDF Modules"
-    ws["B1"] = ";".join(modules)
-    ws.column_dimensions["A"].width = 20
-    ws.column_dimensions["B"].width = 30
-    ws.sheet_state = "hidden"
-    return ws
-
-
-# What the add-in adds to every workbook `tomsync template build` (and the demo) writes.
-ADDIN_SHEETS = (add_xlwings_conf,)
-
-
-def add_xlwings_conf_file(path: str | Path, modules: tuple[str, ...] = UDF_MODULES) -> None:
-    """Add the sheet to an existing workbook file (e.g. one built before the add-in existed), by patching
-    the package (`workbook_templates.package`): everything else in the file is kept as it is."""
-    from workbook_templates.package import Package, refuse_unwritable
-
-    refuse_unwritable(path)
-    pkg = Package.open(path)
-    if CONF_SHEET in pkg.sheet_names():
-        pkg.remove_sheet(CONF_SHEET)
-    pkg.add_sheet(CONF_SHEET, state="hidden")
-    pkg.set_value(CONF_SHEET, "A1", "UDF Modules")
-    pkg.set_value(CONF_SHEET, "B1", ";".join(modules))
-    pkg.set_widths(CONF_SHEET, {"A": 20, "B": 30})
-    pkg.save()
+# What the add-in adds to every built workbook: nothing (see the module docstring).
+ADDIN_SHEETS: tuple[SheetHook, ...] = ()

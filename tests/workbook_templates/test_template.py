@@ -50,11 +50,9 @@ def _dv_for(ws, column: str):
 # -- tabs ------------------------------------------------------------------------------------------
 
 def test_tabs_in_order_with_lists_hidden_and_tom_very_hidden(scot_wb: Workbook) -> None:
-    assert scot_wb.sheetnames == ["Guide", "Summary", "Master", *SCOT_SCHOOLS, "Lists", "_tom",
-                                  "xlwings.conf"]
+    assert scot_wb.sheetnames == ["Guide", "Summary", "Master", *SCOT_SCHOOLS, "Lists", "_tom"]
     states = {ws.title: ws.sheet_state for ws in scot_wb.worksheets}
     assert states.pop("Lists") == "hidden"
-    assert states.pop("xlwings.conf") == "hidden"  # names the UDF module for the xlwings add-in
     assert states.pop("_tom") == "veryHidden"
     assert set(states.values()) == {"visible"}
     assert scot_wb.active.title == "Guide"

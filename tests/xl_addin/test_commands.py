@@ -1,4 +1,4 @@
-"""`tomsync addin ...` (the typer sub-app, run on its own) and the xlwings.conf sheet."""
+"""`tomsync addin ...` (the typer sub-app, run on its own)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from tests.lossless import sheet_part, zip_parts
 from tests.xl_addin.conftest import MONTH, TODAY
 from workbook_templates.reader import read_workbook
 from workbook_templates.validate import validate
 from xl_addin import server
 from xl_addin.commands import addin_app
-from xl_addin.conf import CONF_SHEET, add_xlwings_conf
+from xl_addin.conf import CONF_SHEET
 from xl_addin.server import NO_LICENSE, AddinError, configure
 
 runner = CliRunner()
@@ -90,38 +89,13 @@ def test_serve_without_a_licence_key_exits_2(monkeypatch: pytest.MonkeyPatch) ->
     assert "XLWINGS_LICENSE_KEY" in result.output
 
 
-# -- xlwings.conf -----------------------------------------------------------------------------------
+# -- the classic route is gone ---------------------------------------------------------------------
 
-def test_add_xlwings_conf_names_the_udf_module() -> None:
-    wb = Workbook()
-    ws = add_xlwings_conf(wb)
-    add_xlwings_conf(wb)  # replaced, not doubled
-    assert wb.sheetnames.count(CONF_SHEET) == 1
-    ws = wb[CONF_SHEET]
-    assert (ws["A1"].value, ws["B1"].value) == ("UDF Modules", "xl_addin.udfs")
-    assert ws.sheet_state == "hidden"
-    import xl_addin.udfs as udfs
-
-    assert all(hasattr(udfs, name) for name in udfs.__all__)
-
-
-def test_conf_command_adds_the_sheet_and_validation_ignores_it(demo: Path) -> None:
+def test_conf_command_is_gone_and_an_old_xlwings_conf_sheet_is_still_ignored(demo: Path) -> None:
+    assert runner.invoke(addin_app, ["conf", str(demo)]).exit_code == 2  # no such command
     before = validate(read_workbook(demo), MONTH, TODAY)
-    parts = zip_parts(demo)
-    others = [name for name in load_workbook(demo).sheetnames if name != CONF_SHEET]
-    result = runner.invoke(addin_app, ["conf", str(demo)])
-    assert result.exit_code == 0, result.output
-    after = zip_parts(demo)
-    for name in others:  # patched in: every other tab byte for byte as it was
-        assert after[sheet_part(demo, name)] == parts[sheet_part(demo, name)]
-    wb = load_workbook(demo)
-    assert wb[CONF_SHEET]["B1"].value == "xl_addin.udfs"
-    assert wb["Hawick High"].protection.sheet  # the rest of the workbook as it was
+    wb = load_workbook(demo)  # a workbook built before: it still has the hidden sheet
+    ws = wb.create_sheet(CONF_SHEET)
+    ws["A1"], ws["B1"], ws.sheet_state = "UDF Modules", "xl_addin.udfs", "hidden"
+    wb.save(demo)
     assert validate(read_workbook(demo), MONTH, TODAY) == before  # a reserved tab: no unknown-tab warning
-
-
-def test_conf_command_on_a_missing_or_broken_file(tmp_path: Path) -> None:
-    assert runner.invoke(addin_app, ["conf", str(tmp_path / "none.xlsx")]).exit_code == 2
-    (tmp_path / "bad.xlsx").write_text("no")
-    result = runner.invoke(addin_app, ["conf", str(tmp_path / "bad.xlsx")])
-    assert result.exit_code == 2 and "cannot be updated" in result.output
