@@ -93,3 +93,15 @@ def test_serve_listens_where_it_is_told(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert (kw["host"], kw["port"], kw["ssl_certfile"]) == ("0.0.0.0", 9000, None)
     assert kw["proxy_headers"] is True and kw["forwarded_allow_ips"] == "10.0.0.5"
     assert "behind a proxy that ends HTTPS" in result.output
+
+
+def test_manifest_refuses_a_url_the_server_would_not_use(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBSITE_HOSTNAME", "tom-addin.azurewebsites.net")  # App Service sets this
+    out = tmp_path / "m.xml"
+    result = runner.invoke(addin_app, ["manifest", "--url", URL, "-o", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert "WEBSITE_HOSTNAME" in result.output
+    azure = "https://tom-addin.azurewebsites.net"
+    result = runner.invoke(addin_app, ["manifest", "--url", azure, "-o", str(out)])
+    assert result.exit_code == 0 and f"{azure}/taskpane.html" in out.read_text()
