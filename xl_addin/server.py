@@ -110,7 +110,7 @@ def manifest_xml(base_url: str = "https://127.0.0.1:8000") -> str:
     with TestClient(asgi, base_url=base_url.rstrip("/")) as client:
         response = client.get("/manifest.xml", headers=headers)
     response.raise_for_status()
-    if f'"{base_url.rstrip("/")}/taskpane.html"' not in response.text:  # the server chose another host
+    if f'DefaultValue="{base_url.rstrip("/")}/' not in response.text:  # the server chose another host
         raise AddinError(f"the manifest would not point at {base_url}: XLWINGS_HOSTNAME (or WEBSITE_HOSTNAME "
                          "on Azure) names another host; unset it or give that host as --url")
     return response.text
