@@ -136,7 +136,7 @@ class XlwingsSurface:
             font.bold = bold
 
     def notes_supported(self, sheet: str) -> bool:
-        """False on Excel without the notes API (ExcelApi below 1.18: Excel 2016/2019, older builds):
+        """False on Excel without the notes API (ExcelApi below 1.18: Excel 2021/2024, older 365 builds):
         xlwings.js says so per sheet (``notes_supported`` in the book it posts)."""
         if not self.remote:
             return True

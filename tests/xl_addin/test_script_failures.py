@@ -35,8 +35,8 @@ def client() -> Any:
 
 
 def without_notes(payload: dict[str, Any]) -> dict[str, Any]:
-    """What xlwings.js posts from Excel 2016/2019: ``notes_supported`` false and no notes on any sheet
-    (``Office.context.requirements.isSetSupported("ExcelApi", "1.18")`` is false there)."""
+    """What xlwings.js posts from an Excel without ExcelApi 1.18: ``notes_supported`` false and no notes
+    on any sheet (``Office.context.requirements.isSetSupported("ExcelApi", "1.18")`` is false there)."""
     for sheet in payload["sheets"]:
         sheet["notes_supported"] = False
         sheet["notes"] = []
