@@ -11,9 +11,12 @@ from pathlib import Path
 
 import xlwings as xw
 from xlwings.server import script
+from xlwings_server.config import settings
+from xlwings_server.models import CurrentUser
 
 from workbook_templates.reader import WorkbookReadError
 from xl_addin import ribbon
+from xl_addin.sso import refusal
 from xl_addin.xlwings_surface import XlwingsSurface
 
 WORKDIR_ENV = "TOMSYNC_WORKDIR"
@@ -25,8 +28,17 @@ def _workdir() -> Path:
     return Path(os.environ.get(WORKDIR_ENV) or os.getcwd())
 
 
-def run(book: xw.Book, macro, **kwargs) -> str:
-    """Run one macro over the book and show its one-line result (or why it could not run)."""
+ACTIONS = {"validate_workbook": "Validate", "roll_up": "Roll up", "new_month": "New month", "pull": "Pull",
+           "push": "Push"}
+
+
+def run(book: xw.Book, macro, user=None, **kwargs) -> str:
+    """Run one macro over the book and show its one-line result (or why it could not run: a missing
+    role, with single sign-on, see `xl_addin.sso`)."""
+    refused = refusal(ACTIONS[macro.__name__], user, settings)
+    if refused is not None:
+        book.app.alert(refused, title="TOM", buttons="ok", mode="info")
+        return refused
     surface = XlwingsSurface(book)
     started, outcome = time.perf_counter(), "ok"
     try:
@@ -45,30 +57,30 @@ def run(book: xw.Book, macro, **kwargs) -> str:
 
 
 @script
-def tom_validate(book: xw.Book):
+def tom_validate(book: xw.Book, user: CurrentUser):
     """Validate: Issues tab with links, offending cells marked."""
-    run(book, ribbon.validate_workbook)
+    run(book, ribbon.validate_workbook, user)
 
 
 @script
-def tom_roll_up(book: xw.Book):
+def tom_roll_up(book: xw.Book, user: CurrentUser):
     """Roll up: refresh the Summary tab's computed roll-ups."""
-    run(book, ribbon.roll_up)
+    run(book, ribbon.roll_up, user)
 
 
 @script
-def tom_new_month(book: xw.Book):
+def tom_new_month(book: xw.Book, user: CurrentUser):
     """New month: stamp this month as the workbook's cycle."""
-    run(book, ribbon.new_month)
+    run(book, ribbon.new_month, user)
 
 
 @script
-def tom_pull(book: xw.Book):
+def tom_pull(book: xw.Book, user: CurrentUser):
     """Pull: fetch the latest workbooks through the sync layer."""
-    run(book, ribbon.pull, workdir=_workdir())
+    run(book, ribbon.pull, user, workdir=_workdir())
 
 
 @script
-def tom_push(book: xw.Book):
+def tom_push(book: xw.Book, user: CurrentUser):
     """Push: send the saved workbooks through the sync layer."""
-    run(book, ribbon.push, workdir=_workdir())
+    run(book, ribbon.push, user, workdir=_workdir())
