@@ -21,9 +21,10 @@ claim with ``If-Match``. A month whose inputs did not change since its last good
 Save to library merges a copy opened from a local disk into the library's file, under push's rules:
 only our changes go in (`sync.merge`, three-way, cell by cell), the upload carries ``If-Match``, and a
 conflict writes nothing and lists the cells. A local copy does not say which version it came from, so
-the base is found in the file's version history: the version closest to the copy, cell by cell (ties:
-the newest), out of the last `HISTORY_DEPTH`. Choosing an older base than the real one can only turn a
-colleague's edit into a conflict, never overwrite it.
+the base is found in the file's version history: the version closest to the copy, cell by cell, out of
+the last `HISTORY_DEPTH`, and of equally close ones the oldest. Why the oldest: a base older than the
+real one can only turn a colleague's edit into a conflict, while a newer one would read their edit as
+ours undoing it, and overwrite it. So a cell both changed is always a conflict, never a silent loss.
 """
 
 from __future__ import annotations
@@ -308,7 +309,7 @@ def find_base(library: Library, name: str, ours: bytes, theirs: bytes) -> bytes:
         if unreadable_side(old, old) is not None:
             continue
         diff = sum(cells_changed(old, ours).values())
-        if diff < best_diff:
+        if diff <= best_diff:  # equally close: the older one (see the module's docstring)
             best, best_diff = old, diff
     return best
 
@@ -341,6 +342,9 @@ def save_copy(library: Library, filename: str, ours: bytes, may_change_master: b
                               "TOM.ProgrammeManager role may change; nothing was saved")
         spec = embedded_spec(theirs) or embedded_spec(ours)
         result = merge_workbooks(base, ours, theirs, id_header=spec.id_header if spec else ID_HEADER)
+        if result.merged is not None and not result.changes:
+            return SaveOutcome(f"{name}: nothing of yours to add; the library already holds it",
+                               url=_web_url(library, name))
         if result.merged is None:
             clashes = [_clash(c) for c in result.conflicts]
             return SaveOutcome(f"{name}: {len(clashes)} cell(s) were changed differently in the library; "

@@ -344,17 +344,14 @@ class SharePointLibrary:
         ``parentReference.path`` as ``/drives/{id}/root:/a/b``; when it leaves it out (it may for
         shared items), the parent is read by id."""
         path = parent.get("path")
-        if not isinstance(path, str):
+        if isinstance(path, str):
+            inside = unquote(path.split("root:", 1)[1]) if "root:" in path else ""
+        else:
             parent_id = _need(parent, "id", action)
             url = f"drives/{quote(drive, safe='!')}/items/{quote(parent_id, safe='!')}"
             doc = probe._call_json("GET", url, action=action)
-            if "root" in doc:
-                path = "root:"
-            else:
-                grand = doc.get("parentReference") or {}
-                return "/".join(p for p in (SharePointLibrary._folder_of(probe, drive, grand, action),
-                                            str(doc.get("name", ""))) if p)
-        inside = unquote(path.split("root:", 1)[1]) if "root:" in path else ""
+            inside = "" if "root" in doc else SharePointLibrary._folder_of(
+                probe, drive, doc.get("parentReference") or {}, action, doc)
         name = str(item.get("name", "")) if item is not None else ""
         return "/".join(p for p in (*inside.strip("/").split("/"), name) if p)
 

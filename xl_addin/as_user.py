@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import io
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -86,14 +86,21 @@ def _prepare(action: str, user: Any, settings: Any) -> tuple[dict[str, Any] | No
     return None, cfg
 
 
+def _graph_token(user: Any, cfg: OboSettings) -> Callable[[], str]:
+    """One exchange per press (msal does not cache on-behalf-of tokens; Entra's last an hour or
+    more), handed to the library as a callable."""
+    token = graph_token(user.sso_token, cfg)
+    return lambda: token
+
+
 def sync_month_for(user: Any, settings: Any, document_url: str, month: str | None = None,
                    today: date | None = None) -> dict[str, Any]:
     """Sync month, as ``user``: `sync.hosted.sync_month` on the open workbook's library."""
     stop, cfg = _prepare("Sync month", user, settings)
     if stop is not None:
         return stop
-    token = functools.partial(graph_token, user.sso_token, cfg)
     try:
+        token = _graph_token(user, cfg)
         library, name = open_library(document_url, token, cfg)
         month = (month or "").strip() or _stamped_month(library, name) or f"{datetime.now(UTC):%Y-%m}"
         outcome = sync_month(library, month, user.name or user.email or "a programme manager", today)
@@ -105,8 +112,7 @@ def sync_month_for(user: Any, settings: Any, document_url: str, month: str | Non
         return answer(False, f"Sync month: {first_line(exc)}", 502)
     except ValueError as exc:  # a month that is not YYYY-MM
         return answer(False, f"Sync month: {first_line(exc)}", 400)
-    details = outcome.as_dict()
-    details.pop("message")
+    details = {k: v for k, v in outcome.as_dict().items() if k not in ("ok", "message")}
     return answer(outcome.ok, outcome.message, 200 if outcome.ok else 409, **details)
 
 
@@ -129,15 +135,14 @@ def save_for(user: Any, settings: Any, document_url: str, file_base64: str | Non
         data = base64.b64decode(file_base64, validate=True)
     except (binascii.Error, ValueError):
         return answer(False, "Save to library: the workbook did not arrive intact; try again", 400)
-    token = functools.partial(graph_token, user.sso_token, cfg)
     roles = set(getattr(user, "roles", []) or [])
     try:
+        token = _graph_token(user, cfg)
         library, _ = open_library(cfg.library_url or "", token, cfg)
         outcome = save_copy(library, name, data, may_change_master=PROGRAMME_MANAGER in roles)
     except SaveRefused as exc:
         return answer(False, str(exc), 403 if PROGRAMME_MANAGER in str(exc) else 400)
     except (AuthError, LibraryError) as exc:
         return answer(False, f"Save to library: {first_line(exc)}", 502)
-    details = outcome.as_dict()
-    details.pop("message")
+    details = {k: v for k, v in outcome.as_dict().items() if k not in ("ok", "message")}
     return answer(outcome.ok, outcome.message, 200 if outcome.ok else 409, **details)

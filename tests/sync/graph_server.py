@@ -418,6 +418,8 @@ class FakeGraph:
         }
         if parent is not None:
             out["parentReference"]["id"] = parent.id
+        if not item.path:
+            out["root"] = {}
         if in_delta:  # Graph leaves parentReference.path out of delta answers
             out["parentReference"].pop("path")
             if not item.path:
