@@ -373,3 +373,55 @@ def test_a_workbook_on_sharepoint_needs_no_save(hosted: Hosted) -> None:
                     json={"document_url": "https://contoso.sharepoint.com/sites/careers/Shared%20Documents/b.xlsx"})
     assert r.status_code == 200 and r.json()["message"] == ON_SHAREPOINT
     assert len(hosted.graph.seen) == seen
+
+
+# -- the exchange with a certificate, and what reaches the logs --------------------------------------
+
+def _rsa_certificate(folder: Path) -> Path:
+    """A PEM file with an RSA certificate and its private key, as IT would upload to the app."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TOM add-in")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    path = folder / "tom-app.pem"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption())
+                     + cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def test_the_exchange_with_a_certificate_signs_a_client_assertion(hosted: Hosted, tmp_path: Path) -> None:
+    from xl_addin.sso import OboSettings, graph_token
+
+    cfg = OboSettings(CLIENT_ID, TENANT_ID, certificate=_rsa_certificate(tmp_path),
+                      authority=hosted.authority.host, graph_url=hosted.graph.graph_url)
+    sso = hosted.key.token("Pat Manager", [PROGRAMME_MANAGER])
+    assert graph_token(sso, cfg) == hosted.authority.obo[sso]
+    form = next(f for f in hosted.authority.obo_forms if f.get("assertion") == [sso])
+    assert "client_secret" not in form
+    assert form["client_assertion_type"] == ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
+
+
+def test_no_token_or_secret_reaches_the_log(hosted: Hosted, demo_master: Path,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    url = place(hosted.graph, "Logged", demo_master.read_bytes())
+    sso = hosted.key.token("Pat Manager", [PROGRAMME_MANAGER])
+    with caplog.at_level("DEBUG"):
+        r = hosted.post("/tom/sync-month", sso, json={"document_url": url, "month": MONTH})
+    assert r.status_code == 200, r.text
+    # ours at every level; everyone's at INFO, the production level (xlwings Server and aiocache print
+    # the sign-in token at DEBUG: never run the hosted add-in with XLWINGS_LOG_LEVEL=DEBUG)
+    kept = [r for r in caplog.records if r.name.startswith("tomsync") or r.levelno >= 20]
+    text = "\n".join(r.getMessage() for r in kept)
+    assert f"month {MONTH}: done" in text  # the run was logged
+    for secret in (sso, hosted.authority.obo[sso], CLIENT_SECRET):
+        assert secret not in text
