@@ -112,6 +112,10 @@ def sync_month_for(user: Any, settings: Any, document_url: str, month: str | Non
         return answer(False, f"Sync month: {first_line(exc)}", 502)
     except ValueError as exc:  # a month that is not YYYY-MM
         return answer(False, f"Sync month: {first_line(exc)}", 400)
+    except Exception as exc:  # a bug: one line for the user, the traceback for IT
+        log.exception("Sync month failed (%s)", type(exc).__name__)
+        return answer(False, f"Sync month failed: an internal error ({type(exc).__name__}); the add-in's log "
+                      "has the details for IT", 500)
     details = {k: v for k, v in outcome.as_dict().items() if k not in ("ok", "message")}
     return answer(outcome.ok, outcome.message, 200 if outcome.ok else 409, **details)
 
@@ -144,5 +148,9 @@ def save_for(user: Any, settings: Any, document_url: str, file_base64: str | Non
         return answer(False, str(exc), 403 if PROGRAMME_MANAGER in str(exc) else 400)
     except (AuthError, LibraryError) as exc:
         return answer(False, f"Save to library: {first_line(exc)}", 502)
+    except Exception as exc:  # a bug: one line for the user, the traceback for IT
+        log.exception("Save to library failed (%s)", type(exc).__name__)
+        return answer(False, f"Save to library failed: an internal error ({type(exc).__name__}); the "
+                      "add-in's log has the details for IT", 500)
     details = {k: v for k, v in outcome.as_dict().items() if k not in ("ok", "message")}
     return answer(outcome.ok, outcome.message, 200 if outcome.ok else 409, **details)
