@@ -425,3 +425,18 @@ def test_no_token_or_secret_reaches_the_log(hosted: Hosted, demo_master: Path,
     assert f"month {MONTH}: done" in text  # the run was logged
     for secret in (sso, hosted.authority.obo[sso], CLIENT_SECRET):
         assert secret not in text
+
+
+def test_sync_month_from_a_local_workbook_uses_the_configured_library(
+        hosted: Hosted, demo_master: Path, library_folder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    place(hosted.graph, library_folder, demo_master.read_bytes())
+    sso = hosted.key.token("Pat Manager", [PROGRAMME_MANAGER])
+    body = {"document_url": r"C:\Users\pat\Documents\borders.xlsx", "month": MONTH}
+    r = hosted.post("/tom/sync-month", sso, json=body)
+    assert r.status_code == 200, r.text
+    assert hosted.graph.content(f"{library_folder}/reports/{MONTH}/tom-report-{MONTH}.xlsx") is not None
+    monkeypatch.delenv("TOMSYNC_LIBRARY_URL")
+    r = hosted.post("/tom/sync-month", sso, json=body)
+    assert r.status_code == 400
+    assert r.json()["message"] == ("this workbook is not on SharePoint and no library is configured: open it "
+                                   "from SharePoint, or ask the administrator to set TOMSYNC_LIBRARY_URL")
