@@ -23,6 +23,11 @@ Delta (``GET /drives/{id}/root/delta``), in the documented shapes: a first call 
 `expire_delta_tokens` makes older links answer 410 Gone (``resyncRequired``), as Graph does when a
 token is too old. File items in listings carry ``@microsoft.graph.downloadUrl`` (pre-authenticated).
 
+``/shares/u!{base64url(url)}/driveItem`` resolves a SharePoint address (a file's or a folder's
+``webUrl``) to its item, with ``parentReference`` carrying driveId and id but no path, as Graph answers
+for shared items. ``/drives/{d}/items/{i}/versions`` lists a file's versions newest first (ids "N.0",
+the current one included) and ``.../versions/{id}/content`` answers a 302 to that version's bytes.
+
 ``latency`` (seconds) delays every answer, outside the server's lock, to model a real network for
 benchmarks; ``max_in_flight`` records the most requests the server was answering at once.
 """
