@@ -699,6 +699,20 @@ def _differs(b: _Sheet, o: _Sheet) -> int:
     return n
 
 
+def cells_changed(before: bytes, after: bytes) -> dict[str, int]:
+    """How many cells of each sheet differ between two versions of a workbook, by address (a sheet in
+    only one of them counts all its cells); sheets with no difference are left out. Used to find the
+    version a copy came from and to see which tabs a copy changes (the hosted Save to library)."""
+    b_s, a_s = _read_values(before), _read_values(after)
+    out = {}
+    for title in dict.fromkeys([*b_s, *a_s]):
+        empty = _Sheet(title, "visible", {})
+        n = _differs(b_s.get(title, empty), a_s.get(title, empty))
+        if n:
+            out[title] = n
+    return out
+
+
 def merge_workbooks(
     base: bytes, ours: bytes, theirs: bytes, *, formula_sheets: Collection[str] = (),
     id_header: str = ID_HEADER,

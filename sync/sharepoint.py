@@ -300,6 +300,90 @@ class SharePointLibrary:
     def __repr__(self) -> str:
         return f"SharePointLibrary({self.site_url!r}, {self.library!r}, folder={self.folder!r})"
 
+    # -- a library found from a document, as the signed-in user (the hosted add-in) ------------
+
+    @classmethod
+    def for_drive(cls, drive_id: str, folder: str = "", *, token: TokenSource, web_url: str,
+                  library: str = "library", graph_url: str = DEFAULT_GRAPH_URL, **kwargs: Any
+                  ) -> SharePointLibrary:
+        """The library by drive id (no site or drive lookup): the hosted add-in's Graph token is the
+        user's own (``token`` returns it), the drive comes from `locate`. ``web_url`` (the folder's
+        address as people see it) only names the library in messages."""
+        lib = cls(web_url, library, folder, token=token, graph_url=graph_url, **kwargs)
+        lib._drive_id = drive_id
+        return lib
+
+    @classmethod
+    def locate(cls, url: str, *, token: TokenSource, graph_url: str = DEFAULT_GRAPH_URL
+               ) -> tuple[str, str, dict[str, Any]]:
+        """(drive id, folder path from the drive root, the driveItem) of a SharePoint or OneDrive
+        address (a document or a folder), through Graph's ``/shares/u!{base64url}/driveItem``. The
+        folder is the item's own for a folder, its parent's for a file."""
+        import base64
+
+        probe = cls(url, token=token, graph_url=graph_url, max_retries=3)
+        share = "u!" + base64.urlsafe_b64encode(url.strip().encode()).decode().rstrip("=")
+        action = f"find {url} in SharePoint"
+        try:
+            item = probe._call_json("GET", f"shares/{share}/driveItem", action=action)
+            parent = item.get("parentReference") or {}
+            drive = _need(parent, "driveId", action)
+            if "root" in item:
+                return drive, "", item
+            own = item if "folder" in item else None
+            return drive, cls._folder_of(probe, drive, parent, action, own), item
+        except ClientRequestException as exc:
+            if _status(exc) in (400, 404):
+                raise RemoteNotFound(f"{url} was not found in SharePoint (or you cannot open it)") from None
+            raise probe._failure(exc, action) from None
+
+    @staticmethod
+    def _folder_of(probe: SharePointLibrary, drive: str, parent: dict[str, Any], action: str,
+                   item: dict[str, Any] | None = None) -> str:
+        """The path from the drive root of ``parent`` (plus ``item``'s name when given). Graph gives
+        ``parentReference.path`` as ``/drives/{id}/root:/a/b``; when it leaves it out (it may for
+        shared items), the parent is read by id."""
+        path = parent.get("path")
+        if isinstance(path, str):
+            inside = unquote(path.split("root:", 1)[1]) if "root:" in path else ""
+        else:
+            parent_id = _need(parent, "id", action)
+            url = f"drives/{quote(drive, safe='!')}/items/{quote(parent_id, safe='!')}"
+            doc = probe._call_json("GET", url, action=action)
+            inside = "" if "root" in doc else SharePointLibrary._folder_of(
+                probe, drive, doc.get("parentReference") or {}, action, doc)
+        name = str(item.get("name", "")) if item is not None else ""
+        return "/".join(p for p in (*inside.strip("/").split("/"), name) if p)
+
+    def web_url(self, name: str) -> str | None:
+        """The address people open ``name`` at (Graph's ``webUrl``), or None when it is not there."""
+        try:
+            item = self._call_json("GET", self._by_path(self._path(name)), action=f"find {name}")
+        except ClientRequestException:
+            return None
+        url = item.get("webUrl")
+        return url if isinstance(url, str) else None
+
+    def versions(self, name: str) -> builtins.list[str]:
+        """The ids of ``name``'s versions in SharePoint's version history, newest first."""
+        action = f"read the version history of {name} in {self._where}"
+        try:
+            item = self._call_json("GET", self._by_path(self._path(name)), action=action)
+            found = self._pages(self._item_url(item, "versions", action), action)
+        except ClientRequestException as exc:
+            raise self._failure(exc, action, name) from None
+        return [str(v["id"]) for v in found if v.get("id")]
+
+    def download_version(self, name: str, version: str) -> bytes:
+        """The bytes of one version of ``name`` (an id from `versions`)."""
+        action = f"download version {version} of {name} from {self._where}"
+        try:
+            item = self._call_json("GET", self._by_path(self._path(name)), action=action)
+            url = self._item_url(item, f"versions/{quote(version, safe='')}/content", action)
+            return self._call("GET", url, action=action).content
+        except ClientRequestException as exc:
+            raise self._failure(exc, action, name) from None
+
     @property
     def _where(self) -> str:
         """The library as a programme manager would name it in a message."""

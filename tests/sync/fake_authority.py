@@ -4,7 +4,10 @@ msal insists on an ``https://`` authority, so the server makes a throwaway self-
 (``cryptography``) and the test hands msal ``verify=<that cert>``. It answers what msal asks, in the
 documented shapes: instance discovery (``/common/discovery/instance``), the tenant's OpenID
 configuration, the device-code endpoint and the token endpoint (device-code and refresh-token grants,
-with an unsigned id_token and client_info so msal's cache holds an account). Tests can make the next
+with an unsigned id_token and client_info so msal's cache holds an account; and the on-behalf-of grant
+a confidential app uses to exchange a user's sign-in token for a Graph token, checking the app's secret
+or certificate assertion and recording which access token went to which sign-in token). Tests can make
+the next
 requests of a kind answer 503, or revoke the refresh tokens (``invalid_grant``, as Entra does after a
 password change).
 """
@@ -74,6 +77,11 @@ class FakeAuthority:
         self.refresh_tokens: list[str] = []
         self.revoked: set[str] = set()  # refresh tokens no longer honoured
         self.issued: list[str] = []  # access tokens handed out, in order
+        self.client_secret: str | None = None  # what a confidential client must send (None: any)
+        self.obo: dict[str, str] = {}  # user assertion (their sign-in token) -> the Graph token issued
+        self.obo_forms: list[dict[str, list[str]]] = []  # every on-behalf-of request's form, for tests
+        self.needs_consent: set[str] = set()  # assertions answered with AADSTS65001 (no admin consent)
+        self.on_issue: list[Any] = []  # callables told each access token issued (a fake Graph's token set)
         self._httpd: ThreadingHTTPServer | None = None
 
     def start(self) -> FakeAuthority:
@@ -127,6 +135,8 @@ class FakeAuthority:
         id_token = ".".join([_b64(b'{"alg":"none","typ":"JWT"}'), _b64(json.dumps(claims).encode()), ""])
         access, refresh = "AT-" + uuid.uuid4().hex, "RT-" + uuid.uuid4().hex
         self.issued.append(access)
+        for tell in self.on_issue:
+            tell(access)
         self.refresh_tokens.append(refresh)
         return {"token_type": "Bearer", "scope": "https://graph.microsoft.com/Files.ReadWrite.All "
                 "https://graph.microsoft.com/Sites.ReadWrite.All", "expires_in": self.access_lifetime,
@@ -168,9 +178,32 @@ class FakeAuthority:
             return 400, {"error": "invalid_grant", "error_description":
                          "AADSTS50173: The provided grant has expired due to it being revoked, a fresh "
                          "auth token is needed.\r\nTrace ID: 1\r\nCorrelation ID: 2", "error_codes": [50173]}
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return self.on_behalf_of(form)
         if grant not in ("refresh_token", "urn:ietf:params:oauth:grant-type:device_code"):
             return 400, {"error": "unsupported_grant_type"}
         return 200, self.tokens()
+
+    def on_behalf_of(self, form: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        """The OBO grant (RFC 7523 assertion, ``requested_token_use=on_behalf_of``), as Entra answers it."""
+        self.obo_forms.append(form)
+        one = {k: v[0] for k, v in form.items() if v}
+        if one.get("requested_token_use") != "on_behalf_of" or not one.get("assertion"):
+            return 400, {"error": "invalid_request", "error_description": "AADSTS900144: missing assertion"}
+        secret_ok = self.client_secret is None or one.get("client_secret") == self.client_secret
+        jwt_bearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        assertion_ok = one.get("client_assertion_type") == jwt_bearer and bool(one.get("client_assertion"))
+        credential_ok = secret_ok if "client_secret" in one else assertion_ok
+        if one.get("client_id") != self.client_id or not credential_ok:
+            return 401, {"error": "invalid_client", "error_codes": [7000215],
+                         "error_description": "AADSTS7000215: Invalid client secret provided."}
+        if one["assertion"] in self.needs_consent:
+            return 400, {"error": "invalid_grant", "error_codes": [65001], "suberror": "consent_required",
+                         "error_description": "AADSTS65001: The user or administrator has not consented to "
+                         "use the application."}
+        answer = self.tokens()
+        self.obo[one["assertion"]] = answer["access_token"]
+        return 200, answer
 
 
 class _Handler(BaseHTTPRequestHandler):

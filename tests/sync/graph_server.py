@@ -23,6 +23,11 @@ Delta (``GET /drives/{id}/root/delta``), in the documented shapes: a first call 
 `expire_delta_tokens` makes older links answer 410 Gone (``resyncRequired``), as Graph does when a
 token is too old. File items in listings carry ``@microsoft.graph.downloadUrl`` (pre-authenticated).
 
+``/shares/u!{base64url(url)}/driveItem`` resolves a SharePoint address (a file's or a folder's
+``webUrl``) to its item, with ``parentReference`` carrying driveId and id but no path, as Graph answers
+for shared items. ``/drives/{d}/items/{i}/versions`` lists a file's versions newest first (ids "N.0",
+the current one included) and ``.../versions/{id}/content`` answers a 302 to that version's bytes.
+
 ``latency`` (seconds) delays every answer, outside the server's lock, to model a real network for
 benchmarks; ``max_in_flight`` records the most requests the server was answering at once.
 """
@@ -65,6 +70,7 @@ class Item:
     version: int = 1
     guid: str = field(default_factory=lambda: str(uuid.uuid4()).upper())
     modified: datetime = field(default_factory=_now)
+    history: list[bytes] = field(default_factory=list)  # earlier versions' bytes, oldest first
 
     @property
     def name(self) -> str:
@@ -183,6 +189,8 @@ _ROOT = re.compile(
 _ITEM = re.compile(
     r"^/drives/(?P<d>[^/]+)/items/(?P<i>[^/:]+)(?P<op>/children|/content|/createUploadSession)?$"
 )
+_SHARES = re.compile(r"^/shares/(?P<s>[^/]+)/driveItem$")
+_VERSIONS = re.compile(r"^/drives/(?P<d>[^/]+)/items/(?P<i>[^/:]+)/versions(?:/(?P<v>[^/]+)/content)?$")
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 
 
@@ -390,6 +398,7 @@ class FakeGraph:
         if item is None:
             item = drive.add(Item(uuid.uuid4().hex.upper(), path, folder=False, content=bytes(data)))
         else:
+            item.history.append(item.content)
             item.content = bytes(data)
             item.version += 1
             item.modified = _now()
@@ -414,6 +423,8 @@ class FakeGraph:
         }
         if parent is not None:
             out["parentReference"]["id"] = parent.id
+        if not item.path:
+            out["root"] = {}
         if in_delta:  # Graph leaves parentReference.path out of delta answers
             out["parentReference"].pop("path")
             if not item.path:
@@ -472,6 +483,10 @@ class FakeGraph:
         if not path.startswith(API):
             return "other"
         rest = path[len(API) :]
+        if _SHARES.match(rest):
+            return "shares"
+        if m := _VERSIONS.match(rest):
+            return "version_content" if m.group("v") else "versions"
         if _DRIVES.match(rest):
             return "drives"
         if _SITE_BY_PATH.match(rest) or _SITE_BY_ID.match(rest):
@@ -521,6 +536,10 @@ class FakeGraph:
             return self._api(method, raw_path[len(API) :], query, headers, body)
 
     def _api(self, method: str, rest: str, query: dict[str, list[str]], headers: Any, body: bytes) -> _Resp:
+        if m := _SHARES.match(rest):
+            return self._share(m.group("s"))
+        if m := _VERSIONS.match(rest):
+            return self._versions(unquote(m.group("d")), unquote(m.group("i")), m.group("v"))
         if m := _DRIVES.match(rest):
             if unquote(m.group("id")) != self.site_id:
                 return _error(404, "itemNotFound", "Site not found.")
@@ -578,6 +597,48 @@ class FakeGraph:
     def _base(self) -> str:
         return self.base_url
 
+    def _share(self, share_id: str) -> _Resp:
+        """``/shares/u!{base64url(url)}/driveItem``: the item a SharePoint address points at. As for
+        shared items in Graph, ``parentReference`` carries driveId and id but not path."""
+        import base64
+
+        if not share_id.startswith("u!"):
+            return _error(400, "invalidRequest", "Invalid shares id.")
+        raw = share_id[2:]
+        try:
+            url = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        except ValueError:
+            return _error(400, "invalidRequest", "Invalid shares id.")
+        wanted = unquote(url.split("?", 1)[0]).rstrip("/").lower()
+        for drive in self.drives.values():
+            for item in drive.items.values():
+                if unquote(self._item_json(drive, item)["webUrl"]).rstrip("/").lower() == wanted:
+                    doc = self._item_json(drive, item)
+                    doc["parentReference"].pop("path", None)
+                    if not item.path:
+                        doc["root"] = {}
+                    return _Resp(200, doc)
+        return _error(404, "itemNotFound", "The sharing link no longer exists, or you do not have "
+                      "permission to access it.")
+
+    def _versions(self, drive_id: str, item_id: str, version: str | None) -> _Resp:
+        """A file's version history (newest first, the current version included), or one version's
+        content (a 302 to a pre-authenticated URL, as ``/content``)."""
+        drive = self.drives.get(drive_id)
+        item = drive.by_id(item_id) if drive else None
+        if drive is None or item is None or item.folder:
+            return _error(404, "itemNotFound", "The resource could not be found.")
+        contents = [*item.history, item.content]
+        if version is None:
+            value = [{"id": f"{n}.0", "lastModifiedDateTime": _iso(item.modified), "size": len(c)}
+                     for n, c in reversed(list(enumerate(contents, start=1)))]
+            return _Resp(200, {"value": value})
+        number = version.split(".", 1)[0]
+        if not number.isdigit() or not 1 <= int(number) <= len(contents):
+            return _error(404, "itemNotFound", "The version could not be found.")
+        token = f"{drive.id}/{item.id}/{uuid.uuid4().hex}/{number}"
+        return _Resp(302, headers={"Location": f"{self._base()}/download/{token}"})
+
     def _site_json(self) -> dict[str, Any]:
         return {
             "id": self.site_id,
@@ -599,11 +660,14 @@ class FakeGraph:
         return _Resp(200, out)
 
     def _download(self, token: str) -> _Resp:
-        drive_id, item_id, _ = (token.split("/") + ["", "", ""])[:3]
+        drive_id, item_id, _, version = (token.split("/") + ["", "", "", ""])[:4]
         drive = self.drives.get(drive_id)
         item = drive.by_id(item_id) if drive else None
         if item is None:
             return _error(404, "itemNotFound", "The download URL has expired or the file is gone.")
+        if version:  # one version of the history (1 = the first)
+            return _Resp(200, [*item.history, item.content][int(version) - 1],
+                         {"Content-Type": "application/octet-stream"})
         return _Resp(200, item.content, {"Content-Type": "application/octet-stream", "ETag": item.etag})
 
     def _precondition(self, item: Item | None, headers: Any, behavior: str) -> _Resp | None:

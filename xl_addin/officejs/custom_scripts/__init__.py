@@ -13,9 +13,12 @@ from pathlib import Path
 
 import xlwings as xw
 from xlwings.server import script
+from xlwings_server.config import settings
+from xlwings_server.models import CurrentUser
 
 from workbook_templates.reader import WorkbookReadError
 from xl_addin import ribbon
+from xl_addin.sso import refusal
 from xl_addin.xlwings_surface import NOTES_SKIPPED, XlwingsSurface
 
 WORKDIR_ENV = "TOMSYNC_WORKDIR"
@@ -27,9 +30,14 @@ def _workdir() -> Path:
     return Path(os.environ.get(WORKDIR_ENV) or os.getcwd())
 
 
-def run(book: xw.Book, macro, label: str = "", **kwargs) -> str:
-    """Run one macro over the book and show its one-line result (or why it could not run); ``label`` is
-    the button's name, for that line."""
+def run(book: xw.Book, macro, label: str, user=None, **kwargs) -> str:
+    """Run one macro over the book and show its one-line result (or why it could not run: a missing
+    role, with single sign-on, see `xl_addin.sso`; an unexpected error, as "Validate could not run: ...").
+    ``label`` is the button's name, as `xl_addin.sso` knows it."""
+    refused = refusal(label, user, settings)
+    if refused is not None:
+        book.app.alert(refused, title="TOM", buttons="ok", mode="info")
+        return refused
     surface = XlwingsSurface(book)
     started, outcome = time.perf_counter(), "ok"
     try:
@@ -39,7 +47,7 @@ def run(book: xw.Book, macro, label: str = "", **kwargs) -> str:
     except Exception as exc:  # logged with its traceback for IT; the user gets one line, never a 500
         log.exception("%s failed on a workbook (%s)", macro.__name__, type(exc).__name__)
         outcome = type(exc).__name__
-        message = f"{label or macro.__name__} could not run: {ribbon.failure_line(exc)}"
+        message = f"{label} could not run: {ribbon.failure_line(exc)}"
     try:
         surface.save()  # protection back on whatever happened
     except Exception as exc:
@@ -54,30 +62,30 @@ def run(book: xw.Book, macro, label: str = "", **kwargs) -> str:
 
 
 @script
-def tom_validate(book: xw.Book):
+def tom_validate(book: xw.Book, user: CurrentUser):
     """Validate: Issues tab with links, offending cells marked."""
-    run(book, ribbon.validate_workbook, label="Validate")
+    run(book, ribbon.validate_workbook, "Validate", user)
 
 
 @script
-def tom_roll_up(book: xw.Book):
+def tom_roll_up(book: xw.Book, user: CurrentUser):
     """Roll up: refresh the Summary tab's computed roll-ups."""
-    run(book, ribbon.roll_up, label="Roll up")
+    run(book, ribbon.roll_up, "Roll up", user)
 
 
 @script
-def tom_new_month(book: xw.Book):
+def tom_new_month(book: xw.Book, user: CurrentUser):
     """New month: stamp this month as the workbook's cycle."""
-    run(book, ribbon.new_month, label="New month")
+    run(book, ribbon.new_month, "New month", user)
 
 
 @script
-def tom_pull(book: xw.Book):
+def tom_pull(book: xw.Book, user: CurrentUser):
     """Pull: fetch the latest workbooks through the sync layer."""
-    run(book, ribbon.pull, label="Pull", workdir=_workdir())
+    run(book, ribbon.pull, "Pull", user, workdir=_workdir())
 
 
 @script
-def tom_push(book: xw.Book):
+def tom_push(book: xw.Book, user: CurrentUser):
     """Push: send the saved workbooks through the sync layer."""
-    run(book, ribbon.push, label="Push", workdir=_workdir())
+    run(book, ribbon.push, "Push", user, workdir=_workdir())

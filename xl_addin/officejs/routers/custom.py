@@ -8,9 +8,11 @@ from xlwings_server.templates import TemplateResponse
 from workbook_templates.reader import WorkbookReadError
 from workbook_templates.surface import read_surface
 from workbook_templates.validate import cycle_of, summary_counts, validate
+from xl_addin.officejs.routers.hosted import router as hosted_router
 from xl_addin.xlwings_surface import XlwingsSurface
 
 router = APIRouter(prefix=f"{settings.app_path}/tom")
+router.include_router(hosted_router)  # Sync month and Save to library, as the signed-in user
 
 
 @router.post("/findings")
