@@ -213,3 +213,24 @@ def read_plan(grids: dict[str, list[list[Any]]], spec: Spec) -> PlanData:
                                  tuple(values.get(f"BM{i} achieved") for i in range(1, n + 1)),
                                  tuple(values.get(f"BM{i} %") for i in range(1, n + 1))))
     return PlanData(header, rows, tuple(out), tuple(missing))
+
+
+def term_dates(spec: Spec) -> dict[str, tuple[date, date]]:
+    """Each plan term's (start, end), from the calendar entry that names it (by name or alias)."""
+    out: dict[str, tuple[date, date]] = {}
+    for term in plan_terms(spec):
+        key = term.strip().lower()
+        for t in spec.terms:
+            if key in (n.strip().lower() for n in (t.name, *t.aliases)):
+                out[term] = (t.start, t.end)
+                break
+    return out
+
+
+def term_of(spec: Spec, day: date) -> str | None:
+    """The plan term ``day`` falls in (autumn to 31 December, spring to 31 March, summer to 31 July
+    in the shipped calendar); a day between terms belongs to the next one; None after the last."""
+    for term, (_start, end) in term_dates(spec).items():
+        if day <= end:
+            return term
+    return None
