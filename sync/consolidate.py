@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.exceptions import RowChange, row_changes
+from sync.gatsby import AreaPlan, area_plan
 from sync.rows import RowState, row_states
 from workbook_templates.frame import Record, tidy_rows, to_frame
 from workbook_templates.layout import NOT_APPLICABLE
@@ -51,6 +52,8 @@ class AreaResult:
     identity: str = ""  # the embedded spec + master fingerprint: two files with one identity are one area
     row_states: list[RowState] = field(default_factory=list)  # every row with an ID, for rows.json
     red_caps: str = ""  # the spec's [rollup] red_caps: "A" caps a school with a master Red at Amber
+    words: tuple[str, str] = ("Theme", "Lead")  # the spec's theme and lead headers ("Benchmark", "Responsible")
+    plan: AreaPlan | None = None  # a Strategic Careers Plan's Plan and Compass sheets (`sync.gatsby`)
 
 
 @dataclass
@@ -129,7 +132,9 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       keys=[_label(spec.area, s.sheet, True) for s in spec.schools],
                       records=tidy_rows(data, month), identity=area_identity(data.meta),
                       row_states=row_states(data, lambda sheet: _label(spec.area, sheet, multi)),
-                      red_caps=spec.rollup.red_caps)
+                      red_caps=spec.rollup.red_caps,
+                      words=(theme.header if theme else "Theme", lead.header if lead else "Lead"),
+                      plan=area_plan(data, month, lambda sheet: _label(spec.area, sheet, multi)))
 
 
 def area_identity(meta: dict[str, str]) -> str:

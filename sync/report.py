@@ -88,6 +88,19 @@ def short_month(month: str) -> str:
     return f"{MONTHS[first.month - 1][:3]} {first.year}"
 
 
+def words(c: Consolidated) -> tuple[str, str]:
+    """What the areas call a theme and a lead ("Benchmark", "Responsible" in an English plan); the
+    neutral words when areas differ."""
+    found = {a.words for a in c.areas if not a.error}
+    return found.pop() if len(found) == 1 else ("Theme", "Lead")
+
+
+def _gatsby(c: Consolidated) -> Any:
+    from sync.gatsby import gatsby_view  # the Gatsby view exists only for areas keeping a plan
+
+    return gatsby_view(c)
+
+
 def report_title(c: Consolidated) -> str:
     return f"TOM monthly report — {month_label(c.month)}"
 
@@ -598,15 +611,26 @@ def report_workbook(c: Consolidated) -> Workbook:
                               "No school marked a master row Not applicable.", {3: 40, 5: 30, 6: 40}),
         lambda s: _rows_sheet(s, EVIDENCE_HEADERS, evidence_rows(c), None, (), ""),
         lambda s: _group_sheet(s, c.by_school, "School"),
-        lambda s: _group_sheet(s, c.by_theme, "Theme"),
-        lambda s: _group_sheet(s, c.by_lead, "Lead"),
+        lambda s: _group_sheet(s, c.by_theme, words(c)[0]),
+        lambda s: _group_sheet(s, c.by_lead, words(c)[1]),
         lambda s: _heat_sheet(s, c),
         lambda s: _trend_sheet(s, c),
         lambda s: _not_updated_sheet(s, c),
         lambda s: _findings_sheet(s, c),
     ]
+    theme, lead = words(c)
+    names = {"By theme": f"By {theme.lower()}", "By lead": f"By {lead.lower()}"}
+    view = _gatsby(c)
     for i, (name, write) in enumerate(zip(SHEETS, writers, strict=True)):
-        write(ws if i == 0 else wb.create_sheet(name))
+        if view is not None and name == "Heat map":
+            from sync.gatsby_report import HEAT_NOTE, write_sheet
+
+            write_sheet(wb.create_sheet("Gatsby achieved"), view, _put)
+            name = "Heat map (actions on track)"
+        sheet = ws if i == 0 else wb.create_sheet(names.get(name, name)[:31])
+        write(sheet)
+        if view is not None and name.startswith("Heat map"):
+            _put(sheet, sheet.max_row + 2, 1, HEAT_NOTE)
     stamp = datetime.combine(parse_month(c.month), datetime.min.time())
     wb.properties.created = stamp
     wb.properties.modified = stamp
@@ -844,8 +868,8 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         "evidence": "<p>Complete rows without an evidence link.</p>\n" + evidence,
         "overview": overview,
         "by-school": _html_groups(c.by_school, "School"),
-        "by-theme": _html_groups(c.by_theme, "Theme"),
-        "by-lead": _html_groups(c.by_lead, "Lead"),
+        "by-theme": _html_groups(c.by_theme, words(c)[0]),
+        "by-lead": _html_groups(c.by_lead, words(c)[1]),
         "heat-map": f"<p>Each cell: the rolled-up letter, with its rows' R·A·G counts below it.</p>\n{heat}\n"
                     f"{_html_key()}",
         "trend": f"<p>Rolled-up rating per school for each month, oldest first.</p>\n{trend}",
@@ -858,9 +882,21 @@ def report_html(c: Consolidated) -> str:
     """The report as one self-contained HTML page: inline CSS, no scripts, no external assets."""
     title = report_title(c)
     body = _html_sections(c)
-    toc = "".join(f'<li><a href="#{sid}">{_e(name)}</a></li>' for sid, name in SECTIONS)
+    theme, lead = words(c)
+    heads = {"by-theme": f"By {theme.lower()}", "by-lead": f"By {lead.lower()}"}
+    order = list(SECTIONS)
+    view = _gatsby(c)
+    if view is not None:  # benchmarks achieved, then the heat map of actions on track, labelled as such
+        from sync.gatsby_report import HEAT_NOTE, html_section
+
+        body["gatsby"] = html_section(view, _e, _html_table)
+        body["heat-map"] = f"<p><strong>{_e(HEAT_NOTE)}</strong></p>\n" + body["heat-map"]
+        heads["heat-map"] = "Heat map: actions on track"
+        order.insert(order.index(("heat-map", "Heat map")), ("gatsby", "Gatsby Benchmarks achieved (Compass)"))
+    sections_ = [(sid, heads.get(sid, name)) for sid, name in order]
+    toc = "".join(f'<li><a href="#{sid}">{_e(name)}</a></li>' for sid, name in sections_)
     sections = "\n".join(f'<section id="{sid}">\n<h2>{_e(name)}</h2>\n{body[sid]}\n</section>'
-                         for sid, name in SECTIONS)
+                         for sid, name in sections_)
     areas = ", ".join(a.area for a in c.areas) or "none"
     return (
         "<!DOCTYPE html>\n"
