@@ -143,7 +143,7 @@ def _fill_compass(wb: Workbook, spec: Spec, k: int, seed: int) -> None:
     n = len(spec.plan.benchmarks)
     for s_i, school in enumerate(spec.schools):
         rng = random.Random(f"{seed}-{school.id}-compass")
-        level = [rng.choice((50, 60, 70, 80, 90, 100)) for _ in range(n)]
+        level = [rng.choice((60, 70, 80, 90, 100, 100)) for _ in range(n)]
         for t in range(k + 1):
             r = 2 + s_i * len(terms) + t
             for b in range(n):
