@@ -52,7 +52,7 @@ class AreaResult:
     identity: str = ""  # the embedded spec + master fingerprint: two files with one identity are one area
     row_states: list[RowState] = field(default_factory=list)  # every row with an ID, for rows.json
     red_caps: str = ""  # the spec's [rollup] red_caps: "A" caps a school with a master Red at Amber
-    words: tuple[str, str] = ("Theme", "Lead")  # the spec's theme and lead headers ("Benchmark", "Responsible")
+    words: tuple[str, str] = ("Theme", "Lead")  # the theme and lead headers: "Benchmark", "Responsible"
     plan: AreaPlan | None = None  # a Strategic Careers Plan's Plan and Compass sheets (`sync.gatsby`)
 
 

@@ -57,7 +57,8 @@ def area_plan(data: WorkbookData, month: str, label: Any) -> AreaPlan | None:
     for s in spec.schools:
         school = label(s.sheet)
         entered = plan.results(s.id)
-        results[school] = {t: tuple(r.met(i) for i in range(len(spec.plan.benchmarks))) for t, r in entered.items()}
+        n = len(spec.plan.benchmarks)
+        results[school] = {t: tuple(r.met(i) for i in range(n)) for t, r in entered.items()}
         percents[school] = {t: r.percent for t, r in entered.items()}
         header[school] = dict(plan.header.get(s.id, {}))
     return AreaPlan(spec.plan.benchmarks, tuple(plan_terms(spec)), term, results, percents, header,
@@ -138,8 +139,9 @@ def gatsby_view(c: Consolidated, national: list[NationalYear] | None = None) -> 
             earlier = [t for t in p.terms[: p.terms.index(term)] if _count(by_term.get(t)) is not None] \
                 if term in p.terms else []
             prev_term = earlier[-1] if earlier else None
-            schools.append(SchoolAchieved(school, count, _count(by_term.get(prev_term)) if prev_term else None,
-                                          prev_term, met or tuple(None for _ in p.benchmarks)))
+            previous = _count(by_term.get(prev_term)) if prev_term else None
+            schools.append(SchoolAchieved(school, count, previous, prev_term,
+                                          met or tuple(None for _ in p.benchmarks)))
             if met is not None and count is not None:
                 now.append(met)
             old = by_term.get(last_term) if last_term else None

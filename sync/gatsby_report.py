@@ -13,10 +13,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sync.gatsby import GatsbyView, signed
 
-ACHIEVED_NOTE = ("Benchmarks achieved, from the Compass result each school's Careers Leader enters on the plan's "
-                 "Compass sheet. This is not the heat map, which shows whether the plan's actions are on track.")
+ACHIEVED_NOTE = ("Benchmarks achieved, from the Compass result each school's Careers Leader enters on the "
+                 "plan's Compass sheet. This is not the heat map, which shows whether the plan's actions are "
+                 "on track.")
 HEAT_NOTE = ("Actions on track: each cell rolls up the termly RAG of a school's actions under one benchmark. "
-             "G means the actions are on track, not that the benchmark is achieved (see Gatsby Benchmarks achieved).")
+             "G means the actions are on track, not that the benchmark is achieved (see Gatsby Benchmarks "
+             "achieved).")
 
 
 def _pct(v: float | None) -> str:
@@ -25,6 +27,10 @@ def _pct(v: float | None) -> str:
 
 def _avg(v: float | None) -> str:
     return "" if v is None else f"{v:.2f}"
+
+
+def _per_headers(v: GatsbyView) -> list[str]:
+    return ["Benchmark", f"% of schools, {v.term}", f"% of schools, {v.last_term or 'last term'}", "Change"]
 
 
 def school_rows(v: GatsbyView) -> list[list[str]]:
@@ -52,7 +58,8 @@ def average_rows(v: GatsbyView) -> list[list[str]]:
     for i, y in enumerate(v.national[:2]):
         rows.append([f"National average, {y.year}", _avg(y.national), f"of {n}", y.source])
         if i == 0 and y.hub_schools is not None:
-            rows.append([f"Schools in careers hubs nationally, {y.year}", _avg(y.hub_schools), f"of {n}", y.source])
+            rows.append([f"Schools in careers hubs nationally, {y.year}", _avg(y.hub_schools), f"of {n}",
+                         y.source])
         if i == 0 and y.outside_hubs is not None:
             rows.append([f"Schools outside hubs, {y.year}", _avg(y.outside_hubs), f"of {n}", y.source])
     return rows
@@ -68,12 +75,13 @@ def html_section(v: GatsbyView, e: Any, table: Any) -> str:
     schools = table(["School", "Achieved", "Change", *short],
                     [["", *(f"<td>{e(x)}</td>" for x in row[:3]), *(yn(x) for x in row[3:])]
                      for row in school_rows(v)])
-    per = table(["Benchmark", f"% of schools, {v.term}", f"% of schools, {v.last_term or 'last term'}", "Change"],
+    per = table(_per_headers(v),
                 [["", *(f"<td>{e(x)}</td>" for x in row)] for row in benchmark_rows(v)])
     avg = table(["", "Benchmarks achieved", "", "Source"],
                 [["", *(f"<td>{e(x)}</td>" for x in row)] for row in average_rows(v)])
     return (f"<p>{e(ACHIEVED_NOTE)}</p>\n<h3>Per school, {e(v.term)}</h3>\n{schools}\n"
-            f"<h3>Per benchmark: schools achieving it</h3>\n{per}\n<h3>Against the national picture</h3>\n{avg}")
+            f"<h3>Per benchmark: schools achieving it</h3>\n{per}\n"
+            f"<h3>Against the national picture</h3>\n{avg}")
 
 
 def write_sheet(ws: Worksheet, v: GatsbyView, put: Any) -> None:
@@ -83,8 +91,7 @@ def write_sheet(ws: Worksheet, v: GatsbyView, put: Any) -> None:
     row = 4
     short = [f"BM{i}" for i in range(1, len(v.benchmarks) + 1)]
     tables = ((["School", "Achieved", "Change", *short], school_rows(v)),
-              (["Benchmark", f"% of schools, {v.term}", f"% of schools, {v.last_term or 'last term'}", "Change"],
-               benchmark_rows(v)),
+              (_per_headers(v), benchmark_rows(v)),
               (["", "Benchmarks achieved", "", "Source"], average_rows(v)))
     for headers, rows in tables:
         for c, h in enumerate(headers, start=1):

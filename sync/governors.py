@@ -71,11 +71,12 @@ def governors_html(c: Consolidated, name: str) -> str:
     me = next(s for s in v.schools if s.school == school)
     theme, lead = words(c)
     group = next((g for g in c.by_school.groups if g.key["school"] == school), None)
-    status = (f"{group.rag or 'not rated'} (R {group.R} · A {group.A} · G {group.G}, {group.unrated} not rated)"
-              if group else "no actions read")
+    status = (f"{group.rag or 'not rated'} (R {group.R} · A {group.A} · G {group.G}, "
+              f"{group.unrated} not rated)" if group else "no actions read")
     facts_rows = [(h, _fmt(header.get(h))) for h in ("Careers Leader",) if h in header]
     facts_rows += [(header_name, _fmt(header.get(header_name)))
-                   for role, header_name in roles.items() if role in ("created", "slt", "governors", "review")]
+                   for role, header_name in roles.items()
+                   if role in ("created", "slt", "governors", "review")]
     if "priorities" in roles:
         facts_rows.append((roles["priorities"], _fmt(header.get(roles["priorities"]))))
     facts_rows.append(("Actions on track (termly RAG of the plan's actions)", status))
@@ -83,8 +84,8 @@ def governors_html(c: Consolidated, name: str) -> str:
     short = [f"BM{i}" for i in range(1, len(v.benchmarks) + 1)]
     bm_head = "".join(f'<th scope="col" title="{_e(n)}">{_e(s)}</th>' for s, n in zip(short, v.benchmarks,
                                                                                        strict=True))
-    bm_row = "".join(_rag_td("G" if m else "R" if m is False else "").replace(">G<", ">Yes<").replace(">R<", ">No<")
-                     for m in me.met)
+    bm_row = "".join(_rag_td("G" if m else "R" if m is False else "")
+                     .replace(">G<", ">Yes<").replace(">R<", ">No<") for m in me.met)
     achieved = "not entered" if me.achieved is None else f"{me.achieved} of {len(v.benchmarks)}"
     change = (f"{signed(me.change)} since {me.previous_term}" if me.change is not None
               else "no earlier evaluation to compare")
@@ -92,21 +93,24 @@ def governors_html(c: Consolidated, name: str) -> str:
                        for y in v.national[:2])
     if v.national and v.national[0].hub_schools is not None:
         y = v.national[0]
-        national += f"<tr><td>Schools in careers hubs nationally, {_e(y.year)}</td><td>{y.hub_schools:.2f}</td></tr>"
+        national += (f"<tr><td>Schools in careers hubs nationally, {_e(y.year)}</td>"
+                     f"<td>{y.hub_schools:.2f}</td></tr>")
         if y.outside_hubs is not None:
             national += f"<tr><td>Schools outside hubs, {_e(y.year)}</td><td>{y.outside_hubs:.2f}</td></tr>"
-    hub = f"<tr><td>This hub, {_e(v.term)}</td><td>{'' if v.average is None else f'{v.average:.2f}'}</td></tr>"
+    average = "" if v.average is None else f"{v.average:.2f}"
+    hub = f"<tr><td>This hub, {_e(v.term)}</td><td>{average}</td></tr>"
     late = {(o.row.school, o.row.id): o.message for o in facts.overdue(c)}
     rows = [r for r in c.rows if r.school == school and (r.rag == "R" or (r.school, r.id) in late)]
     action_rows = "".join(
         f"<tr><td>{_e(r.id)}</td>" + _text_td(r.activity) + f"<td>{_e(r.lead)}</td>" + _rag_td(r.rag)
         + f"<td>{_e(late.get((r.school, r.id), ''))}</td>" + _text_td(r.note) + "</tr>" for r in rows)
-    actions = (f'<table><thead><tr><th scope="col">ID</th><th scope="col">Action</th><th scope="col">{_e(lead)}'
-               '</th><th scope="col">RAG</th><th scope="col">Overdue</th><th scope="col">Review note</th></tr>'
-               f"</thead><tbody>{action_rows}</tbody></table>" if rows
+    heads = "".join(f'<th scope="col">{_e(h)}</th>' for h in ("ID", "Action", lead, "RAG", "Overdue",
+                                                               "Review note"))
+    actions = (f"<table><thead><tr>{heads}</tr></thead><tbody>{action_rows}</tbody></table>" if rows
                else '<p class="note">No action is Red or overdue.</p>')
     ev = facts.evidence(c, [school])[0]
-    evaluations = sum(1 for a in c.areas if a.plan for t in a.plan.results.get(school, {}) if t in a.plan.terms)
+    evaluations = sum(1 for a in c.areas if a.plan
+                      for t in a.plan.results.get(school, {}) if t in a.plan.terms)
     evidence = (f"{ev.complete} completed action(s), {ev.complete - ev.without_link} with an evidence link; "
                 f"{evaluations} Compass evaluation(s) entered on the plan's Compass sheet.")
     review = header.get(roles.get("review", ""), None)
@@ -114,13 +118,13 @@ def governors_html(c: Consolidated, name: str) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{_e(title)}</title>\n<style>{_css()}\n{PRINT_CSS}</style>\n</head>\n<body>\n"
             f"<h1>{_e(title)}</h1>\n"
-            f"<p class=\"summary\">Strategic Careers Plan against the Gatsby Benchmarks; figures from the hub's "
-            f"cycle of {_e(month_label(c.month))}. Next review: {_e(_fmt(review) or 'not set')}.</p>\n"
+            "<p class=\"summary\">Strategic Careers Plan against the Gatsby Benchmarks; figures from the "
+            f"hub's cycle of {_e(month_label(c.month))}. Next review: {_e(_fmt(review) or 'not set')}.</p>\n"
             f"<h2>The plan</h2>\n<table class=\"facts\">{plan_table}</table>\n"
             f"<h2>Gatsby Benchmarks achieved (Compass)</h2>\n<p>{_e(achieved)}, {_e(change)}.</p>\n"
             f"<table><thead><tr>{bm_head}</tr></thead><tbody><tr>{bm_row}</tr></tbody></table>\n"
-            f"<h2>How does the school compare with the national picture?</h2>\n<p>{_e(_comparison(v, me.achieved))}"
-            f"</p>\n<table><tbody>{hub}{national}</tbody></table>\n"
+            "<h2>How does the school compare with the national picture?</h2>\n"
+            f"<p>{_e(_comparison(v, me.achieved))}</p>\n<table><tbody>{hub}{national}</tbody></table>\n"
             f"<h2>Red and overdue actions</h2>\n{actions}\n"
             f"<h2>What evidence is there?</h2>\n<p>{_e(evidence)}</p>\n"
             f"<p class=\"note\">{_e(theme)} actions rated G are on track; a benchmark is achieved only when "

@@ -892,7 +892,8 @@ def report_html(c: Consolidated) -> str:
         body["gatsby"] = html_section(view, _e, _html_table)
         body["heat-map"] = f"<p><strong>{_e(HEAT_NOTE)}</strong></p>\n" + body["heat-map"]
         heads["heat-map"] = "Heat map: actions on track"
-        order.insert(order.index(("heat-map", "Heat map")), ("gatsby", "Gatsby Benchmarks achieved (Compass)"))
+        order.insert(order.index(("heat-map", "Heat map")),
+                     ("gatsby", "Gatsby Benchmarks achieved (Compass)"))
     sections_ = [(sid, heads.get(sid, name)) for sid, name in order]
     toc = "".join(f'<li><a href="#{sid}">{_e(name)}</a></li>' for sid, name in sections_)
     sections = "\n".join(f'<section id="{sid}">\n<h2>{_e(name)}</h2>\n{body[sid]}\n</section>'

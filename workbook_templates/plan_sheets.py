@@ -76,8 +76,9 @@ def write_plan_sheets(wb: Workbook, spec: Spec, password: str | None) -> None:
             for c in range(4, len(heads) + 1):
                 ws.cell(row=r, column=c).protection = UNLOCKED
     last = r
-    _dv(ws, f"C2:C{last}", DataValidation(type="list", formula1='"' + ",".join(terms) + '"', allow_blank=True),
-        "Term", "Choose one of the plan's terms.")
+    _dv(ws, f"C2:C{last}",
+        DataValidation(type="list", formula1='"' + ",".join(terms) + '"', allow_blank=True), "Term",
+        "Choose one of the plan's terms.")
     for i in range(len(plan.benchmarks)):
         a, p = get_column_letter(4 + 2 * i), get_column_letter(5 + 2 * i)
         _dv(ws, f"{a}2:{a}{last}", DataValidation(type="list", formula1='"Yes,No"', allow_blank=True),

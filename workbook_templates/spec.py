@@ -33,7 +33,8 @@ RULES = ("score", "worst", "majority")
 GROUPS = ("school", "theme", "lead")
 SHIPPED = ("scottish-tom", "gatsby-plan")
 # "Conflicts": sync.merge's copy for a person; "xlwings.conf": the add-in's sheet (xl_addin.conf)
-RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf", PLAN, COMPASS)
+RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf",
+                   PLAN, COMPASS)
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # YYYY-MM, the cycle's unit
 

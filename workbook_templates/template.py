@@ -230,8 +230,8 @@ def _cadence(spec: Spec) -> list[tuple[str, bool]]:
     if spec.plan is None:
         return [("The monthly cycle", True), (f"Update your tab by day {spec.deadline_day} of each month: "
                                               + ", ".join(spec.months) + ".", False)]
-    names = ", ".join(f"{d.day} {d:%B}" for d in sorted(
-        {datetime(2000, int(s[:2]), int(s[3:])) for s in spec.plan.snapshots}, key=lambda d: (d.month < 9, d)))
+    days = {datetime(2000, int(s[:2]), int(s[3:])) for s in spec.plan.snapshots}
+    names = ", ".join(f"{d.day} {d:%B}" for d in sorted(days, key=lambda d: (d.month < 9, d)))
     return [("The termly cycle", True),
             (f"Rate each action once a term, in that term's column, and update the Compass sheet after each "
              f"Compass evaluation. The formal snapshots are taken on {names} each year; the hub reports "

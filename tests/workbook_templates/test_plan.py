@@ -109,5 +109,6 @@ def test_compass_validation_names_sheet_cell_and_rule(spec: Spec, tmp_path: Path
         (COMPASS, f"C{2 + 9 + 2}", "compass-term", "error"),
         (COMPASS, f"C{2 + 27 + 5}", "compass-term", "error"),  # Summer 2027 has not started
     }
-    message = next(f.message for f in validate(read_workbook(path), "2026-12", TODAY) if f.rule == "compass-term")
+    findings = validate(read_workbook(path), "2026-12", TODAY)
+    message = next(f.message for f in findings if f.rule == "compass-term")
     assert "'Autumn 2030' is not a term of the plan's calendar" in message

@@ -121,7 +121,8 @@ def _fill_plan(wb: Workbook, spec: Spec, day: date) -> None:
     for i, school in enumerate(spec.schools):
         r = 2 + i
         values = {"Careers Leader": LEADERS.get(school.id, "Careers Leader"),
-                  "Date created": start + timedelta(days=20 + i), "Approved by SLT": start + timedelta(days=35),
+                  "Date created": start + timedelta(days=20 + i),
+                  "Approved by SLT": start + timedelta(days=35),
                   "Approved by governors": start + timedelta(days=60 + 7 * i),
                   "Review date": date(day.year + 1, 7, 15) if day.month >= 8 else date(day.year, 7, 15),
                   "Vision": "Every young person leaves with a plan and the skills to follow it.",
