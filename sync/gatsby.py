@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbook_templates.plan import plan_terms, term_of
+from workbook_templates.plan import plan_terms, term_dates, term_of
 
 if TYPE_CHECKING:
     from sync.consolidate import Consolidated
@@ -40,6 +40,7 @@ class AreaPlan:
     percents: dict[str, dict[str, tuple[Any, ...]]]  # school label -> term -> % per benchmark
     header: dict[str, dict[str, Any]]  # school label -> the Plan sheet's fields
     roles: dict[str, str] = field(default_factory=dict)  # plan field role -> header ("review": "Review date")
+    term_ends: tuple[tuple[str, str], ...] = ()  # (term, ISO end date), in order: labels the trend
 
 
 def area_plan(data: WorkbookData, month: str, label: Any) -> AreaPlan | None:
@@ -62,7 +63,8 @@ def area_plan(data: WorkbookData, month: str, label: Any) -> AreaPlan | None:
         percents[school] = {t: r.percent for t, r in entered.items()}
         header[school] = dict(plan.header.get(s.id, {}))
     return AreaPlan(spec.plan.benchmarks, tuple(plan_terms(spec)), term, results, percents, header,
-                    {f.role: f.header for f in spec.plan.fields if f.role})
+                    {f.role: f.header for f in spec.plan.fields if f.role},
+                    tuple((t, end.isoformat()) for t, (_, end) in term_dates(spec).items()))
 
 
 @dataclass(frozen=True)

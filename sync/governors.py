@@ -69,7 +69,7 @@ def governors_html(c: Consolidated, name: str) -> str:
     if v is None:
         raise UnknownSchool(f"no plan term for {c.month}: the month is outside the plan's calendar")
     me = next(s for s in v.schools if s.school == school)
-    theme, lead = words(c)
+    theme, lead, _ = words(c)
     group = next((g for g in c.by_school.groups if g.key["school"] == school), None)
     status = (f"{group.rag or 'not rated'} (R {group.R} · A {group.A} · G {group.G}, "
               f"{group.unrated} not rated)" if group else "no actions read")

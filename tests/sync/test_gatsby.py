@@ -116,6 +116,10 @@ def test_demo_finds_only_its_planted_mistakes(demo: DemoResult) -> None:
     assert page.index("Gatsby Benchmarks achieved") < page.index("Heat map: actions on track")
     book = load_workbook(demo.workdir / "reports" / "2026-12" / "tom-report-2026-12.xlsx")
     assert {"Gatsby achieved", "Heat map (actions on track)", "By benchmark"} <= set(book.sheetnames)
+    trend = next(book["Trend"].iter_rows(max_row=1, values_only=True))
+    assert trend == ("School", "Spring 2026", "Summer 2026", "Autumn 2026", "Change")  # terms, not months
+    overdue = next(book["Overdue"].iter_rows(max_row=1, values_only=True))
+    assert overdue[:4] == ("School", "ID", "Action", "Responsible")
 
 
 def test_governors_page_is_one_a4_page(demo: DemoResult, tmp_path: Path) -> None:
