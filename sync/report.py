@@ -120,8 +120,23 @@ def _gatsby(c: Consolidated) -> Any:
     return gatsby_view(c)
 
 
+def _termly(c: Consolidated) -> str | None:
+    """The plan term a cycle reports when every area keeps a Strategic Careers Plan, else None."""
+    plans = [a.plan for a in c.areas if not a.error]
+    if plans and all(p is not None and p.term for p in plans):
+        return plans[0].term if plans[0] else None
+    return None
+
+
 def report_title(c: Consolidated) -> str:
+    term = _termly(c)
+    if term:  # an English hub's plans: a termly report, dated by its cycle month
+        return f"Careers hub report — {term} ({month_label(c.month)})"
     return f"TOM monthly report — {month_label(c.month)}"
+
+
+def since_label(c: Consolidated) -> str:
+    return "Since last report" if _termly(c) else "Since last month"
 
 
 def _label(g: Group) -> str:
@@ -508,7 +523,7 @@ def _board_sheet(ws: Worksheet, c: Consolidated) -> None:
     ws.merge_cells("A2:H2")
     ws.row_dimensions[2].height = 32
     row = 4
-    for i, h in enumerate(("Schools at", "Now", "Since last month"), start=1):
+    for i, h in enumerate(("Schools at", "Now", since_label(c)), start=1):
         cell = _put(ws, row, i, h)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(horizontal="left" if i == 1 else "right")
@@ -811,7 +826,7 @@ def _html_board(c: Consolidated) -> str:
                    + f"<td>{_e(row[-2])}</td><td>{_e(row[-1])}</td></tr>" for row in board_schools(c))
     return (f'<p class="summary">{_e(board_headline(c))}</p>\n<div class="board">\n<div>'
             f'<table><thead><tr><th scope="col">Schools at</th><th scope="col" class="num">Now</th>'
-            f'<th scope="col" class="num">Since last month</th></tr></thead><tbody>{rag}</tbody></table>\n'
+            f'<th scope="col" class="num">{since_label(c)}</th></tr></thead><tbody>{rag}</tbody></table>\n'
             f"<table><tbody>{figures}</tbody></table>\n</div>\n<div>"
             + (f"<h3>New Reds</h3><ul>{reds}</ul>" if reds else "")
             + f'<table class="trend"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

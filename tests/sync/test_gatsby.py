@@ -113,6 +113,7 @@ def test_demo_finds_only_its_planted_mistakes(demo: DemoResult) -> None:
                     "Heat map: actions on track"):
         assert f"<h2>{heading}</h2>" in page
     assert "By theme" not in page and "(none)" not in page
+    assert "<h1>Careers hub report — Autumn 2026 (December 2026)</h1>" in page and "Since last report" in page
     assert page.index("Gatsby Benchmarks achieved") < page.index("Heat map: actions on track")
     book = load_workbook(demo.workdir / "reports" / "2026-12" / "tom-report-2026-12.xlsx")
     assert {"Gatsby achieved", "Heat map (actions on track)", "By benchmark"} <= set(book.sheetnames)
