@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +50,6 @@ def area_plan(data: WorkbookData, month: str, label: Any) -> AreaPlan | None:
         return None
     y, m = int(month[:4]), int(month[5:])
     end = date(y + (m == 12), m % 12 + 1, 1)
-    from datetime import timedelta
     term = term_of(spec, end - timedelta(days=1))
     results: dict[str, dict[str, tuple[bool | None, ...]]] = {}
     percents: dict[str, dict[str, tuple[Any, ...]]] = {}

@@ -16,9 +16,8 @@ from datetime import date
 
 from openpyxl.utils import get_column_letter
 
-from workbook_templates.calendar import DATE, read_when
 from workbook_templates.layout import COMPASS, PLAN
-from workbook_templates.plan import PlanData, compass_headers, plan_headers, plan_terms
+from workbook_templates.plan import PlanData, compass_headers, plan_headers, plan_terms, term_dates
 from workbook_templates.spec import Spec
 from workbook_templates.validate.findings import ERROR, WARNING, Finding
 
@@ -48,6 +47,7 @@ def check_plan(plan: PlanData, spec: Spec, today: date, out: list[Finding]) -> N
                                    f"the plan's review date {v:%d/%m/%Y} has passed: review it and "
                                    "set the next date"))
     terms = plan_terms(spec)
+    starts = {t: start for t, (start, _end) in term_dates(spec).items()}
     heads = compass_headers(p)
     for r in plan.compass:
         if not r.entered:
@@ -58,9 +58,8 @@ def check_plan(plan: PlanData, spec: Spec, today: date, out: list[Finding]) -> N
                                f"term '{r.term}' is not a term of the plan's calendar "
                                f"({terms[0]} to {terms[-1]})"))
         else:
-            due = read_when(r.term, spec.terms, spec.months)
-            start = _term_start(spec, r.term)
-            if due.kind == DATE and start is not None and start > today:
+            start = starts.get(r.term)
+            if start is not None and start > today:
                 out.append(Finding(COMPASS, f"C{r.row}", rid, "compass-term", ERROR,
                                    f"term '{r.term}' has not started: enter a Compass result after the "
                                    "evaluation"))
@@ -81,12 +80,3 @@ def check_plan(plan: PlanData, spec: Spec, today: date, out: list[Finding]) -> N
                 out.append(Finding(COMPASS, a_cell, rid, "compass-contradiction", WARNING,
                                    f"BM{i + 1} achieved is {ach} but {number:g}% of its sub-benchmarks "
                                    "are met (achieved means all of them)"))
-
-
-def _term_start(spec: Spec, term: str) -> date | None:
-    """When a plan term starts, from the calendar entry that names it (by name or alias)."""
-    key = term.strip().lower()
-    for t in spec.terms:
-        if key in (n.strip().lower() for n in (t.name, *t.aliases)):
-            return t.start
-    return None
