@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.exceptions import RowChange, row_changes
+from sync.gatsby import AreaPlan, area_plan
 from sync.rows import RowState, row_states
 from workbook_templates.frame import Record, tidy_rows, to_frame
 from workbook_templates.layout import NOT_APPLICABLE
@@ -51,6 +52,8 @@ class AreaResult:
     identity: str = ""  # the embedded spec + master fingerprint: two files with one identity are one area
     row_states: list[RowState] = field(default_factory=list)  # every row with an ID, for rows.json
     red_caps: str = ""  # the spec's [rollup] red_caps: "A" caps a school with a master Red at Amber
+    words: tuple[str, str, str] = ("Theme", "Lead", "Activity")  # "Benchmark", "Responsible", "Action"
+    plan: AreaPlan | None = None  # a Strategic Careers Plan's Plan and Compass sheets (`sync.gatsby`)
 
 
 @dataclass
@@ -121,7 +124,7 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
         typed = [r.values.get(updated.header) for r in per_school.get(s.sheet, [])] if updated else []
         dates = [d for d in typed if isinstance(d, date) and d <= today]
         last[_label(spec.area, s.sheet, multi)] = max(dates) if dates else None
-    theme, lead = spec.column("theme"), spec.column("lead")
+    theme, lead, activity = spec.column("theme"), spec.column("lead"), spec.column("activity")
     return AreaResult(name, spec.area, spec.title, rows, findings,
                       [_label(spec.area, s.sheet, multi) for s in spec.schools],
                       list(theme.choices) if theme else [], list(lead.choices) if lead else [], last,
@@ -129,7 +132,10 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       keys=[_label(spec.area, s.sheet, True) for s in spec.schools],
                       records=tidy_rows(data, month), identity=area_identity(data.meta),
                       row_states=row_states(data, lambda sheet: _label(spec.area, sheet, multi)),
-                      red_caps=spec.rollup.red_caps)
+                      red_caps=spec.rollup.red_caps,
+                      words=(theme.header if theme else "Theme", lead.header if lead else "Lead",
+                             activity.header if activity else "Activity"),
+                      plan=area_plan(data, month, lambda sheet: _label(spec.area, sheet, multi)))
 
 
 def area_identity(meta: dict[str, str]) -> str:

@@ -88,8 +88,55 @@ def short_month(month: str) -> str:
     return f"{MONTHS[first.month - 1][:3]} {first.year}"
 
 
+def words(c: Consolidated) -> tuple[str, str, str]:
+    """What the areas call a theme, a lead and an activity ("Benchmark", "Responsible", "Action" in an
+    English plan); the neutral words when areas differ."""
+    found = {a.words for a in c.areas if not a.error}
+    return found.pop() if len(found) == 1 else ("Theme", "Lead", "Activity")
+
+
+def named(c: Consolidated, headers: Sequence[str]) -> tuple[str, ...]:
+    """A table's headers in the areas' own words ("Lead" -> "Responsible")."""
+    theme, lead, activity = words(c)
+    return tuple({"Theme": theme, "Lead": lead, "Activity": activity}.get(h, h) for h in headers)
+
+
+def periods(c: Consolidated) -> list[str]:
+    """The trend's column labels: the plan's term for each month where every area keeps a plan and
+    every month falls in a different term (a termly cycle: "Spring 2026"), else the month ("Mar 26")."""
+    plans = [a.plan for a in c.areas if not a.error]
+    ends = plans[0].term_ends if plans and all(p is not None for p in plans) and plans[0] else ()
+    labels = []
+    for m in c.months:  # the first term ending in or after the month
+        labels.append(next((t for t, end in ends if m <= end[:7]), ""))
+    if ends and all(labels) and len(set(labels)) == len(labels):
+        return labels
+    return [short_month(m) for m in c.months]
+
+
+def _gatsby(c: Consolidated) -> Any:
+    from sync.gatsby import gatsby_view  # the Gatsby view exists only for areas keeping a plan
+
+    return gatsby_view(c)
+
+
+def _termly(c: Consolidated) -> str | None:
+    """The plan term a cycle reports when every area keeps a Strategic Careers Plan, else None."""
+    plans = [a.plan for a in c.areas if not a.error]
+    if plans and all(p is not None and p.term for p in plans):
+        return plans[0].term if plans[0] else None
+    return None
+
+
 def report_title(c: Consolidated) -> str:
+    term = _termly(c)
+    if term:  # an English hub's plans: a termly report, dated by its cycle month
+        return f"Careers hub report — {term} ({month_label(c.month)})"
     return f"TOM monthly report — {month_label(c.month)}"
+
+
+def since_label(c: Consolidated) -> str:
+    return "Since last report" if _termly(c) else "Since last month"
 
 
 def _label(g: Group) -> str:
@@ -217,7 +264,7 @@ def _heat_rows(c: Consolidated) -> tuple[list[str], list[list[str]]]:
 
 
 def _trend_rows(c: Consolidated) -> tuple[list[str], list[list[str]]]:
-    header = ["School", *(short_month(m) for m in c.months), "Change"]
+    header = ["School", *periods(c), "Change"]
     return header, [[s, *(c.trend.get(s, {}).get(m, "") for m in c.months), _change(c, s)]
                     for s in _schools(c)]
 
@@ -476,7 +523,7 @@ def _board_sheet(ws: Worksheet, c: Consolidated) -> None:
     ws.merge_cells("A2:H2")
     ws.row_dimensions[2].height = 32
     row = 4
-    for i, h in enumerate(("Schools at", "Now", "Since last month"), start=1):
+    for i, h in enumerate(("Schools at", "Now", since_label(c)), start=1):
         cell = _put(ws, row, i, h)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(horizontal="left" if i == 1 else "right")
@@ -505,7 +552,7 @@ def _board_sheet(ws: Worksheet, c: Consolidated) -> None:
             row += 1
             _put(ws, row, 1, f"and {len(new) - 8} more (see Exceptions)").font = NOTE_FONT
     row += 2
-    header = ["School", *(short_month(m) for m in c.months), "Rows now", "Change"]
+    header = ["School", *periods(c), "Rows now", "Change"]
     for i, h in enumerate(header, start=1):
         cell = _put(ws, row, i, h)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
@@ -589,24 +636,35 @@ def report_workbook(c: Consolidated) -> Workbook:
     writers: list[Callable[[Worksheet], None]] = [
         lambda s: _board_sheet(s, c),
         lambda s: _overview_sheet(s, c),
-        lambda s: _rows_sheet(s, EXCEPTION_HEADERS, exception_rows(c), 6, (4, 8, 9),
+        lambda s: _rows_sheet(s, named(c, EXCEPTION_HEADERS), exception_rows(c), 6, (4, 8, 9),
                               "No Red rows, and no row changed since last month.",
                               {4: 40, 8: 48, 9: 30}),
-        lambda s: _rows_sheet(s, OVERDUE_HEADERS, overdue_rows(c), 6, (3, 7, 8), "No work is overdue.",
-                              {3: 40, 7: 40, 8: 40}),
-        lambda s: _rows_sheet(s, OPT_OUT_HEADERS, opt_out_rows(c), None, (3, 5, 6),
+        lambda s: _rows_sheet(s, named(c, OVERDUE_HEADERS), overdue_rows(c), 6, (3, 7, 8),
+                              "No work is overdue.", {3: 40, 7: 40, 8: 40}),
+        lambda s: _rows_sheet(s, named(c, OPT_OUT_HEADERS), opt_out_rows(c), None, (3, 5, 6),
                               "No school marked a master row Not applicable.", {3: 40, 5: 30, 6: 40}),
         lambda s: _rows_sheet(s, EVIDENCE_HEADERS, evidence_rows(c), None, (), ""),
         lambda s: _group_sheet(s, c.by_school, "School"),
-        lambda s: _group_sheet(s, c.by_theme, "Theme"),
-        lambda s: _group_sheet(s, c.by_lead, "Lead"),
+        lambda s: _group_sheet(s, c.by_theme, words(c)[0]),
+        lambda s: _group_sheet(s, c.by_lead, words(c)[1]),
         lambda s: _heat_sheet(s, c),
         lambda s: _trend_sheet(s, c),
         lambda s: _not_updated_sheet(s, c),
         lambda s: _findings_sheet(s, c),
     ]
+    theme, lead, _ = words(c)
+    names = {"By theme": f"By {theme.lower()}", "By lead": f"By {lead.lower()}"}
+    view = _gatsby(c)
     for i, (name, write) in enumerate(zip(SHEETS, writers, strict=True)):
-        write(ws if i == 0 else wb.create_sheet(name))
+        if view is not None and name == "Heat map":
+            from sync.gatsby_report import HEAT_NOTE, write_sheet
+
+            write_sheet(wb.create_sheet("Gatsby achieved"), view, _put)
+            name = "Heat map (actions on track)"
+        sheet = ws if i == 0 else wb.create_sheet(names.get(name, name)[:31])
+        write(sheet)
+        if view is not None and name.startswith("Heat map"):
+            _put(sheet, sheet.max_row + 2, 1, HEAT_NOTE)
     stamp = datetime.combine(parse_month(c.month), datetime.min.time())
     wb.properties.created = stamp
     wb.properties.modified = stamp
@@ -762,13 +820,13 @@ def _html_board(c: Consolidated) -> str:
     reds = "".join(f"<li>{_e(ch.row.school)} {_e(ch.row.id)}: {_e(ch.row.activity)}</li>" for ch in new[:6])
     if len(new) > 6:
         reds += f"<li>and {len(new) - 6} more (see Exceptions)</li>"
-    header = ["School", *(short_month(m) for m in c.months), "Rows now", "Change"]
+    header = ["School", *periods(c), "Rows now", "Change"]
     head = "".join(f'<th scope="col">{_e(h)}</th>' for h in header)
     body = "".join("<tr>" + f"<td>{_e(row[0])}</td>" + "".join(_rag_td(v) for v in row[1:-2])
                    + f"<td>{_e(row[-2])}</td><td>{_e(row[-1])}</td></tr>" for row in board_schools(c))
     return (f'<p class="summary">{_e(board_headline(c))}</p>\n<div class="board">\n<div>'
             f'<table><thead><tr><th scope="col">Schools at</th><th scope="col" class="num">Now</th>'
-            f'<th scope="col" class="num">Since last month</th></tr></thead><tbody>{rag}</tbody></table>\n'
+            f'<th scope="col" class="num">{since_label(c)}</th></tr></thead><tbody>{rag}</tbody></table>\n'
             f"<table><tbody>{figures}</tbody></table>\n</div>\n<div>"
             + (f"<h3>New Reds</h3><ul>{reds}</ul>" if reds else "")
             + f'<table class="trend"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -810,12 +868,12 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
          f'<td class="msg">{_e(row[6])}</td>'] for row in _finding_rows(c)],
         empty="No findings: every workbook passed validation.")
     board = _html_board(c)
-    exceptions = _html_table(EXCEPTION_HEADERS, [
+    exceptions = _html_table(named(c, EXCEPTION_HEADERS), [
         [' class="new"' if row[0] == NEW_RED else "", *(f"<td>{_e(v)}</td>" for v in row[:3]),
          _text_td(row[3]), f"<td>{_e(row[4])}</td>", _rag_td(row[5]), f"<td>{_e(row[6])}</td>",
          _text_td(row[7]), _link_td(row[8]), f"<td>{_e(row[9])}</td>"] for row in exception_rows(c)],
         empty="No Red rows, and no row changed since last month.")
-    overdue = _html_table(OVERDUE_HEADERS, [
+    overdue = _html_table(named(c, OVERDUE_HEADERS), [
         ["", *(f"<td>{_e(v)}</td>" for v in row[:2]), _text_td(row[2]), f"<td>{_e(row[3])}</td>",
          f"<td>{_e(row[4])}</td>", _rag_td(row[5]), _text_td(row[6]), _text_td(row[7])]
         for row in overdue_rows(c)], empty="No work is overdue.")
@@ -824,7 +882,7 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         overdue += ("\n<p>When these are due cannot be read, so they are not checked (never guessed):</p>\n"
                     + _html_table(("Workbook", "ID", "Why"),
                                   [["", *(f"<td>{_e(v)}</td>" for v in row)] for row in unread]))
-    outs = _html_table(OPT_OUT_HEADERS, [
+    outs = _html_table(named(c, OPT_OUT_HEADERS), [
         ["", *(f"<td>{_e(v)}</td>" for v in row[:2]), _text_td(row[2]), f"<td>{_e(row[3])}</td>",
          f'<td class="{"" if not row[4].startswith("No:") else "sev-error"}">{_e(row[4])}</td>',
          f"<td>{_e(row[5])}</td>"] for row in opt_out_rows(c)],
@@ -844,8 +902,8 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         "evidence": "<p>Complete rows without an evidence link.</p>\n" + evidence,
         "overview": overview,
         "by-school": _html_groups(c.by_school, "School"),
-        "by-theme": _html_groups(c.by_theme, "Theme"),
-        "by-lead": _html_groups(c.by_lead, "Lead"),
+        "by-theme": _html_groups(c.by_theme, words(c)[0]),
+        "by-lead": _html_groups(c.by_lead, words(c)[1]),
         "heat-map": f"<p>Each cell: the rolled-up letter, with its rows' R·A·G counts below it.</p>\n{heat}\n"
                     f"{_html_key()}",
         "trend": f"<p>Rolled-up rating per school for each month, oldest first.</p>\n{trend}",
@@ -858,9 +916,22 @@ def report_html(c: Consolidated) -> str:
     """The report as one self-contained HTML page: inline CSS, no scripts, no external assets."""
     title = report_title(c)
     body = _html_sections(c)
-    toc = "".join(f'<li><a href="#{sid}">{_e(name)}</a></li>' for sid, name in SECTIONS)
+    theme, lead, _ = words(c)
+    heads = {"by-theme": f"By {theme.lower()}", "by-lead": f"By {lead.lower()}"}
+    order = list(SECTIONS)
+    view = _gatsby(c)
+    if view is not None:  # benchmarks achieved, then the heat map of actions on track, labelled as such
+        from sync.gatsby_report import HEAT_NOTE, html_section
+
+        body["gatsby"] = html_section(view, _e, _html_table)
+        body["heat-map"] = f"<p><strong>{_e(HEAT_NOTE)}</strong></p>\n" + body["heat-map"]
+        heads["heat-map"] = "Heat map: actions on track"
+        order.insert(order.index(("heat-map", "Heat map")),
+                     ("gatsby", "Gatsby Benchmarks achieved (Compass)"))
+    sections_ = [(sid, heads.get(sid, name)) for sid, name in order]
+    toc = "".join(f'<li><a href="#{sid}">{_e(name)}</a></li>' for sid, name in sections_)
     sections = "\n".join(f'<section id="{sid}">\n<h2>{_e(name)}</h2>\n{body[sid]}\n</section>'
-                         for sid, name in SECTIONS)
+                         for sid, name in sections_)
     areas = ", ".join(a.area for a in c.areas) or "none"
     return (
         "<!DOCTYPE html>\n"

@@ -539,6 +539,32 @@ def report_school_cmd(
     raise typer.Exit(0)
 
 
+@report_app.command("governors")
+def report_governors_cmd(
+    name: Annotated[str, typer.Argument(help="the school (its tab name; a unique start of it will do)")],
+    month: Annotated[str, typer.Option(help="the cycle month YYYY-MM")],
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """One A4 page for a school's governors (a Strategic Careers Plan): plan status, benchmarks achieved
+    and the change, the national picture, Red and overdue actions, evidence. Written as HTML under
+    reports/YYYY-MM/ from the month's archive.
+
+    Exit 0 done; 2 could not run (no such month archived, no such school, or no plan)."""
+    from sync.cycle import archived_month
+    from sync.governors import write_governors_page
+    from sync.school_report import UnknownSchool
+
+    _month(month)
+    with sync_errors():
+        consolidated = archived_month(workdir, month, trend=True)
+        try:
+            path = write_governors_page(consolidated, name, workdir)
+        except UnknownSchool as exc:
+            raise fail(str(exc)) from None
+    out.print(f"wrote {path}", markup=False, highlight=False)
+    raise typer.Exit(0)
+
+
 # -- demo --------------------------------------------------------------------------------------
 
 @app.command("demo")

@@ -9,6 +9,9 @@ session's months. The parser understands what staff and plans actually write:
     "by end of September"                  the end of that month
     "Aut1 & Sum2", "Sept 2019 and July 2020"  several dates: due by the last of them
     "Monthly", "Each term", "Ongoing"      recurring: no single due date (the stale check covers it)
+    "Summer 2", "Spring term" (bare)       in a plan whose calendar names that term for several years
+                                           ("Summer 2 2026", "Summer 2 2027"): recurring, once a year;
+                                           "Summer 2 2027" is the end of that one
 
 Anything else is `UNKNOWN`: it is listed for a person to read, never guessed. A Target is read only
 where it says "by <a date>"; otherwise it is a measure ("90% of S1-S3 registered"), not a date.
@@ -32,6 +35,7 @@ RECURRING_WORDS = frozenset({"monthly", "each month", "every month", "termly", "
                              "each year", "every year", "throughout", "all year", "as needed"})
 _SEASONS = (("autumn", "aut"), ("spring", "spr"), ("summer", "sum"))
 _SPLIT = re.compile(r"\s*(?:&|\band\b|,|;|\+)\s*", re.IGNORECASE)
+_YEAR_END = re.compile(r"(?:19|20)[0-9]{2}$")  # "sum22027": a calendar term named with its year
 _BY = re.compile(r"\bby\s+((?:the\s+)?end\s+of\s+.+|[0-9].+|[A-Za-z]+\s*[0-9]?.*)$", re.IGNORECASE)
 
 
@@ -114,6 +118,11 @@ def _one(token: str, terms: Sequence[Term], months: Sequence[str]) -> Due:
     term = by_name.get(_key(low))
     if term is not None:
         return Due(DATE, term.end, token)
+    yearly = {t for k, t in by_name.items() if _YEAR_END.sub("", k) == _key(low) and _YEAR_END.search(k)}
+    if len(yearly) == 1:
+        return Due(DATE, yearly.pop().end, token)
+    if yearly:  # the same half term or term in each year of a multi-year plan
+        return Due(RECURRING, text=token)
     m = re.fullmatch(r"(?:the )?end of ([a-z]+)(?: ([0-9]{4}))?", low)
     if m and m.group(1) in MONTH_NAMES:
         low = m.group(1) + (f" {m.group(2)}" if m.group(2) else "")

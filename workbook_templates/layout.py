@@ -22,6 +22,8 @@ SUMMARY = "Summary"
 LISTS = "Lists"
 META_SHEET = "_tom"  # very hidden: the embedded spec, the master fingerprint and the cycle stamp
 ISSUES = "Issues"  # written by Validate (annotate)
+PLAN = "Plan"  # a Strategic Careers Plan's header and current state, one row per school (`plan`)
+COMPASS = "Compass"  # each term's Compass result per benchmark, one row per school and term (`plan`)
 META_FORMAT = "tomsync-workbook/1"
 
 # -- rows and columns -------------------------------------------------------------------------------

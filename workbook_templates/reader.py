@@ -36,7 +36,8 @@ from xml.etree import ElementTree
 
 import python_calamine
 
-from workbook_templates.layout import CURRENT_RAG, MASTER, META_FORMAT, META_SHEET
+from workbook_templates.layout import COMPASS, CURRENT_RAG, MASTER, META_FORMAT, META_SHEET, PLAN
+from workbook_templates.plan import PlanData, read_plan
 from workbook_templates.spec import Spec, SpecError, parse_schools, parse_spec
 
 _FORMULA = re.compile(rb"<f[ >/]")
@@ -204,6 +205,7 @@ class WorkbookData:
     schools: dict[str, SheetRows]  # tab name -> rows, for tabs named by the spec's schools
     formula_cells: dict[str, set[str]] = field(default_factory=dict)
     error_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> address -> "#N/A"
+    plan: PlanData | None = None  # a Strategic Careers Plan's Plan and Compass sheets (spec [plan])
 
     def all_school_rows(self) -> list[Row]:
         return [r for s in self.schools.values() for r in s.rows]
@@ -476,8 +478,14 @@ def workbook_data(book: SheetSource, path: Path,
     except Exception as exc:
         raise WorkbookReadError(f"{path}: a sheet cannot be read ({first_line(exc)})") from None
     master = rows.pop(MASTER)
+    plan = None
+    if spec.plan is not None:
+        try:
+            plan = read_plan({n: _values(book, n) for n in (PLAN, COMPASS) if n in names}, spec)
+        except Exception as exc:
+            raise WorkbookReadError(f"{path}: the plan's sheets cannot be read ({first_line(exc)})") from None
     return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)),
-                        errors(list(rows)) if errors is not None else {})
+                        errors(list(rows)) if errors is not None else {}, plan)
 
 
 def embedded_spec(data: bytes) -> Spec | None:

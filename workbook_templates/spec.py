@@ -21,18 +21,20 @@ from typing import Any
 import tomli_w
 
 from workbook_templates.calendar import CalendarError, Term, parse_terms
-from workbook_templates.layout import GUIDE, ISSUES, LISTS, MASTER, META_SHEET, SUMMARY
+from workbook_templates.layout import COMPASS, GUIDE, ISSUES, LISTS, MASTER, META_SHEET, PLAN, SUMMARY
+from workbook_templates.plan import PlanSpec, parse_plan, plan_to_dict
 
 KINDS = ("text", "choice", "date", "rag", "url", "int")
 ROLES = (
     "id", "theme", "activity", "lead", "audience", "when", "target", "status", "rag", "notes",
-    "evidence", "last_updated", "updated_by", "responsible", "due",
+    "evidence", "last_updated", "updated_by", "responsible", "due", "objective",
 )
 RULES = ("score", "worst", "majority")
 GROUPS = ("school", "theme", "lead")
 SHIPPED = ("scottish-tom", "gatsby-plan")
 # "Conflicts": sync.merge's copy for a person; "xlwings.conf": the classic add-in's sheet in older workbooks
-RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf")
+RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf",
+                   PLAN, COMPASS)
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # YYYY-MM, the cycle's unit
 
@@ -51,6 +53,7 @@ class Column:
     locked: bool = False  # locked on school tabs for master rows (the expectation itself)
     width: float = 14
     term: str | None = None  # for rag columns of termly plans: the term this rating belongs to
+    suggestions: tuple[str, ...] = ()  # text columns: a drop-down that still lets any text in
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class Spec:
     guide: str = ""
     terms: tuple[Term, ...] = ()  # [calendar]: the area's term dates, for When / Target
     exemptions: tuple[Exemption, ...] = ()
+    plan: PlanSpec | None = None  # [plan]: the Plan and Compass sheets of a Strategic Careers Plan
 
     # -- lookups used everywhere -------------------------------------------------------------
     def column(self, role: str) -> Column | None:
@@ -218,7 +222,7 @@ def _get(d: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str, 
 
 
 SECTIONS = ("name", "title", "area", "session", "schools", "columns", "master", "rollup", "cycle",
-            "layout", "rag", "guide", "calendar", "exemptions")
+            "layout", "rag", "guide", "calendar", "exemptions", "plan")
 OPTIONAL = "optional"  # a master row's key (not a column): Not applicable is allowed there
 
 
@@ -241,8 +245,9 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
     free_rows = parse_layout(_get(data, "layout", dict, source, {}), source)
     terms = parse_calendar(_get(data, "calendar", dict, source, {}), source)
     exemptions = parse_exemptions(_get(data, "exemptions", list, source, []), master, columns, source)
+    plan = parse_plan(_get(data, "plan", dict, source, None), columns, source) if "plan" in data else None
     return Spec(name, title, area, label, months, schools, columns, master, rollup, deadline, free_rows,
-                rag_values, _get(data, "guide", str, source, ""), terms, exemptions)
+                rag_values, _get(data, "guide", str, source, ""), terms, exemptions, plan)
 
 
 def parse_calendar(cal: dict[str, Any], source: str) -> tuple[Term, ...]:
@@ -293,7 +298,8 @@ def parse_rag(rag: dict[str, Any], source: str) -> tuple[str, ...]:
     return values
 
 
-_COLUMN_KEYS = frozenset({"header", "kind", "role", "choices", "required", "locked", "width", "term"})
+_COLUMN_KEYS = frozenset({"header", "kind", "role", "choices", "required", "locked", "width", "term",
+                          "suggestions"})
 
 
 def parse_column(c: Any, i: int, rag_values: tuple[str, ...], source: str,
@@ -328,8 +334,12 @@ def parse_column(c: Any, i: int, rag_values: tuple[str, ...], source: str,
     if kind == "rag":
         choices = rag_values
     width = _get(c, "width", (int, float), where, 14)
+    suggestions = tuple(str(x) for x in _get(c, "suggestions", list, where, []))
+    if suggestions and kind != "text":
+        raise SpecError(f"{where}: 'suggestions' is for text columns (a list that lets other text in)")
     column = Column(header, kind, role, choices, _get(c, "required", bool, where, False),
-                    _get(c, "locked", bool, where, False), float(width), _get(c, "term", str, where, None))
+                    _get(c, "locked", bool, where, False), float(width), _get(c, "term", str, where, None),
+                    suggestions)
     seen_headers.add(header.lower())
     return column
 
@@ -449,6 +459,8 @@ def spec_to_dict(spec: Spec) -> dict[str, Any]:
         d.update(required=c.required, locked=c.locked, width=c.width)
         if c.term:
             d["term"] = c.term
+        if c.suggestions:
+            d["suggestions"] = list(c.suggestions)
         cols.append(d)
     master = [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items() if v is not None}
               for row in spec.master]
@@ -470,4 +482,5 @@ def spec_to_dict(spec: Spec) -> dict[str, Any]:
         "cycle": {"deadline_day": spec.deadline_day},
         "layout": {"free_rows": spec.free_rows},
         "guide": spec.guide,
+        **({"plan": plan_to_dict(spec.plan)} if spec.plan else {}),
     }

@@ -168,6 +168,15 @@ def _validations(ws: Worksheet, spec: Spec, layout: Layout, first: int, last: in
         elif col.kind == "int":
             dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
             dv.error = f"{col.header} must be a whole number."
+        elif col.suggestions:  # a drop-down of suggestions that lets any other text in
+            dv = DataValidation(type="list", formula1=_list_name(col), allow_blank=True)
+            dv.showErrorMessage, dv.showInputMessage = False, True
+            dv.errorStyle = "information"
+            dv.promptTitle = col.header[:32]
+            dv.prompt = f"Pick from the list or type your own (for example {col.suggestions[0]})."[:255]
+            dv.add(ref)
+            ws.add_data_validation(dv)
+            continue
         if dv is None:
             continue
         dv.showErrorMessage = True  # openpyxl's default lets any value in
@@ -201,12 +210,10 @@ def _write_guide(wb: Workbook, spec: Spec) -> None:
               ("G  Green: on track or achieved.", False)]
     if "B" in spec.rag_values:
         lines.append(("B  Blue: complete (counts as Green in roll-ups).", False))
-    lines += [("(blank)  not yet rated.", False), ("", False), ("The monthly cycle", True),
-              (f"Update your tab by day {spec.deadline_day} of each month: "
-               + ", ".join(spec.months) + ".", False),
+    lines += [("(blank)  not yet rated.", False), ("", False)] + _cadence(spec) + [
               (f"Roll-up rule: {spec.rollup.rule} (Green if score >= {spec.rollup.green}, "
                f"Red if score < {spec.rollup.red}; G=1, A=0.5, R=0).", False)]
-    if len(spec.rag_columns) > 1:
+    if len(spec.rag_columns) > 1 and spec.plan is None:
         lines.append(("Rate each action in the column of the current term; the latest rating counts.", False))
     for i, (text, bold) in enumerate(lines, start=1):
         cell = ws.cell(row=i, column=1, value=text)
@@ -218,11 +225,27 @@ def _write_guide(wb: Workbook, spec: Spec) -> None:
     _protect(ws, None)
 
 
+def _cadence(spec: Spec) -> list[tuple[str, bool]]:
+    """The Guide's cycle lines: monthly (a TOM), or termly with its formal snapshots (a [plan])."""
+    if spec.plan is None:
+        return [("The monthly cycle", True), (f"Update your tab by day {spec.deadline_day} of each month: "
+                                              + ", ".join(spec.months) + ".", False)]
+    days = {datetime(2000, int(s[:2]), int(s[3:])) for s in spec.plan.snapshots}
+    names = ", ".join(f"{d.day} {d:%B}" for d in sorted(days, key=lambda d: (d.month < 9, d)))
+    return [("The termly cycle", True),
+            (f"Rate each action once a term, in that term's column, and update the Compass sheet after each "
+             f"Compass evaluation. The formal snapshots are taken on {names} each year; the hub reports "
+             "then. Updating in other months is optional: the hub's monthly run only reads what is there.",
+             False),
+            ("Fill in your school's row of the Plan sheet (Careers Leader, dates approved, review date and "
+             "current state) when the plan is written and each time it is reviewed.", False)]
+
+
 def _write_lists(wb: Workbook, spec: Spec) -> None:
     ws = wb.create_sheet(LISTS)
     col_idx = 1
-    lists: list[tuple[str, list[str]]] = [(_list_name(c), list(c.choices)) for c in spec.columns
-                                          if c.kind == "choice"]
+    lists: list[tuple[str, list[str]]] = [(_list_name(c), list(c.choices or c.suggestions))
+                                          for c in spec.columns if c.kind == "choice" or c.suggestions]
     lists.append(("list_schools", [s.sheet for s in spec.schools]))
     for name, values in lists:
         letter = get_column_letter(col_idx)
@@ -390,6 +413,10 @@ def build_workbook(spec: Spec, password: str | None = None, extras: Sequence[She
     for school in spec.schools:
         _write_school(wb, spec, layout, school.sheet, password)
     _write_summary(wb, spec, layout, password)
+    if spec.plan is not None:
+        from workbook_templates.plan_sheets import write_plan_sheets  # it uses this module's helpers
+
+        write_plan_sheets(wb, spec, password)
     _write_meta(wb, spec)
     wb.move_sheet(wb[LISTS], offset=len(wb.sheetnames) - wb.sheetnames.index(LISTS) - 2)
     for extra in extras:

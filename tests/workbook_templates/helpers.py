@@ -29,11 +29,12 @@ SCOT = {"ID": "A", "Theme": "B", "Activity": "C", "Lead": "D", "Audience": "E", 
         "Updated by": "M"}
 SCOT_FIRST_FREE = 14  # 12 master rows on rows 2..13
 SCOT_LAST_ROW = 53  # + 40 free rows
-GATSBY = {"ID": "A", "Benchmark": "B", "Action": "C", "Responsible": "D", "Due date": "E", "Status": "F",
-          "Autumn 2026": "G", "Spring 2027": "H", "Summer 2027": "I", "Autumn 2027": "J", "Spring 2028": "K",
-          "Summer 2028": "L", "Autumn 2028": "M", "Spring 2029": "N", "Summer 2029": "O",
-          "Progress comments": "P", "Evidence link": "Q", "Last updated": "R", "Updated by": "S",
-          "Current RAG": "T"}
+GATSBY = {"ID": "A", "Benchmark": "B", "Objective": "C", "Audience": "D", "Action": "E", "Responsible": "F",
+          "Timing": "G", "Success criteria": "H", "Resources": "I", "Status": "J",
+          "Autumn 2025": "K", "Spring 2026": "L", "Summer 2026": "M", "Autumn 2026": "N", "Spring 2027": "O",
+          "Summer 2027": "P", "Autumn 2027": "Q", "Spring 2028": "R", "Summer 2028": "S",
+          "Review note": "T", "Evidence link": "U", "Last updated": "V", "Updated by": "W",
+          "Current RAG": "X"}
 GATSBY_FIRST_FREE = 14
 GATSBY_LAST_ROW = 43  # 12 master rows + 30 free rows
 

@@ -204,7 +204,7 @@ def test_choice_columns_have_a_dropdown_that_refuses_other_values(scot_wb: Workb
 def test_rag_column_has_a_dropdown_of_ratings(scot_wb: Workbook, gatsby_wb: Workbook) -> None:
     dv = _dv_for(scot_wb["Selkirk High"], SCOT["RAG"])
     assert (dv.type, dv.formula1, dv.showErrorMessage) == ("list", '"R,A,G"', True)
-    for term in ("Autumn 2026", "Summer 2029"):
+    for term in ("Autumn 2025", "Summer 2028"):
         dv = _dv_for(gatsby_wb["Riverside School"], GATSBY[term])
         assert (dv.type, dv.formula1, dv.showErrorMessage) == ("list", '"R,A,G,B"', True)
 
@@ -214,8 +214,8 @@ def test_date_columns_refuse_non_dates_and_show_uk_dates(scot_wb: Workbook, gats
     dv = _dv_for(ws, SCOT["Last updated"])
     assert (dv.type, dv.operator, dv.showErrorMessage) == ("date", "between", True)
     assert ws["L2"].number_format == "dd/mm/yyyy" and ws[f"L{SCOT_LAST_ROW}"].number_format == "dd/mm/yyyy"
-    for header in ("Due date", "Last updated"):
-        assert _dv_for(gatsby_wb["Riverside School"], GATSBY[header]).type == "date"
+    assert _dv_for(gatsby_wb["Riverside School"], GATSBY["Last updated"]).type == "date"
+    assert _dv_for(gatsby_wb["Riverside School"], GATSBY["Timing"]) is None  # text, read by the calendar
 
 
 def test_text_columns_have_no_validation(scot_wb: Workbook) -> None:
@@ -264,11 +264,11 @@ def test_header_frozen_and_printed_on_every_page(scot_wb: Workbook) -> None:
 
 def test_gatsby_plan_has_a_current_rag_formula_column(gatsby_wb: Workbook) -> None:
     ws = gatsby_wb["Northfield Academy"]
-    assert ws["T1"].value == "Current RAG"
+    assert ws["X1"].value == "Current RAG"
     for row in (2, 13, GATSBY_LAST_ROW):
-        assert ws[f"T{row}"].value == f'=IFERROR(LOOKUP(2,1/(G{row}:O{row}<>""),G{row}:O{row}),"")'
-        assert ws[f"T{row}"].protection.locked is True  # derived: nobody types here
-    assert ws[f"T{GATSBY_LAST_ROW + 1}"].value is None
+        assert ws[f"X{row}"].value == f'=IFERROR(LOOKUP(2,1/(K{row}:S{row}<>""),K{row}:S{row}),"")'
+        assert ws[f"X{row}"].protection.locked is True  # derived: nobody types here
+    assert ws[f"X{GATSBY_LAST_ROW + 1}"].value is None
 
 
 def test_single_rag_plan_has_no_current_rag_column(scot_wb: Workbook) -> None:
@@ -323,7 +323,7 @@ def test_summary_counts_each_theme_with_sumproduct_countifs(scot_wb: Workbook) -
 
 def test_termly_summary_counts_the_current_rag_column(gatsby_wb: Workbook) -> None:
     ws = gatsby_wb["Summary"]
-    assert ws["B5"].value.startswith(f"=COUNTIFS('Northfield Academy'!$T$2:$T${GATSBY_LAST_ROW},\"R\",")
+    assert ws["B5"].value.startswith(f"=COUNTIFS('Northfield Academy'!$X$2:$X${GATSBY_LAST_ROW},\"R\",")
     assert ws["B7"].value.startswith("=COUNTIFS('St Mary''s Catholic High'!")  # apostrophe doubled
 
 

@@ -232,40 +232,46 @@ def test_red_with_a_note_is_fine(scottish: Path) -> None:
 def test_termly_plan_uses_the_latest_rated_term(gatsby: Path) -> None:
     set_cells(gatsby, "Northfield Academy", {
         # G1-01: red last term without a note, green now -> fine
-        "F2": "In progress", "G2": "R", "H2": "G",
+        "J2": "In progress", "K2": "R", "L2": "G",
         # G1-02: green in autumn, red in the latest rated term (spring skipped), no note -> red-without-note
-        "F3": "In progress", "G3": "G", "I3": "R",
-        # G2-01: Complete and rated in autumn only -> rated, fine
-        "F4": "Complete", "G4": "A",
-        # G3-01: In progress and never rated -> rag-missing, reported in the Current RAG column
-        "F5": "In progress",
+        "J3": "In progress", "K3": "G", "M3": "R",
+        # G1-03: Complete and rated in autumn only -> rated, fine
+        "J4": "Complete", "K4": "A",
+        # G2-01: In progress and never rated -> rag-missing, reported in the Current RAG column
+        "J5": "In progress",
     })
     assert summary(findings(gatsby)) == [
-        ("Northfield Academy", "P3", "G1-02", "red-without-note", "error"),
-        ("Northfield Academy", "T5", "G3-01", "rag-missing", "error"),
+        ("Northfield Academy", "T3", "G1-02", "red-without-note", "error"),
+        ("Northfield Academy", "X5", "G2-01", "rag-missing", "error"),
     ]
 
 
 def test_termly_plan_red_then_green_needs_no_note_but_green_then_red_does(gatsby: Path) -> None:
-    set_cells(gatsby, "Riverside School", {"F2": "In progress", "G2": "G", "H2": "R",
-                                           "F3": "In progress", "G3": "R", "H3": "G"})
-    assert summary(findings(gatsby)) == [("Riverside School", "P2", "G1-01", "red-without-note", "error")]
+    set_cells(gatsby, "Riverside School", {"J2": "In progress", "K2": "G", "L2": "R",
+                                           "J3": "In progress", "K3": "R", "L3": "G"})
+    assert summary(findings(gatsby)) == [("Riverside School", "T2", "G1-01", "red-without-note", "error")]
 
 
 def test_termly_plan_bad_rating_names_its_term_column(gatsby: Path) -> None:
-    set_cells(gatsby, "Westpark Community College", {"J6": "Amberish"})
-    assert summary(findings(gatsby)) == [("Westpark Community College", "J6", "G3-02", "vocabulary", "error")]
-    set_cells(gatsby, "Westpark Community College", {"J6": "Amber"})  # issue 9: the word is read as A
-    assert summary(findings(gatsby)) == [("Westpark Community College", "J6", "G3-02", "rag-word", "warning")]
+    set_cells(gatsby, "Westpark Community College", {"Q6": "Amberish"})
+    assert summary(findings(gatsby)) == [("Westpark Community College", "Q6", "G2-02", "vocabulary", "error")]
+    set_cells(gatsby, "Westpark Community College", {"Q6": "Amber"})  # issue 9: the word is read as A
+    assert summary(findings(gatsby)) == [("Westpark Community College", "Q6", "G2-02", "rag-word", "warning")]
 
 
-def test_termly_free_row_reports_required_benchmark_and_responsible(gatsby: Path) -> None:
+def test_termly_free_row_reports_required_benchmark_objective_and_responsible(gatsby: Path) -> None:
     r = GATSBY_FIRST_FREE
-    set_cells(gatsby, "Hollins Grange School", {f"A{r}": "HLG-01", f"C{r}": "Year 10 work experience week"})
+    set_cells(gatsby, "Hollins Grange School", {f"A{r}": "HLG-01", f"E{r}": "Year 10 work experience week"})
     assert summary(findings(gatsby)) == [
         ("Hollins Grange School", f"B{r}", "HLG-01", "required", "error"),
-        ("Hollins Grange School", f"D{r}", "HLG-01", "required", "error"),
+        ("Hollins Grange School", f"C{r}", "HLG-01", "required", "error"),
+        ("Hollins Grange School", f"F{r}", "HLG-01", "required", "error"),
     ]
+
+
+def test_responsible_takes_any_text_beside_its_suggestions(gatsby: Path) -> None:
+    set_cells(gatsby, "Riverside School", {"F2": "Careers Leader/Website lead (Mr Ahmed's team)"})
+    assert findings(gatsby) == []
 
 
 # -- IDs and master rows -----------------------------------------------------------------------------

@@ -155,6 +155,11 @@ def _fill_row(put: Put, cols: _Columns, spec: Spec, school: School, r: int, valu
 def fill_month(wb: Workbook, spec: Spec, month: str, today: date, seed: int = 2026,
                mistakes: bool = True) -> None:
     """Fill every school tab as it would stand at the end of ``month`` (YYYY-MM)."""
+    if spec.plan is not None:  # a Strategic Careers Plan: termly, with its Plan and Compass sheets
+        from tomsync.demo.england import fill_term
+
+        fill_term(wb, spec, month, today, seed, mistakes)
+        return
     cols = _Columns.of(spec)
     months = spec.months
     k = months.index(month) if month in months else len(months) - 1

@@ -10,6 +10,7 @@ exactly as a push does), then the programme manager runs the month's cycle.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,13 @@ from workbook_templates.template import build_workbook
 from xl_addin.conf import ADDIN_SHEETS
 
 WORKBOOK = "scottish-borders-tom.xlsx"
+
+
+def workbook_name(spec: Spec) -> str:
+    """The demo workbook's name: the Scottish TOM's, or the hub's plan ("riverside-careers-hub-plan.xlsx")."""
+    if spec.plan is None:
+        return WORKBOOK
+    return re.sub(r"[^a-z0-9]+", "-", spec.area.lower()).strip("-") + "-plan.xlsx"
 MARKER = ".tomsync-demo"
 
 
@@ -38,7 +46,7 @@ class DemoResult:
 
 def _month_end(month: str, today: date) -> date:
     y, m = int(month[:4]), int(month[5:7])
-    return min(date(y, m, 28), today)
+    return min(date(y, m, 28), today)  # a plan's snapshot month: its cycle runs after the 25th's update
 
 
 def staff_update(library: FolderLibrary, spec: Spec, name: str, month: str, today: date, seed: int) -> None:
@@ -82,11 +90,16 @@ def run_demo(directory: str | Path, spec_name: str = "scottish-tom", seed: int =
     lib_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text("made by 'tomsync demo'; the demo empties library/ and work/ when run again\n")
     library = FolderLibrary(lib_dir)
-    last = spec.months.index(demo_month(spec, today))
-    months = list(spec.months[max(0, last - 2): last + 1])
+    if spec.plan is not None:  # termly: the last three formal snapshots (three terms of history)
+        from tomsync.demo.england import demo_months
+
+        months = demo_months(spec, today)
+    else:
+        last = spec.months.index(demo_month(spec, today))
+        months = list(spec.months[max(0, last - 2): last + 1])
     cycles = []
     for month in months:
         end = _month_end(month, today)
-        staff_update(library, spec, WORKBOOK, month, end, seed)
+        staff_update(library, spec, workbook_name(spec), month, end, seed)
         cycles.append(run_cycle(work, library, month, end, progress))
     return DemoResult(lib_dir, work, months, cycles)

@@ -11,6 +11,8 @@ One module per rule family (rule id, severity):
 - `optout`: opt-out (error: Not applicable on a master row the spec does not let the school skip).
 - `overdue`: overdue, due-unreadable (warnings; When / Target read against `workbook_templates.calendar`).
 - `contradictions`: contradiction (warning: Not started rated G, Complete rated R).
+- `plan`: a Strategic Careers Plan's Plan and Compass sheets (plan-sheet-missing, not-a-date,
+  review-due, compass-term, compass-achieved, compass-percent, compass-contradiction).
 - here: duplicate-id (error), school-tab-missing (error), unknown-tab (warning), column-missing (error);
   `school`: too-many-findings past 500 on a tab.
 
@@ -33,6 +35,7 @@ from workbook_templates.validate.findings import (
 )
 from workbook_templates.validate.master import check_master_tab
 from workbook_templates.validate.overdue import check_master_due
+from workbook_templates.validate.plan import check_plan
 from workbook_templates.validate.school import check_row, check_school
 
 __all__ = ["ERROR", "WARNING", "Finding", "check_row", "cycle_of", "parse_month", "summary_counts",
@@ -66,4 +69,6 @@ def validate(data: WorkbookData, month: str | None = None, today: date | None = 
     _check_tabs(data, out)
     for sheet in data.schools.values():
         check_school(data, sheet, first, today, out)
+    if data.plan is not None:
+        check_plan(data.plan, data.spec, today, out)
     return out

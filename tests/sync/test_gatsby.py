@@ -1,0 +1,155 @@
+"""The Gatsby view on a known hub, the English demo, and the governors' page (printed by headless
+Chromium where installed)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from sync.consolidate import area_result, consolidate
+from sync.gatsby import gatsby_view, national_figures
+from tomsync.demo.run import DemoResult, run_demo
+from workbook_templates.layout import COMPASS
+from workbook_templates.plan import compass_id
+from workbook_templates.reader import read_workbook
+from workbook_templates.spec import load_spec
+from workbook_templates.template import write_template
+
+TODAY = date(2026, 12, 2)
+# school id -> term -> benchmarks achieved (1-based); every other benchmark entered as No
+HUB = {
+    "NFA": {"Summer 2026": {1, 2, 3}, "Autumn 2026": {1, 2, 3, 5, 8}},
+    "RSC": {"Summer 2026": {1, 2, 3, 4, 5, 6}, "Autumn 2026": {1, 2, 3, 4}},
+    "STM": {"Summer 2026": {1}, "Autumn 2026": {1}},
+    "WPK": {"Summer 2026": {1, 2, 3, 4, 5, 6, 7, 8}, "Autumn 2026": {1, 2, 3, 4, 5, 6, 7, 8}},
+    "HLG": {"Spring 2026": {1, 8}},  # not entered since: compared with nothing this term
+}
+
+
+def _hub(tmp_path: Path) -> Path:
+    spec = load_spec("gatsby-plan")
+    path = write_template(spec, tmp_path / "hub.xlsx")
+    wb = load_workbook(path)
+    ws = wb[COMPASS]
+    heads = [c.value for c in ws[1]]
+    rows = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    for sid, terms in HUB.items():
+        for term, met in terms.items():
+            r = rows[compass_id(sid, term)]
+            for b in range(1, 9):
+                ws.cell(row=r, column=heads.index(f"BM{b} achieved") + 1, value="Yes" if b in met else "No")
+                ws.cell(row=r, column=heads.index(f"BM{b} %") + 1, value=100 if b in met else 50)
+    wb.save(path)
+    return path
+
+
+def test_gatsby_view_on_a_known_hub(tmp_path: Path) -> None:
+    data = read_workbook(_hub(tmp_path))
+    c = consolidate([area_result("hub.xlsx", data, "2026-12", TODAY, False)], "2026-12")
+    v = gatsby_view(c)
+    assert v is not None and (v.term, v.last_term) == ("Autumn 2026", "Summer 2026")
+    by = {s.school: s for s in v.schools}
+    names = {s.id: s.sheet for s in data.spec.schools}
+    for sid, terms in HUB.items():
+        now = terms.get("Autumn 2026")
+        assert by[names[sid]].achieved == (len(now) if now is not None else None)
+    assert by["Northfield Academy"].change == 2 and by["Riverside School"].change == -2
+    assert by["St Mary's Catholic High"].change == 0 and by["Hollins Grange School"].change is None
+    assert by["Westpark Community College"].met == (True,) * 8
+    entered_now = [t["Autumn 2026"] for t in HUB.values() if "Autumn 2026" in t]
+    entered_before = [t["Summer 2026"] for t in HUB.values() if "Summer 2026" in t]
+    assert v.average == pytest.approx(sum(map(len, entered_now)) / len(entered_now))  # 18 / 4
+    assert v.last_average == pytest.approx(sum(map(len, entered_before)) / len(entered_before))
+    per = {name[:1]: (now, before) for name, now, before in v.per_benchmark}
+    assert per["4"] == (50.0, 50.0) and per["8"] == (50.0, 25.0) and per["6"] == (25.0, 50.0)
+    assert per["1"] == (100.0, 100.0) and per["7"] == (25.0, 25.0)
+
+
+def test_national_figures_come_from_the_data_file() -> None:
+    shipped = Path(__file__).parents[2] / "workbook_templates" / "data" / "gatsby_national.toml"
+    raw = tomllib.loads(shipped.read_text(encoding="utf-8"))["years"]
+    years = national_figures()
+    assert [y.year for y in years] == sorted((y["year"] for y in raw), reverse=True)
+    latest = years[0]
+    assert (latest.year, latest.national) == ("2024/25", 5.96)
+    assert (latest.hub_schools, latest.outside_hubs) == (5.98, 4.37)
+    assert years[1].national == 5.83 and "Careers & Enterprise Company" in latest.source
+    extra = Path(__file__).parent / "nat.toml"
+    try:
+        extra.write_text('[[years]]\nyear = "2025/26"\nnational = 6.1\nsource = "next year"\n',
+                         encoding="utf-8")
+        assert national_figures(extra)[0].national == 6.1  # next year's figure: data, not code
+    finally:
+        extra.unlink()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    return run_demo(tmp_path_factory.mktemp("england"), "gatsby-plan", today=TODAY)
+
+
+PLANTED = {("Northfield Academy", "red-without-note"), ("Westpark Community College", "overdue"),
+           ("Hollins Grange School", "personal-data"), (COMPASS, "compass-percent"),
+           (COMPASS, "compass-term")}
+
+
+def test_demo_finds_only_its_planted_mistakes(demo: DemoResult) -> None:
+    assert demo.months == ["2026-03", "2026-07", "2026-12"]  # three termly snapshots
+    books = [p.name for p in demo.library.iterdir() if p.suffix == ".xlsx"]
+    assert books == ["riverside-careers-hub-plan.xlsx"]
+    for cycle in demo.cycles:
+        assert cycle.consolidated is not None
+    c = demo.cycles[-1].consolidated
+    assert c is not None
+    assert {(f.sheet, f.rule) for _, f in c.findings} == PLANTED
+    page = (demo.workdir / "reports" / "2026-12" / "tom-report-2026-12.html").read_text(encoding="utf-8")
+    for heading in ("By benchmark", "By responsible", "Gatsby Benchmarks achieved (Compass)",
+                    "Heat map: actions on track"):
+        assert f"<h2>{heading}</h2>" in page
+    assert "By theme" not in page and "(none)" not in page
+    assert "<h1>Careers hub report — Autumn 2026 (December 2026)</h1>" in page and "Since last report" in page
+    assert page.index("Gatsby Benchmarks achieved") < page.index("Heat map: actions on track")
+    book = load_workbook(demo.workdir / "reports" / "2026-12" / "tom-report-2026-12.xlsx")
+    assert {"Gatsby achieved", "Heat map (actions on track)", "By benchmark"} <= set(book.sheetnames)
+    trend = next(book["Trend"].iter_rows(max_row=1, values_only=True))
+    assert trend == ("School", "Spring 2026", "Summer 2026", "Autumn 2026", "Change")  # terms, not months
+    overdue = next(book["Overdue"].iter_rows(max_row=1, values_only=True))
+    assert overdue[:4] == ("School", "ID", "Action", "Responsible")
+
+
+def test_governors_page_is_one_a4_page(demo: DemoResult, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tomsync.cli import app
+
+    result = CliRunner().invoke(app, ["report", "governors", "Westpark", "--month", "2026-12",
+                                      "--workdir", str(demo.workdir)])
+    assert result.exit_code == 0, result.output
+    html = demo.workdir / "reports" / "2026-12" / "governors-westpark-community-college-2026-12.html"
+    text = html.read_text(encoding="utf-8")
+    c = demo.cycles[-1].consolidated
+    assert c is not None
+    v = gatsby_view(c)
+    assert v is not None
+    me = next(s for s in v.schools if s.school == "Westpark Community College")
+    assert f"{me.achieved} of 8" in text and "National average, 2024/25" in text and "5.96" in text
+    assert "WPK-01" in text and "due by 22/07/2026" in text  # the Red, overdue own action, with its note
+    assert "rebooked for the spring term" in text and "What evidence is there?" in text
+    assert "Next review: 15/07/2027" in text
+    missing = CliRunner().invoke(app, ["report", "governors", "Nowhere", "--month", "2026-12",
+                                       "--workdir", str(demo.workdir)])
+    assert missing.exit_code == 2
+    if not (shutil.which("chromium") and shutil.which("pdfinfo")):
+        pytest.skip("headless Chromium or pdfinfo is not installed")
+    pdf = tmp_path / "gov.pdf"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", html.as_uri()], check=True, capture_output=True, timeout=120)
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in info.splitlines())}
+    assert fields["Pages"] == "1" and fields["Page size"].endswith("(A4)")
