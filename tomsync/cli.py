@@ -478,6 +478,73 @@ def cycle_cmd(
     raise typer.Exit(3 if result.conflicts else 1 if result.unreadable or result.refused else 0)
 
 
+# -- import and spec infer (issue 13) -------------------------------------------------------------
+
+spec_app = typer.Typer(no_args_is_help=True, help="Work with specs.")
+app.add_typer(spec_app, name="spec")
+
+
+@app.command("import")
+def import_cmd(
+    old: Annotated[Path, typer.Argument(help="the hand-made workbook (.xlsx)")],
+    spec: Annotated[str, typer.Option(help="a spec file, or a shipped spec: scottish-tom, gatsby-plan")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the new .xlsx to write")],
+    password: Annotated[str | None, typer.Option(
+        help="sheet protection password (default: $TOMSYNC_SHEET_PASSWORD)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
+) -> None:
+    """Bring a hand-made TOM into a new workbook built from SPEC, with an import report.
+
+    Tabs map to schools, columns to the spec's, rows to master rows, each with a confidence; what
+    does not map is kept on the "Imported, unmatched" tab. Exit 0 done; 2 could not run."""
+    from workbook_templates.handmade import HandmadeError, read_handmade
+    from workbook_templates.importer import known_headers, plan_import, write_import
+
+    if output.exists() and not force:
+        raise fail(f"{output} exists: use --force to replace it")
+    try:
+        s = load_spec(spec)
+        plan = plan_import(read_handmade(old, known_headers(s)), s, str(old))
+        path, md = write_import(plan, output, password, extras=ADDIN_SHEETS)
+    except (SpecError, HandmadeError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(cannot_write(output, exc)) from None
+    c = plan.counts()
+    out.print(f"wrote {path}: {c['master_rows']} row(s) on master rows, {c['own_rows']} as schools' own rows, "
+              f"{c['unmatched_rows']} row(s) and {c['unmatched_cells']} cell(s) kept on 'Imported, unmatched'; "
+              f"mean confidence {c['mean_confidence']}, {c['low_confidence_rows']} row(s) under 90 to check",
+              markup=False, highlight=False)
+    out.print(f"import report: {md} (and the 'Import report' tab)", markup=False, highlight=False)
+
+
+@spec_app.command("infer")
+def spec_infer_cmd(
+    old: Annotated[Path, typer.Argument(help="an existing (hand-made) workbook")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the .toml spec to write")],
+    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
+) -> None:
+    """Draft a spec from an existing workbook: columns, lists, schools and shared master rows.
+    What was guessed is written as comments in the file. Exit 0 done; 2 could not run."""
+    from workbook_templates.atomic import atomic_write_bytes
+    from workbook_templates.handmade import HandmadeError, read_handmade
+    from workbook_templates.importer import known_headers
+    from workbook_templates.infer import infer_spec
+
+    if output.exists() and not force:
+        raise fail(f"{output} exists: use --force to replace it")
+    try:
+        draft = infer_spec(read_handmade(old, known_headers()), old.stem)
+        atomic_write_bytes(output, draft.toml().encode("utf-8"))
+    except (HandmadeError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(cannot_write(output, exc)) from None
+    d = draft.data
+    out.print(f"wrote {output}: {len(d['schools'])} school(s), {len(d['columns'])} column(s), "
+              f"{len(d['master'])} master row(s); check the lines marked 'guessed'", markup=False, highlight=False)
+
+
 # -- export ------------------------------------------------------------------------------------
 
 @app.command("export")
