@@ -511,9 +511,10 @@ def import_cmd(
     except OSError as exc:
         raise fail(cannot_write(output, exc)) from None
     c = plan.counts()
-    out.print(f"wrote {path}: {c['master_rows']} row(s) on master rows, {c['own_rows']} as schools' own rows, "
-              f"{c['unmatched_rows']} row(s) and {c['unmatched_cells']} cell(s) kept on 'Imported, unmatched'; "
-              f"mean confidence {c['mean_confidence']}, {c['low_confidence_rows']} row(s) under 90 to check",
+    out.print(f"wrote {path}: {c['master_rows']} row(s) on master rows, {c['own_rows']} as schools' own "
+              f"rows, {c['unmatched_rows']} row(s) and {c['unmatched_cells']} cell(s) kept on 'Imported, "
+              f"unmatched'; mean confidence {c['mean_confidence']}, {c['low_confidence_rows']} row(s) "
+              "under 90 to check",
               markup=False, highlight=False)
     out.print(f"import report: {md} (and the 'Import report' tab)", markup=False, highlight=False)
 
@@ -542,7 +543,82 @@ def spec_infer_cmd(
         raise fail(cannot_write(output, exc)) from None
     d = draft.data
     out.print(f"wrote {output}: {len(d['schools'])} school(s), {len(d['columns'])} column(s), "
-              f"{len(d['master'])} master row(s); check the lines marked 'guessed'", markup=False, highlight=False)
+              f"{len(d['master'])} master row(s); check the lines marked 'guessed'",
+              markup=False, highlight=False)
+
+
+# -- remind (issue 13) ---------------------------------------------------------------------------
+
+def _remind_mailer(workdir: Path, config: Path | None) -> object:
+    """A Graph mailer signed in as the programme manager (device code, Mail.Send asked for here only),
+    from tomsync.toml's SharePoint [library]; ConfigError when there is none."""
+    from sync.auth import TokenProvider
+    from sync.config import ConfigError, SharePointConfig, find_config, load_config
+    from sync.remind import GraphMailer
+
+    path = config if config is not None else find_config(workdir)
+    lib = load_config(path).library if path is not None else None
+    if not isinstance(lib, SharePointConfig) or lib.auth != "device_code":
+        raise ConfigError("--send needs a tomsync.toml whose [library] is SharePoint with auth = "
+                          "\"device_code\" (mail goes as the signed-in programme manager); or send the "
+                          "drafts from Outlook")
+    token = TokenProvider.from_config(lib, extra_permissions=("Mail.Send",))
+    err.print(f"sending as the signed-in user (token cache: {token.cache_kind})",
+              markup=False, highlight=False)
+    return GraphMailer(token, lib.graph_url)
+
+
+@app.command("remind")
+def remind_cmd(
+    month: Annotated[str, typer.Option(help="the cycle month YYYY-MM")],
+    workdir: WorkdirOpt = Path("."), config: ConfigOpt = None,
+    spec: Annotated[Path | None, typer.Option(
+        help="a spec file whose schools' contacts replace the workbooks' (matched by school ID)")] = None,
+    drafts: Annotated[Path | None, typer.Option(
+        help="where to write the .eml drafts (default WORKDIR/reminders/YYYY-MM)")] = None,
+    send: Annotated[bool, typer.Option(
+        "--send", help="send through Microsoft Graph as the signed-in user")] = False,
+    again: Annotated[bool, typer.Option(
+        "--again", help="with --send: also schools already sent to this month")] = False,
+    signature: Annotated[str, typer.Option(help="a line to sign the message with")] = "",
+) -> None:
+    """One message per school that has not updated this month or has errors: its findings and the
+    deadline. Writes .eml drafts; with --send, sends them (never twice a month without --again).
+
+    Exit 0 done; 1 a workbook could not be read (named); 2 could not run, or a school could not be
+    sent to (named: no contacts, or Graph refused)."""
+    from sync.remind import SentLog, find_reminders, send_reminders, write_drafts
+
+    _month(month)
+    _log_to(workdir)
+    with sync_errors():
+        selection, limits = _cycle_settings(workdir, config)
+        contacts = load_spec(spec) if spec is not None else None
+        reminders, unreadable = find_reminders(workdir, month, selection=selection, limits=limits,
+                                               contacts=contacts)
+        folder = drafts if drafts is not None else workdir / "reminders" / month
+        written = write_drafts(reminders, folder, signature=signature)
+    for name, why in unreadable:
+        print(f"tomsync: {name} could not be read, its schools get no reminder: {why}", file=sys.stderr)
+    out.print(f"{len(reminders)} school(s) to remind; {len(written)} draft(s) in {folder}",
+              markup=False, highlight=False)
+    unsendable = 0
+    if send:
+        with sync_errors():
+            mailer = _remind_mailer(workdir, config)
+            result = send_reminders(reminders, mailer, SentLog(workdir), again, signature)  # type: ignore[arg-type]
+        for r, at in result.already:
+            out.print(f"  {r.school.name}: already sent for {month} at {at} (--again to send again)",
+                      markup=False, highlight=False)
+        for r in result.no_contacts:
+            print(f"tomsync: {r.school.name} ({r.workbook}): no contacts in the spec, not sent",
+                  file=sys.stderr)
+        for r, why in result.failed:
+            print(f"tomsync: {r.school.name} ({r.workbook}): not sent: {why}", file=sys.stderr)
+        unsendable = len(result.no_contacts) + len(result.failed)
+        out.print(f"sent {len(result.sent)}, {len(result.already)} already sent, {unsendable} not sent",
+                  markup=False, highlight=False)
+    raise typer.Exit(2 if unsendable else 1 if unreadable else 0)
 
 
 # -- export ------------------------------------------------------------------------------------

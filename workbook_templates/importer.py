@@ -206,7 +206,8 @@ def match_columns(table: Table, spec: Spec) -> list[ColumnMap]:
                                     round(60 + 30 * best_share, 1), "content")
     for i, header in enumerate(table.headers):
         if i not in out and header:
-            out[i] = ColumnMap(i, header, None, 100 if i == out_school else 0, "school" if i == out_school else "")
+            school = i == out_school
+            out[i] = ColumnMap(i, header, None, 100 if school else 0, "school" if school else "")
     return [out[i] for i in sorted(out)]
 
 
@@ -307,7 +308,8 @@ def plan_import(tables: Sequence[Table], spec: Spec, source: str = "") -> Import
             _all_left(plan, table, table.rows, "the tab is not a school's")
             continue
         school, score = tab_schools[table.sheet]
-        plan.tabs.append(TabMap(table.sheet, school, score, "" if school else "no school of the spec is like it"))
+        plan.tabs.append(TabMap(table.sheet, school, score,
+                                "" if school else "no school of the spec is like it"))
         if school is None:
             _all_left(plan, table, table.rows, "the tab maps to no school of the spec")
             continue
@@ -352,9 +354,9 @@ def _plan_school(plan: ImportPlan, school: School, rows: list[Item]) -> None:
     master_texts = [canonical(r.get(activity_header.header)) if activity_header else "" for r in spec.master]
     scored: list[tuple[float, int, int, str]] = []  # (score, row index, master index, note)
     for k, (table, row, _) in enumerate(rows):
-        maps = {m.target.role: m for m in plan.columns[table.sheet] if m.target is not None and m.target.role}
-        rid = canonical(row.value(maps["id"].source)) if "id" in maps else ""
-        text = _row_text(row, maps.get("activity"))
+        roles = {m.target.role: m for m in plan.columns[table.sheet] if m.target and m.target.role}
+        rid = canonical(row.value(roles["id"].source)) if "id" in roles else ""
+        text = _row_text(row, roles.get("activity"))
         if rid in spec.master_by_id:
             j = ids.index(rid)
             sim = _activity_score(text, master_texts[j]) if text else 100.0
@@ -387,7 +389,8 @@ def _plan_school(plan: ImportPlan, school: School, rows: list[Item]) -> None:
                 _row_left(plan, table, row, "no activity text, and no master row ID")
                 continue
             if free >= spec.free_rows:
-                _row_left(plan, table, row, f"no free row left on {sheet} (layout.free_rows = {spec.free_rows})")
+                _row_left(plan, table, row,
+                          f"no free row left on {sheet} (layout.free_rows = {spec.free_rows})")
                 continue
             old = next((m for m in maps if m.target is not None and m.target.role == "id"), None)
             old_id = canonical(row.value(old.source)) if old else ""
@@ -457,7 +460,8 @@ def _typed(value: Any, fill: str | None, col: Column, spec: Spec) -> tuple[Any, 
         letter = read_rag(value, spec.rag_values)
         if letter is None and fill in spec.rag_values:
             return fill, ""
-        return (letter, "") if letter else (None, f"'{str(value)[:40]}' is not a rating ({', '.join(spec.rag_values)})")
+        why = f"'{str(value)[:40]}' is not a rating ({', '.join(spec.rag_values)})"
+        return (letter, "") if letter else (None, why)
     if value is None:
         return None, ""
     if col.kind == "date":
@@ -465,12 +469,14 @@ def _typed(value: Any, fill: str | None, col: Column, spec: Spec) -> tuple[Any, 
         return (d, "") if d else (None, f"'{str(value)[:40]}' is not a date with a year")
     if col.kind == "choice":
         choice, _ = read_choice(value, col.choices, status=col.role == "status")
-        return (choice, "") if choice else (None, f"'{str(value)[:40]}' is not one of the '{col.header}' list")
+        why = f"'{str(value)[:40]}' is not one of the '{col.header}' list"
+        return (choice, "") if choice else (None, why)
     if col.kind == "int":
         if isinstance(value, int | float) and float(value).is_integer():
             return int(value), ""
         text = str(value).strip()
-        return (int(text), "") if re.fullmatch(r"-?\d+", text) else (None, f"'{text[:40]}' is not a whole number")
+        why = f"'{text[:40]}' is not a whole number"
+        return (int(text), "") if re.fullmatch(r"-?\d+", text) else (None, why)
     if isinstance(value, date):
         return uk_date(as_date(value) or value), ""
     return canonical(value) if not isinstance(value, str) else value, ""
@@ -517,8 +523,10 @@ def _write_report_sheet(wb: Workbook, plan: ImportPlan) -> None:
     ws["A1"].font = Font(bold=True, size=13)
     at = _table(ws, ["Count", "Value"], [[k.replace("_", " "), v] for k, v in plan.counts().items()], start=3)
     at = _table(ws, ["Source tab", "School", "Confidence", "Note"], _tab_rows(plan), start=at)
-    at = _table(ws, ["Source tab", "Header", "Spec column", "Confidence", "How"], _column_rows(plan), start=at)
-    _table(ws, ["Source tab", "Row", "School", "New ID", "Kind", "Confidence", "Note"], _row_rows(plan), start=at)
+    at = _table(ws, ["Source tab", "Header", "Spec column", "Confidence", "How"], _column_rows(plan),
+                start=at)
+    _table(ws, ["Source tab", "Row", "School", "New ID", "Kind", "Confidence", "Note"], _row_rows(plan),
+           start=at)
     for i, width in enumerate((24, 28, 22, 12, 10, 12, 50), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
 
@@ -546,9 +554,9 @@ def report_markdown(plan: ImportPlan) -> str:
 
     counts = plan.counts()
     lines = [f"# Import of {Path(plan.source).name} into spec '{plan.spec.name}'", "",
-             f"{counts['master_rows']} row(s) mapped to master rows, {counts['own_rows']} to schools' own rows, "
-             f"{counts['unmatched_rows']} row(s) and {counts['unmatched_cells']} cell(s) not placed (kept on the "
-             f"'{UNMATCHED_SHEET}' tab); mean confidence {counts['mean_confidence']}; "
+             f"{counts['master_rows']} row(s) mapped to master rows, {counts['own_rows']} to schools' own "
+             f"rows, {counts['unmatched_rows']} row(s) and {counts['unmatched_cells']} cell(s) not placed "
+             f"(kept on the '{UNMATCHED_SHEET}' tab); mean confidence {counts['mean_confidence']}; "
              f"{counts['low_confidence_rows']} row(s) below 90 to check.", "", "## Counts", "",
              *table(["count", "value"], [[k, v] for k, v in counts.items()]),
              "## Tabs", "", *table(["source tab", "school", "confidence", "note"], _tab_rows(plan)),

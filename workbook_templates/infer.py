@@ -123,9 +123,11 @@ def infer_spec(tables: list[Table], source_name: str, today: date | None = None)
     school_tabs = [t for t in usable if norm(t.sheet) not in NOT_SCHOOL_TABS]
     school_col: int | None = None
     if len(school_tabs) == 1:
-        school_col = next((i for i, h in enumerate(school_tabs[0].headers) if norm(h) in SCHOOL_HEADERS), None)
+        school_col = next((i for i, h in enumerate(school_tabs[0].headers) if norm(h) in SCHOOL_HEADERS),
+                          None)
     if not school_tabs:
-        raise ValueError(f"{source_name}: no tab with a header row and data rows: nothing to draft a spec from")
+        raise ValueError(f"{source_name}: no tab with a header row and data rows: nothing to draft a spec "
+                         "from")
     first = school_tabs[0]
     shape = {norm(h) for h in first.headers if h}
     alike = [t for t in school_tabs if len(shape & {norm(h) for h in t.headers if h}) >= 0.6 * len(shape)]
@@ -175,8 +177,8 @@ def infer_spec(tables: list[Table], source_name: str, today: date | None = None)
         col["width"] = 48 if role in ("activity", "notes") else 9 if kind == "rag" or role == "id" else 16
         columns.append(col)
         source_cols.append((i, header))
-        notes.append(f"'{header}': role {role or '(none)'} ({'from the header' if role else 'no role guessed'}); "
-                     f"kind {why}")
+        how = "from the header" if role else "no role guessed"
+        notes.append(f"'{header}': role {role or '(none)'} ({how}); kind {why}")
     if "id" not in taken:
         columns.insert(0, {"header": "ID", "kind": "text", "role": "id", "required": True, "locked": True,
                            "width": 9})
@@ -190,7 +192,8 @@ def infer_spec(tables: list[Table], source_name: str, today: date | None = None)
     master = _master(master_tab, groups, source_cols, columns, school_col, first, guesses)
     start_year = today.year if today.month >= 8 else today.year - 1
     area = re.sub(r"[_\-]+", " ", source_name).strip().title() or "My Area"
-    guesses.append(f"session: {start_year}/{(start_year + 1) % 100:02d}, August to June (the school year of today)")
+    guesses.append(f"session: {start_year}/{(start_year + 1) % 100:02d}, August to June (the school year "
+                   "of today)")
     guesses.append(f"name and area: from the file name ('{area}')")
     rag_values = ["R", "A", "G"]
     data = {
@@ -232,9 +235,12 @@ def _master(master_tab: Table | None, groups: dict[str, list[list[Any]]], source
         need = len(groups) if len(groups) <= 2 else len(groups) // 2 + 1  # all, or a majority of 3 or more
         shared = {k for k, n in counts.items() if n >= need}
         rows = [c for c in next(iter(groups.values())) if key(c) in shared]
-        guesses.append("master rows: the rows every school shares" if len(groups) <= 2 else
-                       f"master rows: the rows at least {need} of the {len(groups)} schools share" if len(groups) > 1 else
-                       "master rows: every row of the only school (delete the school's own ones)")
+        if len(groups) == 1:
+            guesses.append("master rows: every row of the only school (delete the school's own ones)")
+        elif len(groups) == 2:
+            guesses.append("master rows: the rows every school shares")
+        else:
+            guesses.append(f"master rows: the rows at least {need} of the {len(groups)} schools share")
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for n, cells in enumerate(rows, start=1):

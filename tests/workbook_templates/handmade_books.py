@@ -81,7 +81,8 @@ def merged_and_coloured(path: Path) -> Expected:
             ("1", OLD_WORDING["M01"], "Joint", "Complete", GREEN, datetime(2025, 9, 12), None),
             (None, None, None, None, None, None, None),  # spacer
             ("2", OLD_WORDING["M03"], "DYW", "In progress", AMBER, "03/03/26 - two employers booked", None),
-            ("3", OLD_WORDING["M04"], "SDS", "In progress", RED, "Data Hub review slipped; new date set", None),
+            ("3", OLD_WORDING["M04"], "SDS", "In progress", RED, "Data Hub review slipped; date set",
+             None),
             ("4", OLD_WORDING["M09"], "SDS", "Complete", GREEN, datetime(2026, 2, 20),
              "https://example.sharepoint.com/guidance"),
             ("Employer engagement",) * 7,  # a heading merged across the row, naming a theme
@@ -148,13 +149,14 @@ def libreoffice_words(path: Path) -> Expected:
             header,
             ["M01", "DYW and SDS agree the school's Target Operating Model with the senior leadership team",
              "Joint", "Complete", "Green", "Signed off at SLT", "3rd March 2026", "J. Smith"],
-            ["M02", "Monthly update of the school's TOM on the shared SharePoint site", "Joint", "In progress",
-             "Amber", "=Updated most months", "03/03/26", "J. Smith"],
+            ["M02", "Monthly update of the school's TOM on the shared SharePoint site", "Joint",
+             "In progress", "Amber", "=Updated most months", "03/03/26", "J. Smith"],
             ["M05", "School 16+ meetings attended by DYW and SDS", "Joint", "In progress", "red",
              "Two meetings missed", "March 2026", "A. Brown"],
             ["M06", "FA calendar shared", "DYW", "Ongoing", "Good", "Calendar drafted", "TBC", "A. Brown"],
             [None, None, None, None, None, None, None, None],
-            ["X1", "Mock interviews with local employers", "DYW", "Done", "Green", "", "12th Feb 2026", "A. Brown"],
+            ["X1", "Mock interviews with local employers", "DYW", "Done", "Green", "", "12th Feb 2026",
+             "A. Brown"],
         ]
     fods = path.with_suffix(".fods")
     fods.write_text(_fods(tables), encoding="utf-8")
@@ -179,7 +181,8 @@ def school_column(path: Path) -> Expected:
     ws.append(["School", "Activity", "Owner", "Status", "Rating", "Notes", "Last updated"])  # row 3
     rows = [
         ("Eyemouth High", OLD_WORDING["M03"], "DYW", "Ongoing", "A", "Booked for Term 2", "15/10/2025"),
-        ("Eyemouth High", "Work placements planned with local employers", "DYW", "Not started", None, None, None),
+        ("Eyemouth High", "Work placements planned with local employers", "DYW", "Not started", None, None,
+         None),
         ("Eyemouth High", "S6 leavers' lunch with employers", "School", "Done", "G", "Held", "01/12/2025"),
         ("Jedburgh Grammar", OLD_WORDING["M03"], "DYW", "Done", "G", "Both sessions held", "20/11/2025"),
         ("Jedburgh Grammar", "My World of Work registrations supported in PSE", "SDS", "Ongoing", "R",
