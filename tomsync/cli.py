@@ -511,12 +511,11 @@ def import_cmd(
     except OSError as exc:
         raise fail(cannot_write(output, exc)) from None
     c = plan.counts()
-    out.print(f"wrote {path}: {c['master_rows']} row(s) on master rows, {c['own_rows']} as schools' own "
+    typer.echo(f"wrote {path}: {c['master_rows']} row(s) on master rows, {c['own_rows']} as schools' own "
               f"rows, {c['unmatched_rows']} row(s) and {c['unmatched_cells']} cell(s) kept on 'Imported, "
               f"unmatched'; mean confidence {c['mean_confidence']}, {c['low_confidence_rows']} row(s) "
-              "under 90 to check",
-              markup=False, highlight=False)
-    out.print(f"import report: {md} (and the 'Import report' tab)", markup=False, highlight=False)
+              "under 90 to check")
+    typer.echo(f"import report: {md} (and the 'Import report' tab)")
 
 
 @spec_app.command("infer")
@@ -542,9 +541,8 @@ def spec_infer_cmd(
     except OSError as exc:
         raise fail(cannot_write(output, exc)) from None
     d = draft.data
-    out.print(f"wrote {output}: {len(d['schools'])} school(s), {len(d['columns'])} column(s), "
-              f"{len(d['master'])} master row(s); check the lines marked 'guessed'",
-              markup=False, highlight=False)
+    typer.echo(f"wrote {output}: {len(d['schools'])} school(s), {len(d['columns'])} column(s), "
+              f"{len(d['master'])} master row(s); check the lines marked 'guessed'")
 
 
 # -- remind (issue 13) ---------------------------------------------------------------------------
@@ -563,8 +561,7 @@ def _remind_mailer(workdir: Path, config: Path | None) -> object:
                           "\"device_code\" (mail goes as the signed-in programme manager); or send the "
                           "drafts from Outlook")
     token = TokenProvider.from_config(lib, extra_permissions=("Mail.Send",))
-    err.print(f"sending as the signed-in user (token cache: {token.cache_kind})",
-              markup=False, highlight=False)
+    typer.echo(f"sending as the signed-in user (token cache: {token.cache_kind})", err=True)
     return GraphMailer(token, lib.graph_url)
 
 
@@ -600,24 +597,21 @@ def remind_cmd(
         written = write_drafts(reminders, folder, signature=signature)
     for name, why in unreadable:
         print(f"tomsync: {name} could not be read, its schools get no reminder: {why}", file=sys.stderr)
-    out.print(f"{len(reminders)} school(s) to remind; {len(written)} draft(s) in {folder}",
-              markup=False, highlight=False)
+    typer.echo(f"{len(reminders)} school(s) to remind; {len(written)} draft(s) in {folder}")
     unsendable = 0
     if send:
         with sync_errors():
             mailer = _remind_mailer(workdir, config)
             result = send_reminders(reminders, mailer, SentLog(workdir), again, signature)  # type: ignore[arg-type]
         for r, at in result.already:
-            out.print(f"  {r.school.name}: already sent for {month} at {at} (--again to send again)",
-                      markup=False, highlight=False)
+            typer.echo(f"  {r.school.name}: already sent for {month} at {at} (--again to send again)")
         for r in result.no_contacts:
             print(f"tomsync: {r.school.name} ({r.workbook}): no contacts in the spec, not sent",
                   file=sys.stderr)
         for r, why in result.failed:
             print(f"tomsync: {r.school.name} ({r.workbook}): not sent: {why}", file=sys.stderr)
         unsendable = len(result.no_contacts) + len(result.failed)
-        out.print(f"sent {len(result.sent)}, {len(result.already)} already sent, {unsendable} not sent",
-                  markup=False, highlight=False)
+        typer.echo(f"sent {len(result.sent)}, {len(result.already)} already sent, {unsendable} not sent")
     raise typer.Exit(2 if unsendable else 1 if unreadable else 0)
 
 

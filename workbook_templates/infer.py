@@ -165,6 +165,9 @@ def infer_spec(tables: list[Table], source_name: str, today: date | None = None)
             role = "rag"
         if role == "rag" and kind != "rag":
             kind, choices = "rag", []
+        if role == "status" and kind == "choice" and "Not started" not in choices:
+            choices = ["Not started", *choices]  # the template starts every master row at Not started
+            why += "; 'Not started' added (a new workbook starts each master row there)"
         if role:
             taken.add(role)
         col: dict[str, Any] = {"header": header, "kind": kind}
