@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from tests.workbook_templates import handmade_books as books
 from tests.workbook_templates.helpers import sheet_part, zip_parts
 from tomsync import cli
-from workbook_templates.handmade import read_handmade, rag_of_colour
+from workbook_templates.handmade import rag_of_colour, read_handmade
 from workbook_templates.importer import REPORT_SHEET, UNMATCHED_SHEET, known_headers, plan_import
 from workbook_templates.reader import read_workbook
 from workbook_templates.spec import load_spec, loads_spec
@@ -108,7 +108,7 @@ def test_merged_headers_colour_fills_spacers_and_dates_in_notes(
     assert run("import", str(old), "--spec", "scottish-tom", "-o", str(new)).exit_code == 0  # type: ignore[attr-defined]
     assert not [f for f in validate(read_workbook(new), today=TODAY) if f.severity == "error"]
     rows = _rows(new, "Hawick High")
-    assert (rows["M01"]["RAG"], rows["M03"]["RAG"], rows["M04"]["RAG"], rows["M09"]["RAG"]) == ("G", "A", "R", "G")
+    assert [rows[i]["RAG"] for i in ("M01", "M03", "M04", "M09")] == ["G", "A", "R", "G"]  # the fills
     assert rows["M01"]["Status"] == "Complete" and rows["M04"]["Status"] == "In progress"
     assert rows["M01"]["Progress notes"] == "12/09/2025"  # a date typed in the notes stays readable text
     assert rows["M01"]["Last updated"] == date(2025, 9, 12)  # ... and is the row's Last updated
@@ -120,7 +120,8 @@ def test_merged_headers_colour_fills_spacers_and_dates_in_notes(
     assert own["Lead"] == "School"
     assert "Galashiels Academy" in read_workbook(new).schools  # "Gala Academy"
     left = [row for row in load_workbook(new)[UNMATCHED_SHEET].iter_rows(min_row=4, values_only=True)]
-    assert ("Hawick HS", "F14", "Comments", "Remember to ask the PT Guidance about the fair") in [r[:4] for r in left]
+    note = "Remember to ask the PT Guidance about the fair"
+    assert ("Hawick HS", "F14", "Comments", note) in [r[:4] for r in left]
     assert any(r[0] == "Old 2019 plan" and r[3] == "Employer breakfast" for r in left)
 
 
@@ -142,7 +143,8 @@ def test_libreoffice_words_text_dates_and_formula_text(
     cell = ws["J3"]
     assert cell.value == "=Updated most months" and cell.data_type == "s"
     assert "<f>" not in zip_parts(new)[sheet_part(new, "Peebles High")].decode()
-    left = {(r[0], r[3], r[4]) for r in load_workbook(new)[UNMATCHED_SHEET].iter_rows(min_row=4, values_only=True)}
+    kept = load_workbook(new)[UNMATCHED_SHEET].iter_rows(min_row=4, values_only=True)
+    left = {(r[0], r[3], r[4]) for r in kept}
     assert ("Peebles High School", "Good", "'Good' is not a rating (R, A, G)") in left
     assert ("Selkirk", "TBC", "'TBC' is not a date with a year") in left
     # validate names what the import could not read: the unread rating and the own rows' Theme
@@ -237,8 +239,8 @@ def test_read_rag_words(text: str, expected: str | None) -> None:
 
 
 def test_rag_colours_and_status_words() -> None:
-    assert [rag_of_colour(c) for c in ("FFFF0000", "FFFFC000", "FF00B050", "FFFFFF00", "FFFFFFFF", "FF808080")] \
-        == ["R", "A", "G", "A", None, None]
+    colours = ("FFFF0000", "FFFFC000", "FF00B050", "FFFFFF00", "FFFFFFFF", "FF808080")
+    assert [rag_of_colour(c) for c in colours] == ["R", "A", "G", "A", None, None]
     status = ("Not started", "In progress", "Complete", "Not applicable")
     assert read_choice("Done", status, status=True)[0] == "Complete"
     assert read_choice("N/A", status, status=True)[0] == "Not applicable"
