@@ -516,6 +516,9 @@ def import_cmd(
               f"unmatched'; mean confidence {c['mean_confidence']}, {c['low_confidence_rows']} row(s) "
               "under 90 to check")
     typer.echo(f"import report: {md} (and the 'Import report' tab)")
+    if not c["tabs_mapped"]:
+        print(f"tomsync: note: no tab of {old} looked like a school of the spec {s.name}: is it the right "
+              "spec? Everything is on the 'Imported, unmatched' tab", file=sys.stderr)
 
 
 @spec_app.command("infer")

@@ -27,8 +27,6 @@ and carries its fingerprint) with the mapped values written in as data, never fo
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from collections.abc import Sequence
@@ -308,8 +306,9 @@ def plan_import(tables: Sequence[Table], spec: Spec, source: str = "") -> Import
             _all_left(plan, table, table.rows, "the tab is not a school's")
             continue
         school, score = tab_schools[table.sheet]
-        plan.tabs.append(TabMap(table.sheet, school, score,
-                                "" if school else "no school of the spec is like it"))
+        why = "" if school else ("its school was taken by a tab more like it" if score >= TAB_CUTOFF
+                                 else "no school of the spec is like it")
+        plan.tabs.append(TabMap(table.sheet, school, score, why))
         if school is None:
             _all_left(plan, table, table.rows, "the tab maps to no school of the spec")
             continue
@@ -567,15 +566,6 @@ def report_markdown(plan: ImportPlan) -> str:
              "## Not placed", "", f"{len(plan.leftovers)} cell(s), listed with their values on the "
              f"'{UNMATCHED_SHEET}' tab of the new workbook (not repeated here).", ""]
     return "\n".join(lines)
-
-
-def report_csv(plan: ImportPlan) -> str:
-    """One line per source row: where it went and how sure the import is (for a spreadsheet)."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["source_tab", "row", "school", "new_id", "kind", "confidence", "note"])
-    w.writerows(_row_rows(plan))
-    return buf.getvalue()
 
 
 def write_import(plan: ImportPlan, path: str | os.PathLike[str], password: str | None = None,
