@@ -22,7 +22,10 @@ from openpyxl.styles.colors import COLOR_INDEX
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
+from workbook_templates.reader import package_problem
+
 HEADER_SEARCH_ROWS = 15  # a header below a title, a logo row and notes is still found
+MAX_COLUMNS = 200  # a hand-made TOM has a dozen columns; formatting to column XFD is not data
 
 
 class HandmadeError(ValueError):
@@ -180,7 +183,11 @@ def _range_values(book: Any, ws: Worksheet, ref: str) -> list[str]:
 def read_table(ws: Worksheet, book: Any, known_headers: set[str]) -> Table:
     """One tab as a table: its header row (the best of the first rows), headers, non-blank rows."""
     spread = _merged_grid(ws)
-    max_row, max_col = ws.max_row, ws.max_column
+    # the last row and column holding a value: formatting applied to whole rows or columns makes
+    # max_row / max_column far bigger, and asking openpyxl for a cell creates it
+    used = [(r, c) for (r, c), cell in ws._cells.items() if cell.value is not None]
+    max_row = max((r for r, _ in used), default=0)
+    max_col = min(MAX_COLUMNS, max((c for _, c in used), default=0))
 
     def value(r: int, c: int) -> Any:
         return spread.get((r, c), ws.cell(row=r, column=c).value)
@@ -222,6 +229,14 @@ def read_table(ws: Worksheet, book: Any, known_headers: set[str]) -> Table:
 def read_handmade(path: str | Path, known_headers: set[str]) -> list[Table]:
     """Every tab of a hand-made workbook as a `Table`; HandmadeError with one line if unreadable."""
     p = Path(path)
+    try:
+        problem = package_problem(p.read_bytes(), p)  # the reader's size limits, before openpyxl
+    except FileNotFoundError:
+        raise HandmadeError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise HandmadeError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    if problem:
+        raise HandmadeError(problem)
     try:
         book = load_workbook(p, data_only=True)
     except FileNotFoundError:
