@@ -66,8 +66,9 @@ class Reminder:
 
     @property
     def key(self) -> str:
-        """One school of one workbook: what the sent-log remembers."""
-        return f"{self.workbook}#{self.school.id}"
+        """One school of one area: what the sent-log remembers (by the area, not the file name, so a
+        workbook renamed or moved in the library is not reminded twice)."""
+        return f"{self.area}#{self.school.id}"
 
     @property
     def recipients(self) -> list[Contact]:

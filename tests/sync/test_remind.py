@@ -121,7 +121,7 @@ def test_send_through_graph_never_twice_without_again(workdir: Path, graph: Fake
     forced = send_reminders(reminders, mailer, SentLog(workdir), again=True)
     assert len(forced.sent) == 2 and len(graph.mail) == 4
     log = (workdir / ".tomsync" / "reminders-sent.json").read_text(encoding="utf-8")
-    assert "@" not in log and NOTE not in log and "borders.xlsx#HAW" in log
+    assert "@" not in log and NOTE not in log and "Scottish Borders#HAW" in log
 
 
 def test_a_refused_send_is_kept_and_the_others_go(workdir: Path, graph: FakeGraph) -> None:
@@ -156,6 +156,22 @@ def test_cli_remind_writes_drafts_and_sends(workdir: Path, graph: FakeGraph,
     assert "sent 0, 2 already sent" in twice.output and len(graph.mail) == 2  # type: ignore[attr-defined]
     log = (workdir / ".tomsync" / "tomsync.log").read_text(encoding="utf-8")
     assert NOTE not in log and "@" not in log
+
+
+def test_a_renamed_workbook_is_not_reminded_twice(workdir: Path, graph: FakeGraph) -> None:
+    mailer = GraphMailer(lambda: "test-token", graph.graph_url)
+    send_reminders(find_reminders(workdir, MONTH, TODAY)[0], mailer, SentLog(workdir))
+    (workdir / "borders.xlsx").rename(workdir / "Borders TOM.xlsx")
+    again = send_reminders(find_reminders(workdir, MONTH, TODAY)[0], mailer, SentLog(workdir))
+    assert again.sent == [] and len(graph.mail) == 2
+
+
+def test_an_unreadable_workbook_is_named_and_the_others_reminded(workdir: Path) -> None:
+    (workdir / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    result = run("remind", "--month", MONTH, "-C", str(workdir))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "broken.xlsx could not be read, its schools get no reminder" in result.stderr  # type: ignore[attr-defined]
+    assert "3 school(s) to remind" in result.output  # type: ignore[attr-defined]
 
 
 def test_cli_send_needs_a_sharepoint_sign_in(workdir: Path) -> None:

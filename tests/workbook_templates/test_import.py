@@ -18,7 +18,7 @@ from tomsync import cli
 from workbook_templates.handmade import rag_of_colour, read_handmade
 from workbook_templates.importer import REPORT_SHEET, UNMATCHED_SHEET, known_headers, plan_import
 from workbook_templates.reader import read_workbook
-from workbook_templates.spec import load_spec, loads_spec
+from workbook_templates.spec import load_spec, loads_spec, parse_spec, shipped_spec_path
 from workbook_templates.template import write_template
 from workbook_templates.textvalues import read_choice, read_date, read_rag
 from workbook_templates.validate import validate
@@ -246,3 +246,37 @@ def test_rag_colours_and_status_words() -> None:
     assert read_choice("N/A", status, status=True)[0] == "Not applicable"
     assert read_choice("in progress", status, status=True) == ("In progress", 100)
     assert read_choice("Maybe", status, status=True) == (None, 0)
+
+
+def test_rows_past_the_free_rows_and_a_second_tab_of_one_school_are_kept(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    data = tomllib.loads(shipped_spec_path("scottish-tom").read_text(encoding="utf-8"))
+    data["layout"]["free_rows"] = 1
+    spec = parse_spec(data)
+    wb = Workbook()
+    wb.active.title = "Hawick HS"
+    wb.active.append(["Activity", "Owner", "RAG"])
+    wb.active.append(["Careers fair", "School", "Green"])
+    wb.active.append(["College taster day", "School", "Amber"])
+    other = wb.create_sheet("Hawick")
+    other.append(["Activity", "Owner", "RAG"])
+    other.append(["Employer breakfast", "DYW", "Red"])
+    path = tmp_path / "old.xlsx"
+    wb.save(path)
+    plan = plan_import(read_handmade(path, known_headers(spec)), spec, str(path))
+    tabs = {t.sheet: t for t in plan.tabs}
+    winner = "Hawick HS" if tabs["Hawick HS"].school else "Hawick"  # both are equally like Hawick High
+    loser = "Hawick" if winner == "Hawick HS" else "Hawick HS"
+    assert tabs[winner].school is not None and tabs[winner].school.id == "HAW"
+    assert tabs[loser].school is None and tabs[loser].why == "its school was taken by a tab more like it"
+    own = [r for r in plan.rows if r.kind == "own"]
+    assert [(r.sheet, r.target) for r in own] == [(winner, "HAW-01")]  # one free row
+    unmatched = [r for r in plan.rows if r.kind == "unmatched"]
+    assert len(own) + len(unmatched) == 3  # nothing dropped
+    full = "no free row left on Hawick High (layout.free_rows = 1)"
+    assert sum(1 for r in unmatched if r.note == full) == (1 if winner == "Hawick HS" else 0)
+    written = set(plan.writes["Hawick High"].values())
+    kept = {x.value for x in plan.leftovers}
+    for activity in ("Careers fair", "College taster day", "Employer breakfast"):
+        assert (activity in written) != (activity in kept)  # placed once, or kept once
