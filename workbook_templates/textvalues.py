@@ -3,7 +3,8 @@
 Each reader returns the value or None: None means "could not read it", and the importer then keeps
 the text on its "Imported, unmatched" tab instead of guessing. Dates are read day first (UK), with
 python-dateutil (already installed with pandas), which knows ordinals ("3rd March 2026") and month
-names; a month alone ("March 2026") reads as its first day. A text with no year is not a date.
+names; a month alone ("March 2026") reads as its first day. A text with no year, or a year alone, is
+not a date; a number from 36526 to 73050 is an Excel date serial (2000 to 2099) that lost its format.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from dateutil import parser as dateparser
 from rapidfuzz import fuzz, process
+
+from workbook_templates.reader import excel_serial_to_date
 
 RAG_TEXT = {"green": "G", "g": "G", "amber": "A", "a": "A", "yellow": "A", "orange": "A", "red": "R",
             "r": "R", "blue": "B", "b": "B", "complete": "B"}
@@ -57,8 +60,10 @@ def read_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not _YEAR.search(value):
-        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 36526 <= value < 73051:
+        return excel_serial_to_date(value)  # a date whose cell lost its date format (2000 to 2099)
+    if not isinstance(value, str) or not _YEAR.search(value) or re.fullmatch(r"\s*\d{4}\s*", value):
+        return None  # no year, or a year alone, is not a date
     text = value.strip()
     try:
         return dateparser.parse(text, dayfirst=True, default=datetime(2000, 1, 1)).date()
