@@ -345,6 +345,15 @@ def _row_left(plan: ImportPlan, table: Table, row: SourceRow, why: str) -> None:
                                            f"{ROW_UNMATCHED}: {why}"))
 
 
+NEAR = 60  # an own row this like a master row may be that row reworded: its confidence drops
+
+
+def own_confidence(similarity: float) -> float:
+    """How sure the import is that a row is the school's own and no master row: 100 when no master
+    row is near (similarity under 60), falling to 5 for a row as like one as a match would be."""
+    return 100.0 if similarity < NEAR else round(max(5.0, 100 - (similarity - NEAR) * 2.5), 1)
+
+
 def _plan_school(plan: ImportPlan, school: School, rows: list[Item]) -> None:
     spec = plan.spec
     layout = Layout(spec)
@@ -352,6 +361,7 @@ def _plan_school(plan: ImportPlan, school: School, rows: list[Item]) -> None:
     activity_header = spec.column("activity")
     master_texts = [canonical(r.get(activity_header.header)) if activity_header else "" for r in spec.master]
     scored: list[tuple[float, int, int, str]] = []  # (score, row index, master index, note)
+    closest: dict[int, tuple[float, int]] = {}  # row index -> (similarity, master index) of its best
     for k, (table, row, _) in enumerate(rows):
         roles = {m.target.role: m for m in plan.columns[table.sheet] if m.target and m.target.role}
         rid = canonical(row.value(roles["id"].source)) if "id" in roles else ""
@@ -364,6 +374,8 @@ def _plan_school(plan: ImportPlan, school: School, rows: list[Item]) -> None:
         elif text:
             for j, mt in enumerate(master_texts):
                 s = _activity_score(text, mt)
+                if s > closest.get(k, (0.0, -1))[0]:
+                    closest[k] = (s, j)
                 if s >= ROW_CUTOFF:
                     scored.append((round(s, 1), k, j, "by activity text"))
     chosen: dict[int, tuple[int, float, str]] = {}
@@ -393,9 +405,13 @@ def _plan_school(plan: ImportPlan, school: School, rows: list[Item]) -> None:
                 continue
             old = next((m for m in maps if m.target is not None and m.target.role == "id"), None)
             old_id = canonical(row.value(old.source)) if old else ""
-            target_row, kind, score = first_free + free, "own", 100.0
+            target_row, kind = first_free + free, "own"
             target_id = own_id(school.id, free + 1)
             note = "the school's own activity" + (f" (was ID '{old_id}')" if old_id else "")
+            sim, j = closest.get(k, (0.0, -1))
+            score = own_confidence(sim)
+            if sim >= NEAR:
+                note += f"; closest master row {ids[j]} (similarity {sim:.0f})"
             free += 1
         plan.rows.append(RowMap(table.sheet, row.row, school.id, target_id, kind, score, note))
         _plan_cells(plan, table, row, maps, writes, target_row, master=kind == "master")

@@ -138,6 +138,9 @@ def test_libreoffice_words_text_dates_and_formula_text(
     assert (rows["M01"]["RAG"], rows["M02"]["RAG"], rows["M05"]["RAG"]) == ("G", "A", "R")
     assert rows["M06"]["Status"] == "In progress" and rows["M06"]["RAG"] is None  # "Ongoing"; "Good" unread
     assert rows["PEE-01"]["Status"] == "Complete"  # "Done"
+    plan = plan_import(read_handmade(old, known_headers(SPEC)), SPEC, str(old))
+    mock = next(r for r in plan.rows if r.target == "PEE-01")  # near a master row: worth a look
+    assert "closest master row M11" in mock.note and mock.score < 90
     # "=Updated most months" is text in the new workbook, not a formula
     ws = load_workbook(new)["Peebles High"]
     cell = ws["J3"]
@@ -236,6 +239,13 @@ def test_read_date_is_day_first_and_needs_a_year(text: object, expected: date | 
 ])
 def test_read_rag_words(text: str, expected: str | None) -> None:
     assert read_rag(text, ("R", "A", "G")) == expected
+
+
+def test_an_own_row_near_a_master_row_is_less_sure() -> None:
+    from workbook_templates.importer import own_confidence
+
+    assert own_confidence(40) == 100 and own_confidence(59.9) == 100
+    assert 5 <= own_confidence(95) < own_confidence(70) < 100
 
 
 def test_rag_colours_and_status_words() -> None:
