@@ -198,8 +198,8 @@ def read_table(ws: Worksheet, book: Any, known_headers: set[str]) -> Table:
         if score > best:
             best, best_row = score, r
     hidden = ws.sheet_state != "visible"
-    if not best_row:
-        return Table(ws.title, 0, [], [], hidden=hidden)
+    if not best_row:  # no header: the rows are still read, so nothing on the tab is lost
+        return Table(ws.title, 0, [], _rows(ws, value, 1, max_row, max_col), hidden=hidden)
     headers: list[str] = []
     seen: set[str] = set()
     for c in range(1, max_col + 1):
@@ -209,21 +209,24 @@ def read_table(ws: Worksheet, book: Any, known_headers: set[str]) -> Table:
             text = ""
         seen.add(text.lower())
         headers.append(text)
-    while headers and not headers[-1]:
-        headers.pop()
+    rows = _rows(ws, value, best_row + 1, max_row, max_col)  # a column with no header is read too
+    return Table(ws.title, best_row, headers, rows, _lists(ws, book, best_row), hidden)
+
+
+def _rows(ws: Worksheet, value: Any, first: int, last: int, width: int) -> list[SourceRow]:
+    """The rows from ``first`` to ``last`` holding a value, ``width`` cells each (blank rows left out)."""
     rows = []
-    for r in range(best_row + 1, max_row + 1):
+    for r in range(first, last + 1):
         cells = []
-        for c in range(1, len(headers) + 1):
+        for c in range(1, width + 1):
             v = value(r, c)  # a value merged down several rows (a theme, say) belongs to each of them
             if isinstance(v, str) and not v.strip():
                 v = None
-            cell = ws.cell(row=r, column=c)
-            cells.append(Cell(v, rag_of_colour(_fill_rgb(cell))))
+            cells.append(Cell(v, rag_of_colour(_fill_rgb(ws.cell(row=r, column=c)))))
         values = [str(x.value) for x in cells if x.value is not None]
         if values:  # a blank spacer row (even a coloured one) holds nothing to import
             rows.append(SourceRow(r, cells, heading=len(values) > 1 and len(set(values)) == 1))
-    return Table(ws.title, best_row, headers, rows, _lists(ws, book, best_row), hidden)
+    return rows
 
 
 def read_handmade(path: str | Path, known_headers: set[str]) -> list[Table]:

@@ -76,8 +76,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 SCHOOL_HEADERS = ("school", "school name", "establishment", "secondary school", "centre", "setting")
 NOT_SCHOOL_TABS = ("master", "guide", "lists", "list", "summary", "instructions", "readme", "read me",
-                   "key", "contents", "lookup", "lookups", "dropdowns", "notes", "overview", "template",
-                   "sheet1")
+                   "key", "contents", "lookup", "lookups", "dropdowns", "template")  # left in the old file
 COMMON_WORDS = {"high", "school", "academy", "grammar", "hs", "the", "secondary", "community", "college",
                 "tom", "ghs", "and", "of"}
 HEADER_CUTOFF = 75
@@ -203,7 +202,7 @@ def match_columns(table: Table, spec: Spec) -> list[ColumnMap]:
             out[best_i] = ColumnMap(best_i, table.headers[best_i], spec.columns[rag_cols[0]],
                                     round(60 + 30 * best_share, 1), "content")
     for i, header in enumerate(table.headers):
-        if i not in out and header:
+        if i not in out and (header or any(r.value(i) is not None for r in table.rows)):
             school = i == out_school
             out[i] = ColumnMap(i, header, None, 100 if school else 0, "school" if school else "")
     return [out[i] for i in sorted(out)]
@@ -278,6 +277,10 @@ def plan_import(tables: Sequence[Table], spec: Spec, source: str = "") -> Import
         plan.columns[table.sheet] = maps
         if not table.rows:
             continue
+        if norm(table.sheet) in NOT_SCHOOL_TABS:
+            plan.tabs.append(TabMap(table.sheet, None, 0, f"not a school tab (by its name): its "
+                                    f"{len(table.rows)} row(s) stay in the old workbook"))
+            continue
         if not table.header_row:
             plan.tabs.append(TabMap(table.sheet, None, 0, "no header row found"))
             _all_left(plan, table, table.rows, "no header row found on this tab")
@@ -300,10 +303,6 @@ def plan_import(tables: Sequence[Table], spec: Spec, source: str = "") -> Import
             for value, (school, score) in by_value.items():
                 plan.tabs.append(TabMap(f"{table.sheet} [{value}]", school, score,
                                         "" if school else "no school of the spec is like it"))
-            continue
-        if norm(table.sheet) in NOT_SCHOOL_TABS:
-            plan.tabs.append(TabMap(table.sheet, None, 0, "not a school tab (by its name)"))
-            _all_left(plan, table, table.rows, "the tab is not a school's")
             continue
         school, score = tab_schools[table.sheet]
         why = "" if school else ("its school was taken by a tab more like it" if score >= TAB_CUTOFF
@@ -445,8 +444,9 @@ def _plan_cells(plan: ImportPlan, table: Table, row: SourceRow, maps: list[Colum
             continue  # the School column chose the tab
         if col is None:
             if value is not None:
-                plan.leftovers.append(Leftover(table.sheet, where, m.header, value,
-                                               f"column '{m.header}' has no place in the spec"))
+                why = (f"column '{m.header}' has no place in the spec" if m.header
+                       else "a column with no header")
+                plan.leftovers.append(Leftover(table.sheet, where, m.header, value, why))
             continue
         if col.role == "id" or (master and col.locked):
             continue  # the ID and the master wording come from the spec

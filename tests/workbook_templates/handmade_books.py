@@ -6,8 +6,9 @@ Three styles, each a shape real areas use:
   three columns ("Progress" over Status / RAG status / Comments), section headings merged across
   the row, blank spacer rows, RAG shown only as the cell's fill, a Comments column that holds dates
   (date cells and notes starting with a date), "Ref" / "Minimum expectation" / "Owner" headers, tab
-  names that are not the spec's ("Hawick HS", "Kelso", "Gala Academy"), an Instructions tab and a
-  tab of no school.
+  names that are not the spec's ("Hawick HS", "Kelso", "Gala Academy"), a Status dropdown from a
+  range on a hidden Lists tab, a note in a column with no header, an Instructions tab and a tab of
+  no school.
 - `libreoffice_words` (a flat ODS written here, converted by LibreOffice): IDs, "Green/Amber/Red"
   words, text dates ("3rd March 2026", "03/03/26", "March 2026"), "Rating", "Owner", "Comments",
   "Date updated" headers on row 1, and a note that starts with "=".
@@ -40,6 +41,7 @@ class Expected:
     own_rows: int  # rows that should become schools' own rows
     unmatched_rows: int  # rows kept on the "Imported, unmatched" tab
     schools: dict[str, str]  # source tab (or School value) -> school id
+    unmatched_cells: int = 0  # cells of placed rows that found no place (no column, unreadable)
 
 
 # The scottish-tom master, in the words a hand-made TOM used before the spec existed.
@@ -103,15 +105,24 @@ def merged_and_coloured(path: Path) -> Expected:
                     ws.cell(row=r, column=c, value=v)
             if values[5] is not None and isinstance(values[5], datetime):
                 ws.cell(row=r, column=6).number_format = "dd/mm/yyyy"
+        dv = DataValidation(type="list", formula1="Lists!$A$1:$A$4", allow_blank=True)  # a range, not text
+        ws.add_data_validation(dv)
+        dv.add("D6:D40")
+        if tab == "Kelso":  # a note typed in a column with no header
+            ws.cell(row=9, column=8, value="see the October minutes")
         if n == 0:  # one row that cannot be placed: no activity text
             r += 2
             ws.cell(row=r, column=6, value="Remember to ask the PT Guidance about the fair")
+    lists = wb.create_sheet("Lists")
+    for value in ("Not started", "In progress", "Complete", "On hold"):
+        lists.append([value])
+    lists.sheet_state = "hidden"
     other = wb.create_sheet("Old 2019 plan")
     other.append(["Activity", "Owner", "Status"])
     other.append(["Employer breakfast", "DYW", "Complete"])
     wb.save(path)
     # per school tab: 4 master rows, 1 own row; Hawick's loose note, 2 headings per tab, the old tab
-    return Expected(master_rows=12, own_rows=3, unmatched_rows=1 + 3 * 2 + 1, schools=tabs)
+    return Expected(master_rows=12, own_rows=3, unmatched_rows=1 + 3 * 2 + 1, schools=tabs, unmatched_cells=1)
 
 
 def _fods(tables: dict[str, list[list[str | None]]]) -> str:
@@ -169,7 +180,8 @@ def libreoffice_words(path: Path) -> Expected:
     converted = fods.with_suffix(".xlsx")
     if converted != path:
         converted.replace(path)
-    return Expected(master_rows=8, own_rows=2, unmatched_rows=0, schools=LIBREOFFICE_SCHOOLS)
+    return Expected(master_rows=8, own_rows=2, unmatched_rows=0, schools=LIBREOFFICE_SCHOOLS,
+                    unmatched_cells=4)  # "Good" and "TBC" on each tab
 
 
 def school_column(path: Path) -> Expected:

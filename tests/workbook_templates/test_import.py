@@ -71,8 +71,8 @@ def test_import_maps_each_style_and_the_new_workbook_validates(
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     plan = plan_import(read_handmade(old, known_headers(SPEC)), SPEC, str(old))
     counts = plan.counts()
-    assert (counts["master_rows"], counts["own_rows"], counts["unmatched_rows"]) == (
-        expected.master_rows, expected.own_rows, expected.unmatched_rows)
+    got = [counts[k] for k in ("master_rows", "own_rows", "unmatched_rows", "unmatched_cells")]
+    assert got == [expected.master_rows, expected.own_rows, expected.unmatched_rows, expected.unmatched_cells]
     mapped = {t.sheet.split(" [")[-1].rstrip("]"): t.school.id for t in plan.tabs if t.school}
     assert mapped == expected.schools
     assert all(0 < r.score <= 100 for r in plan.rows if r.kind != "unmatched")
@@ -123,6 +123,8 @@ def test_merged_headers_colour_fills_spacers_and_dates_in_notes(
     note = "Remember to ask the PT Guidance about the fair"
     assert ("Hawick HS", "F14", "Comments", note) in [r[:4] for r in left]
     assert any(r[0] == "Old 2019 plan" and r[3] == "Employer breakfast" for r in left)
+    assert ("Kelso", "H9", None, "see the October minutes", "a column with no header") in left
+    assert not any(r[0] in ("Lists", "Instructions") for r in left)  # not school data: left in the old file
 
 
 @pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed")
@@ -208,8 +210,9 @@ def test_spec_infer_drafts_a_spec_that_builds(
         assert status["choices"][:3] == ["Not started", "Ongoing", "Done"]
     if name == "merged_and_coloured":  # colour-only ratings make a rag column; the odd tab is left out
         assert spec.column("rag").header == "RAG status"  # type: ignore[union-attr]
-        assert "Old 2019 plan" not in names and "left out" in text
+        assert "Old 2019 plan" not in names and "Lists" not in names and "left out" in text
         assert len(spec.master) == 4
+        assert "On hold" in status["choices"]  # the dropdown's range on the hidden Lists tab
 
 
 def test_spec_infer_of_an_empty_workbook_is_one_line(tmp_path: Path) -> None:
