@@ -293,3 +293,23 @@ def test_rows_past_the_free_rows_and_a_second_tab_of_one_school_are_kept(tmp_pat
     kept = {x.value for x in plan.leftovers}
     for activity in ("Careers fair", "College taster day", "Employer breakfast"):
         assert (activity in written) != (activity in kept)  # placed once, or kept once
+
+
+@pytest.mark.parametrize(("name", "maker"), STYLES)
+def test_infer_then_import_into_the_drafted_spec(
+        name: str, maker: Callable[[Path], books.Expected], made: dict[str, tuple[Path, books.Expected]],
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """An area with its own columns: draft its spec, then import into it. Every header, tab and row
+    then finds its own (confidence 100) and the new workbook has no errors."""
+    old, _ = _build(made, tmp_path_factory.mktemp("hand"), name, maker)
+    toml = old.with_name("own-spec.toml")
+    new = old.with_name("own-new.xlsx")
+    assert run("spec", "infer", str(old), "-o", str(toml)).exit_code == 0  # type: ignore[attr-defined]
+    result = run("import", str(old), "--spec", str(toml), "-o", str(new))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    spec = load_spec(toml)
+    plan = plan_import(read_handmade(old, known_headers(spec)), spec, str(old))
+    placed = [r for r in plan.rows if r.kind != "unmatched"]
+    assert placed and all(r.score == 100 for r in placed)
+    assert all(m.score == 100 for maps in plan.columns.values() for m in maps if m.target is not None)
+    assert not [f for f in validate(read_workbook(new), today=TODAY) if f.severity == "error"]
