@@ -202,6 +202,7 @@ class TokenProvider:
         encrypted_persistence: Callable[[str], Any] | None = _encrypted_persistence_default,
         authority_host: str = DEFAULT_AUTHORITY_HOST,
         environ: Mapping[str, str] | None = None,
+        extra_permissions: tuple[str, ...] = (),
     ) -> None:
         if mode not in ("device_code", "certificate"):
             raise ValueError(f"unknown auth mode {mode!r}")
@@ -217,6 +218,7 @@ class TokenProvider:
         self.cache_path = Path(cache_path).expanduser() if cache_path else default_cache_path()
         self.authority = f"{authority_host.rstrip('/')}/{tenant_id}"
         self.interactive = interactive
+        self.extra_permissions = extra_permissions  # e.g. ("Mail.Send",) for `tomsync remind --send` only
         self._graph_resource = _resource_of(graph_url)
         self._prompt = prompt or _print_to_stderr
         self._app_factory = app_factory
@@ -251,7 +253,7 @@ class TokenProvider:
         """App-only asks for the app's granted permissions (``.default``); staff for the delegated ones."""
         if self.mode == "certificate":
             return [f"{self._graph_resource}/.default"]
-        return [f"{self._graph_resource}/{p}" for p in DELEGATED_PERMISSIONS]
+        return [f"{self._graph_resource}/{p}" for p in (*DELEGATED_PERMISSIONS, *self.extra_permissions)]
 
     @property
     def cache_kind(self) -> CacheKind:

@@ -478,6 +478,146 @@ def cycle_cmd(
     raise typer.Exit(3 if result.conflicts else 1 if result.unreadable or result.refused else 0)
 
 
+# -- import and spec infer (issue 13) -------------------------------------------------------------
+
+spec_app = typer.Typer(no_args_is_help=True, help="Work with specs.")
+app.add_typer(spec_app, name="spec")
+
+
+@app.command("import")
+def import_cmd(
+    old: Annotated[Path, typer.Argument(help="the hand-made workbook (.xlsx)")],
+    spec: Annotated[str, typer.Option(help="a spec file, or a shipped spec: scottish-tom, gatsby-plan")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the new .xlsx to write")],
+    password: Annotated[str | None, typer.Option(
+        help="sheet protection password (default: $TOMSYNC_SHEET_PASSWORD)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
+) -> None:
+    """Bring a hand-made TOM into a new workbook built from SPEC, with an import report.
+
+    Tabs map to schools, columns to the spec's, rows to master rows, each with a confidence; what
+    does not map is kept on the "Imported, unmatched" tab. Exit 0 done; 2 could not run."""
+    from workbook_templates.handmade import HandmadeError, read_handmade
+    from workbook_templates.importer import known_headers, plan_import, write_import
+
+    if output.exists() and not force:
+        raise fail(f"{output} exists: use --force to replace it")
+    try:
+        s = load_spec(spec)
+        plan = plan_import(read_handmade(old, known_headers(s)), s, str(old))
+        path, md = write_import(plan, output, password, extras=ADDIN_SHEETS)
+    except (SpecError, HandmadeError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(cannot_write(output, exc)) from None
+    c = plan.counts()
+    typer.echo(f"wrote {path}: {c['master_rows']} row(s) on master rows, {c['own_rows']} as schools' own "
+              f"rows, {c['unmatched_rows']} row(s) and {c['unmatched_cells']} cell(s) kept on 'Imported, "
+              f"unmatched'; mean confidence {c['mean_confidence']}, {c['low_confidence_rows']} row(s) "
+              "under 90 to check")
+    typer.echo(f"import report: {md} (and the 'Import report' tab)")
+    if not c["tabs_mapped"]:
+        print(f"tomsync: note: no tab of {old} looked like a school of the spec {s.name}: is it the right "
+              "spec? Everything is on the 'Imported, unmatched' tab", file=sys.stderr)
+
+
+@spec_app.command("infer")
+def spec_infer_cmd(
+    old: Annotated[Path, typer.Argument(help="an existing (hand-made) workbook")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the .toml spec to write")],
+    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
+) -> None:
+    """Draft a spec from an existing workbook: columns, lists, schools and shared master rows.
+    What was guessed is written as comments in the file. Exit 0 done; 2 could not run."""
+    from workbook_templates.atomic import atomic_write_bytes
+    from workbook_templates.handmade import HandmadeError, read_handmade
+    from workbook_templates.importer import known_headers
+    from workbook_templates.infer import infer_spec
+
+    if output.exists() and not force:
+        raise fail(f"{output} exists: use --force to replace it")
+    try:
+        draft = infer_spec(read_handmade(old, known_headers()), old.stem)
+        atomic_write_bytes(output, draft.toml().encode("utf-8"))
+    except (HandmadeError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(cannot_write(output, exc)) from None
+    d = draft.data
+    typer.echo(f"wrote {output}: {len(d['schools'])} school(s), {len(d['columns'])} column(s), "
+              f"{len(d['master'])} master row(s); check the lines marked 'guessed'")
+
+
+# -- remind (issue 13) ---------------------------------------------------------------------------
+
+def _remind_mailer(workdir: Path, config: Path | None) -> object:
+    """A Graph mailer signed in as the programme manager (device code, Mail.Send asked for here only),
+    from tomsync.toml's SharePoint [library]; ConfigError when there is none."""
+    from sync.auth import TokenProvider
+    from sync.config import ConfigError, SharePointConfig, find_config, load_config
+    from sync.remind import GraphMailer
+
+    path = config if config is not None else find_config(workdir)
+    lib = load_config(path).library if path is not None else None
+    if not isinstance(lib, SharePointConfig) or lib.auth != "device_code":
+        raise ConfigError("--send needs a tomsync.toml whose [library] is SharePoint with auth = "
+                          "\"device_code\" (mail goes as the signed-in programme manager); or send the "
+                          "drafts from Outlook")
+    token = TokenProvider.from_config(lib, extra_permissions=("Mail.Send",))
+    typer.echo(f"sending as the signed-in user (token cache: {token.cache_kind})", err=True)
+    return GraphMailer(token, lib.graph_url)
+
+
+@app.command("remind")
+def remind_cmd(
+    month: Annotated[str, typer.Option(help="the cycle month YYYY-MM")],
+    workdir: WorkdirOpt = Path("."), config: ConfigOpt = None,
+    spec: Annotated[Path | None, typer.Option(
+        help="a spec file whose schools' contacts replace the workbooks' (matched by school ID)")] = None,
+    drafts: Annotated[Path | None, typer.Option(
+        help="where to write the .eml drafts (default WORKDIR/reminders/YYYY-MM)")] = None,
+    send: Annotated[bool, typer.Option(
+        "--send", help="send through Microsoft Graph as the signed-in user")] = False,
+    again: Annotated[bool, typer.Option(
+        "--again", help="with --send: also schools already sent to this month")] = False,
+    signature: Annotated[str, typer.Option(help="a line to sign the message with")] = "",
+) -> None:
+    """One message per school that has not updated this month or has errors: its findings and the
+    deadline. Writes .eml drafts; with --send, sends them (never twice a month without --again).
+
+    Exit 0 done; 1 a workbook could not be read (named); 2 could not run, or a school could not be
+    sent to (named: no contacts, or Graph refused)."""
+    from sync.remind import SentLog, find_reminders, send_reminders, write_drafts
+
+    _month(month)
+    _log_to(workdir)
+    with sync_errors():
+        selection, limits = _cycle_settings(workdir, config)
+        contacts = load_spec(spec) if spec is not None else None
+        reminders, unreadable = find_reminders(workdir, month, selection=selection, limits=limits,
+                                               contacts=contacts)
+        folder = drafts if drafts is not None else workdir / "reminders" / month
+        written = write_drafts(reminders, folder, signature=signature)
+    for name, why in unreadable:
+        print(f"tomsync: {name} could not be read, its schools get no reminder: {why}", file=sys.stderr)
+    typer.echo(f"{len(reminders)} school(s) to remind; {len(written)} draft(s) in {folder}")
+    unsendable = 0
+    if send:
+        with sync_errors():
+            mailer = _remind_mailer(workdir, config)
+            result = send_reminders(reminders, mailer, SentLog(workdir), again, signature)  # type: ignore[arg-type]
+        for r, at in result.already:
+            typer.echo(f"  {r.school.name}: already sent for {month} at {at} (--again to send again)")
+        for r in result.no_contacts:
+            print(f"tomsync: {r.school.name} ({r.workbook}): no contacts in the spec, not sent",
+                  file=sys.stderr)
+        for r, why in result.failed:
+            print(f"tomsync: {r.school.name} ({r.workbook}): not sent: {why}", file=sys.stderr)
+        unsendable = len(result.no_contacts) + len(result.failed)
+        typer.echo(f"sent {len(result.sent)}, {len(result.already)} already sent, {unsendable} not sent")
+    raise typer.Exit(2 if unsendable else 1 if unreadable else 0)
+
+
 # -- export ------------------------------------------------------------------------------------
 
 @app.command("export")

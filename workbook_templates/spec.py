@@ -57,9 +57,20 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """A school's staff contact for reminders: a role ("DYW co-ordinator", "SDS adviser") and a work
+    e-mail address. Staff work contacts only: never a pupil's, never a personal mailbox."""
+
+    role: str
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class School:
     id: str
     name: str
+    contacts: tuple[Contact, ...] = ()
 
     @property
     def sheet(self) -> str:
@@ -434,7 +445,8 @@ def parse_schools(items: list[Any], source: str) -> tuple[School, ...]:
         where = f"{source}: schools[{i}]"
         if not isinstance(s, dict):
             raise SpecError(f"{where}: must be a table with id and name")
-        school = School(_get(s, "id", str, where), _get(s, "name", str, where))
+        school = School(_get(s, "id", str, where), _get(s, "name", str, where),
+                        parse_contacts(_get(s, "contacts", list, where, []), where))
         if school.id in seen_ids:
             raise SpecError(f"{where}: school id '{school.id}' is used twice")
         if not school.sheet or school.sheet in seen_sheets or school.sheet in RESERVED_SHEETS:
@@ -445,6 +457,40 @@ def parse_schools(items: list[Any], source: str) -> tuple[School, ...]:
     if not schools:
         raise SpecError(f"{source}: schools: at least one school is needed")
     return tuple(schools)
+
+
+EMAIL_SHAPE = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+PERSONAL_MAIL = ("gmail.com", "googlemail.com", "hotmail.com", "hotmail.co.uk", "outlook.com", "live.com",
+                 "live.co.uk", "yahoo.com", "yahoo.co.uk", "icloud.com", "me.com", "aol.com",
+                 "btinternet.com", "sky.com", "proton.me", "protonmail.com")
+
+
+def parse_contacts(items: list[Any], where: str) -> tuple[Contact, ...]:
+    """A school's ``contacts``: tables of role, email (a work address) and an optional name."""
+    out = []
+    for i, c in enumerate(items):
+        at = f"{where}: contacts[{i}]"
+        if not isinstance(c, dict):
+            raise SpecError(f"{at}: must be a table with role and email")
+        for key in c:
+            if key not in ("role", "email", "name"):
+                raise SpecError(f"{at}: unknown key '{key}' (role, email, name)")
+        role = _get(c, "role", str, at).strip()
+        email = _get(c, "email", str, at).strip()
+        if not role:
+            raise SpecError(f"{at}: role is empty (e.g. \"DYW co-ordinator\", \"SDS adviser\")")
+        if not EMAIL_SHAPE.fullmatch(email):
+            raise SpecError(f"{at}: '{email}' is not an e-mail address")
+        if email.lower().rsplit("@", 1)[1] in PERSONAL_MAIL:
+            raise SpecError(f"{at}: '{email}' is a personal mailbox: give the staff member's work address")
+        out.append(Contact(role, email, _get(c, "name", str, at, "").strip()))
+    return tuple(out)
+
+
+def _school_dict(s: School) -> dict[str, Any]:
+    contacts = [{"role": c.role, "email": c.email, **({"name": c.name} if c.name else {})}
+                for c in s.contacts]
+    return {"id": s.id, "name": s.name, **({"contacts": contacts} if contacts else {})}
 
 
 def spec_to_dict(spec: Spec) -> dict[str, Any]:
@@ -468,7 +514,7 @@ def spec_to_dict(spec: Spec) -> dict[str, Any]:
         "name": spec.name, "title": spec.title, "area": spec.area,
         "session": {"label": spec.session, "start": spec.months[0], "end": spec.months[-1]},
         "rag": {"values": list(spec.rag_values)},
-        "schools": [{"id": s.id, "name": s.name} for s in spec.schools],
+        "schools": [_school_dict(s) for s in spec.schools],
         "columns": cols,
         "master": master,
         "rollup": {"rule": spec.rollup.rule, "green": spec.rollup.green, "red": spec.rollup.red,

@@ -16,6 +16,9 @@ Choices where Graph's exact behaviour is undocumented or tenant-dependent:
 - The upload URL rejects an ``Authorization`` header with 401, as Graph's documentation warns it may.
 - Paths are case-sensitive (SharePoint is not); tests do not depend on either.
 
+Mail (``POST /me/sendMail``): the JSON body is recorded in ``mail`` and answered 202 Accepted with
+no body, as Graph does; a message without recipients is 400.
+
 Delta (``GET /drives/{id}/root/delta``), in the documented shapes: a first call enumerates every item
 (root, folders, files) in pages linked by ``@odata.nextLink``, the last page carrying
 ``@odata.deltaLink``; calling that link returns only what changed since, deleted items with a
@@ -231,6 +234,7 @@ class FakeGraph:
         # Called for every request, dropped ones too, once it took effect and before its answer goes out.
         self.observers: list[Callable[[Seen], None]] = []
         self._before: list[tuple[str, Callable[[], None]]] = []
+        self.mail: list[dict[str, Any]] = []  # every message POSTed to /me/sendMail, as sent
         self.lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -487,6 +491,8 @@ class FakeGraph:
             return "shares"
         if m := _VERSIONS.match(rest):
             return "version_content" if m.group("v") else "versions"
+        if rest.lower() == "/me/sendmail":
+            return "sendMail"
         if _DRIVES.match(rest):
             return "drives"
         if _SITE_BY_PATH.match(rest) or _SITE_BY_ID.match(rest):
@@ -540,6 +546,18 @@ class FakeGraph:
             return self._share(m.group("s"))
         if m := _VERSIONS.match(rest):
             return self._versions(unquote(m.group("d")), unquote(m.group("i")), m.group("v"))
+        if rest.lower() == "/me/sendmail":  # Graph: 202 Accepted, no body; the message is recorded
+            if method != "POST":
+                return _error(405, "invalidRequest", f"{method} not supported here")
+            try:
+                payload = json.loads(body or b"{}")
+            except ValueError:
+                return _error(400, "ErrorInvalidRequest", "The body is not JSON.")
+            message = payload.get("message") if isinstance(payload, dict) else None
+            if not isinstance(message, dict) or not message.get("toRecipients"):
+                return _error(400, "ErrorInvalidRecipients", "At least one recipient is not valid.")
+            self.mail.append(payload)
+            return _Resp(202)
         if m := _DRIVES.match(rest):
             if unquote(m.group("id")) != self.site_id:
                 return _error(404, "itemNotFound", "Site not found.")
