@@ -34,6 +34,12 @@ for name in ("SIGKILL", "SIGHUP", "SIGALRM"):
 IMPORT_ALL = AS_WINDOWS + f"PACKAGES = {PACKAGES!r}" + """
 import importlib, pkgutil, traceback
 failed = []
+# the server's entry first, as uvicorn imports it: walking xl_addin.officejs imports xlwings Server
+# itself, which must come after the TOM add-in has configured it (xl_addin.server.load_app)
+try:
+    importlib.import_module("xl_addin.asgi")
+except Exception:
+    failed.append("xl_addin.asgi: " + traceback.format_exc().splitlines()[-1])
 for package in PACKAGES:
     names = [package]
     try:
