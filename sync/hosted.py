@@ -88,7 +88,7 @@ class Claim:
     fingerprint: str | None = None  # of the last good run's inputs (`sync.cycle`)
     outputs: list[str] = field(default_factory=list)
     report_url: str | None = None
-    step: str = ""  # while running: pull, read, report, upload
+    step: str = ""  # while running: start, pull, read, report, upload
     progress: str = ""  # while running: one line for the task pane ("Reading the workbooks: 3 of 12 done")
     done: int = 0
     total: int = 0  # 0: not known
@@ -120,7 +120,7 @@ def claim_month(library: Library, month: str, who: str, now: datetime | None = N
     another run holds it; at most one of any number of simultaneous callers succeeds."""
     now = now or datetime.now(UTC)
     name = claim_name(month)
-    mine = Claim(month, who, now.isoformat(timespec="seconds"))
+    mine = Claim(month, who, now.isoformat(timespec="seconds"), step="start", progress="Starting")
     try:
         mine.etag = library.upload(name, mine.to_bytes(), None).etag
         return mine, None
@@ -248,19 +248,20 @@ class ClaimProgress:
 
 def month_status(library: Library, month: str, now: datetime | None = None) -> dict[str, Any]:
     """The month's claim as the task pane shows it while Sync month runs: ``running`` (a live run),
-    ``by``, ``started``, ``status``, ``progress`` (one line), ``step``, ``done`` and ``total``."""
+    ``by``, ``started``, ``state`` (the claim's status: running, done, failed; none before a first
+    run), ``progress`` (one line; the outcome once ended), ``step``, ``done`` and ``total``."""
     parse_month(month)
     try:
         data, remote = library.download(claim_name(month))
     except RemoteNotFound:
-        return {"month": month, "running": False, "status": "none", "progress": ""}
+        return {"month": month, "running": False, "state": "none", "progress": ""}
     try:
         c = Claim.from_bytes(data, remote.etag)
     except (ValueError, TypeError):
-        return {"month": month, "running": False, "status": "unreadable", "progress": ""}
+        return {"month": month, "running": False, "state": "unreadable", "progress": ""}
     alive = max(datetime.fromisoformat(t) for t in (c.started, c.updated) if t)
     running = c.status == "running" and (now or datetime.now(UTC)) - alive < STALE_AFTER
-    return {"month": month, "running": running, "status": c.status, "by": c.by, "started": c.started,
+    return {"month": month, "running": running, "state": c.status, "by": c.by, "started": c.started,
             "progress": c.progress if running else c.outcome, "step": c.step if running else "",
             "done": c.done, "total": c.total}
 

@@ -251,4 +251,4 @@ def test_a_run_that_still_reports_progress_is_not_taken_over() -> None:
 
 def test_the_status_of_a_month_never_run_says_so() -> None:
     assert month_status(MemoryLibrary(), "2026-11") == {"month": "2026-11", "running": False,
-                                                        "status": "none", "progress": ""}
+                                                        "state": "none", "progress": ""}
