@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import html
+import importlib.util
 import json
 import re
 import shutil
@@ -124,3 +125,22 @@ def test_sync_month_shows_its_progress_while_it_runs(seen: dict[str, Any]) -> No
     assert p["after"] == p["final"] == "2026-11: 12 school(s) rated, 0 not updated, 0 problem(s)"
     assert p["pollsAfter"] == len(p["polls"]) <= 4  # polling stopped with the run
     assert not p["disabledAfter"] and "Open the report" in p["details"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("xlwings_server") is None, reason="xlwings-server not installed")
+def test_the_page_has_the_task_pane_s_elements_as_the_real_one() -> None:
+    from fastapi.testclient import TestClient
+
+    from xl_addin.server import load_app
+
+    asgi, _ = load_app()
+    with TestClient(asgi) as client:
+        real = client.get("/taskpane.html").text
+        assert client.get("/static/js/alerts/parent.js").status_code == 200  # what ribbon.js imports
+    page = (HARNESS / "page.html").read_text(encoding="utf-8")
+    ids = re.findall(r'<[a-z]+ id="(tom-[a-z-]+)"', page)
+    assert len(ids) == 5
+    for element in ids:
+        assert f'id="{element}"' in real, element
+    for attribute in ("data-url=", "data-status-url="):
+        assert real.count(attribute) >= page.count(attribute), attribute
