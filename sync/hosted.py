@@ -18,6 +18,13 @@ exceptions) and this month's outputs (never the earlier months' workbook snapsho
 `MonthView`), runs `sync.cycle.run_cycle` exactly as ``tomsync cycle`` does, and ends by rewriting its
 claim with ``If-Match``. A month whose inputs did not change since its last good run writes nothing.
 
+Progress goes into the claim too (`ClaimProgress`): the phase and "k of n workbooks", written at most
+every `PROGRESS_EVERY` seconds by one background thread, each write with ``If-Match`` on the claim's
+own last version (a claim another run took over is never overwritten: the run stops reporting). So
+whichever instance answers the task pane's poll reads it from the library (`month_status`). The
+writes double as a heartbeat: a claim is stale when neither its start nor its last progress write is
+younger than `STALE_AFTER`, so a long run is not taken over while it still reports.
+
 Save to library merges a copy opened from a local disk into the library's file, under push's rules:
 only our changes go in (`sync.merge`, three-way, cell by cell), the upload carries ``If-Match``, and a
 conflict writes nothing and lists the cells. A local copy does not say which version it came from, so
@@ -32,6 +39,8 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -52,6 +61,8 @@ log = logging.getLogger("tomsync.hosted")  # months, counts and outcomes: never 
 CLAIMS = ".tomsync/months"
 STALE_AFTER = timedelta(minutes=30)  # a "running" claim older than this is a run that died
 HISTORY_DEPTH = 10  # versions of a file looked at to find the one a local copy came from
+PROGRESS_EVERY = 2.0  # seconds: at most one progress write to the claim per interval
+HEARTBEAT_EVERY = 60.0  # seconds: a write even without news, so a live long run never looks stale
 
 
 class MonthBusy(LibraryError):
@@ -77,6 +88,11 @@ class Claim:
     fingerprint: str | None = None  # of the last good run's inputs (`sync.cycle`)
     outputs: list[str] = field(default_factory=list)
     report_url: str | None = None
+    step: str = ""  # while running: start, pull, read, report, upload
+    progress: str = ""  # while running: one line for the task pane ("Reading the workbooks: 3 of 12 done")
+    done: int = 0
+    total: int = 0  # 0: not known
+    updated: str | None = None  # ISO 8601, UTC: the last progress write
     etag: str = field(default="", compare=False)
 
     def to_bytes(self) -> bytes:
@@ -104,7 +120,7 @@ def claim_month(library: Library, month: str, who: str, now: datetime | None = N
     another run holds it; at most one of any number of simultaneous callers succeeds."""
     now = now or datetime.now(UTC)
     name = claim_name(month)
-    mine = Claim(month, who, now.isoformat(timespec="seconds"))
+    mine = Claim(month, who, now.isoformat(timespec="seconds"), step="start", progress="Starting")
     try:
         mine.etag = library.upload(name, mine.to_bytes(), None).etag
         return mine, None
@@ -116,8 +132,8 @@ def claim_month(library: Library, month: str, who: str, now: datetime | None = N
     except (ValueError, TypeError):
         before = Claim(month, "somebody", now.isoformat(timespec="seconds"), status="failed",
                        etag=remote.etag)
-    started = datetime.fromisoformat(before.started)
-    if before.status == "running" and now - started < STALE_AFTER:
+    alive = max(datetime.fromisoformat(t) for t in (before.started, before.updated) if t)
+    if before.status == "running" and now - alive < STALE_AFTER:
         raise MonthBusy(f"Sync month {month} is already running: started by {before.by} at "
                         f"{_when(before.started)}; try again when it has finished")
     mine.fingerprint, mine.outputs, mine.report_url = before.fingerprint, before.outputs, before.report_url
@@ -139,6 +155,117 @@ def release(library: Library, claim: Claim) -> None:
         log.warning("month %s: the claim was taken over before this run ended; not rewritten", claim.month)
 
 
+# -- progress, in the claim -------------------------------------------------------------------------
+
+class ClaimProgress:
+    """The run's progress, written into its claim for the task pane (see the module's docstring).
+
+    The run's threads only change the fields in memory (`phase`, `advance`, and `task`, the cycle's
+    progress protocol); one background thread writes the claim when something changed, at most every
+    ``every`` seconds (and every `HEARTBEAT_EVERY` without news). A failed write is logged and tried
+    again at the next interval; a claim taken over by another run ends the reporting."""
+
+    def __init__(self, library: Library, claim: Claim, every: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.library, self.claim, self.clock = library, claim, clock
+        self.every = PROGRESS_EVERY if every is None else every
+        self.lock = threading.Lock()  # the claim's fields and etag
+        self.dirty, self.lost = False, False
+        self.last_write = clock()
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> ClaimProgress:
+        self.thread = threading.Thread(target=self._run, name=f"progress {self.claim.month}", daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop writing (the run's end is written by `release`, with the etag of the last write)."""
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join()
+
+    def phase(self, step: str, text: str, done: int = 0, total: int = 0) -> None:
+        with self.lock:
+            c = self.claim
+            c.step, c.progress, c.done, c.total = step, text, done, total
+            self.dirty = True
+
+    def advance(self, step: str, text: Callable[[int, int], str]) -> None:
+        """One more of the current step (a file pulled, a workbook read...): ``text(done, total)``."""
+        with self.lock:
+            c = self.claim
+            if c.step != step:
+                c.step, c.done, c.total = step, 0, 0
+            c.done += 1
+            c.progress = text(c.done, c.total)
+            self.dirty = True
+
+    def task(self, description: str, total: int) -> Callable[[], None]:
+        """The cycle's progress protocol: it reads ``total`` workbooks (and then rolls up and reports)."""
+        if total:
+            self.phase("read", f"Reading the workbooks: 0 of {total} done", 0, total)
+        else:
+            self.phase("report", "Rolling up and writing the report")
+
+        def one() -> None:
+            self.advance("read", lambda k, n: f"Reading the workbooks: {k} of {n} done")
+            with self.lock:
+                if self.claim.done >= self.claim.total:  # the last one: rolling up comes next
+                    self.claim.step, self.claim.progress = "report", "Rolling up and writing the report"
+        return one
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.every):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the claim if something changed (or the heartbeat is due), with If-Match."""
+        with self.lock:
+            due = self.clock() - self.last_write >= HEARTBEAT_EVERY
+            if self.lost or not (self.dirty or due):
+                return
+            self.claim.updated = datetime.now(UTC).isoformat(timespec="seconds")
+            data, etag = self.claim.to_bytes(), self.claim.etag
+            self.dirty = False
+        try:
+            written = self.library.upload(claim_name(self.claim.month), data, etag)
+        except RemoteChanged:
+            log.warning("month %s: the claim was taken over during the run; progress no longer written",
+                        self.claim.month)
+            with self.lock:
+                self.lost = True
+            return
+        except LibraryError as exc:  # progress is best effort: the run goes on, the next write may work
+            log.warning("month %s: progress not written: %s", self.claim.month, first_line(exc))
+            with self.lock:
+                self.dirty = True
+            return
+        with self.lock:
+            self.claim.etag, self.last_write = written.etag, self.clock()
+
+
+def month_status(library: Library, month: str, now: datetime | None = None) -> dict[str, Any]:
+    """The month's claim as the task pane shows it while Sync month runs: ``running`` (a live run),
+    ``by``, ``started``, ``state`` (the claim's status: running, done, failed; none before a first
+    run), ``progress`` (one line; the outcome once ended), ``step``, ``done`` and ``total``."""
+    parse_month(month)
+    try:
+        data, remote = library.download(claim_name(month))
+    except RemoteNotFound:
+        return {"month": month, "running": False, "state": "none", "progress": ""}
+    try:
+        c = Claim.from_bytes(data, remote.etag)
+    except (ValueError, TypeError):
+        return {"month": month, "running": False, "state": "unreadable", "progress": ""}
+    alive = max(datetime.fromisoformat(t) for t in (c.started, c.updated) if t)
+    running = c.status == "running" and (now or datetime.now(UTC)) - alive < STALE_AFTER
+    return {"month": month, "running": running, "state": c.status, "by": c.by, "started": c.started,
+            "progress": c.progress if running else c.outcome, "step": c.step if running else "",
+            "done": c.done, "total": c.total}
+
+
 # -- what the run pulls ----------------------------------------------------------------------------
 
 class MonthView:
@@ -146,8 +273,8 @@ class MonthView:
     left out of the listing (the run reads only their summaries), so a stateless run pulls the area
     workbooks, the summaries and this month's outputs, not the whole archive. Writes go through."""
 
-    def __init__(self, library: Library, month: str) -> None:
-        self.library, self.month = library, month
+    def __init__(self, library: Library, month: str, progress: ClaimProgress | None = None) -> None:
+        self.library, self.month, self.progress = library, month, progress
 
     def _wanted(self, name: str) -> bool:
         parts = name.split("/")
@@ -161,10 +288,16 @@ class MonthView:
         return [f for f in self.library.list(folder) if self._wanted(f.name)]
 
     def download(self, name: str) -> tuple[bytes, RemoteFile]:
-        return self.library.download(name)
+        got = self.library.download(name)
+        if self.progress is not None:
+            self.progress.advance("pull", lambda k, _: f"Pulling from the library: {k} file(s)")
+        return got
 
     def upload(self, name: str, data: bytes, if_match: str | None) -> RemoteFile:
-        return self.library.upload(name, data, if_match)
+        sent = self.library.upload(name, data, if_match)
+        if self.progress is not None:
+            self.progress.advance("upload", lambda k, _: f"Uploading to the library: {k} file(s)")
+        return sent
 
     def __repr__(self) -> str:
         return f"MonthView({self.library!r}, {self.month!r})"
@@ -221,9 +354,11 @@ def _describe(result: CycleResult, library: Library) -> MonthOutcome:
 
 
 def sync_month(library: Library, month: str, who: str, today: date | None = None,
-               selection: Selection | None = None, temp_parent: Path | None = None) -> MonthOutcome:
+               selection: Selection | None = None, temp_parent: Path | None = None,
+               progress_every: float | None = None) -> MonthOutcome:
     """Run ``tomsync cycle`` for ``month`` on ``library`` (whose token is the user's), in a temporary
-    folder removed afterwards. `MonthBusy` when another run holds the month; other failures are the
+    folder removed afterwards, reporting progress in the claim every ``progress_every`` seconds
+    (default `PROGRESS_EVERY`). `MonthBusy` when another run holds the month; other failures are the
     outcome's one line (and the claim records them)."""
     parse_month(month)
     claim, before = claim_month(library, month, who)
@@ -231,26 +366,31 @@ def sync_month(library: Library, month: str, who: str, today: date | None = None
     outcome: MonthOutcome | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="tom-month-", dir=temp_parent,
-                                         ignore_cleanup_errors=True) as tmp:
+                                         ignore_cleanup_errors=True) as tmp, \
+                ClaimProgress(library, claim, progress_every) as progress:
             work = Path(tmp)
-            view = MonthView(library, month)
+            progress.phase("pull", "Pulling from the library")
+            view = MonthView(library, month, progress)
             if before is not None and before.fingerprint and before.outputs:
                 seed = Archive(work)  # the last good run, so unchanged inputs write nothing
                 seed.record_cycle(CycleRecord(month, before.fingerprint, list(before.outputs)))
                 seed.save()
                 pull(work, view, names=[n for n in before.outputs if n.startswith("reports/")])
-            result = run_cycle(work, view, month, today, selection=selection)
-            outcome = _describe(result, library)
+            result = run_cycle(work, view, month, today, progress=progress, selection=selection)
+            described = _describe(result, library)
             record = Archive(work).cycle(month)
-            if record is not None:
-                claim.fingerprint, claim.outputs = record.fingerprint, list(record.outputs)
-            claim.report_url = outcome.report_url
-            claim.status = "done" if outcome.ok else "failed"
+        # the claim's end, after the progress writer stopped (it must not write "done" early)
+        outcome = described
+        if record is not None:
+            claim.fingerprint, claim.outputs = record.fingerprint, list(record.outputs)
+        claim.report_url = outcome.report_url
+        claim.status = "done" if outcome.ok else "failed"
     except (ClosedMonth, LibraryError, ValueError, OSError) as exc:
         outcome = MonthOutcome(month, f"{month}: {first_line(exc)}", ok=False, errors=[first_line(exc)])
         claim.status = "failed"
     finally:
         claim.finished = datetime.now(UTC).isoformat(timespec="seconds")
+        claim.step, claim.progress = "", ""
         if outcome is None:
             claim.status, claim.outcome = "failed", "stopped by an internal error"
         else:
@@ -366,5 +506,6 @@ def _clash(c: Conflict) -> dict[str, str]:
             "yours": _show(c.ours), "library": _show(c.theirs)}
 
 
-__all__ = ["CLAIMS", "Claim", "MonthBusy", "MonthOutcome", "MonthView", "RemoteNotFound", "SaveOutcome",
-           "SaveRefused", "claim_month", "find_base", "release", "save_copy", "sync_month"]
+__all__ = ["CLAIMS", "Claim", "ClaimProgress", "MonthBusy", "MonthOutcome", "MonthView", "RemoteNotFound",
+           "SaveOutcome", "SaveRefused", "claim_month", "find_base", "month_status", "release", "save_copy",
+           "sync_month"]

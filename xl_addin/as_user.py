@@ -24,7 +24,7 @@ from typing import Any
 
 import python_calamine
 
-from sync.hosted import MonthBusy, SaveRefused, save_copy, sync_month
+from sync.hosted import MonthBusy, SaveRefused, month_status, save_copy, sync_month
 from sync.library import AuthError, LibraryError
 from sync.sharepoint import SharePointLibrary
 from workbook_templates.reader import WorkbookReadError, first_line, read_meta
@@ -118,6 +118,34 @@ def sync_month_for(user: Any, settings: Any, document_url: str, month: str | Non
                       "has the details for IT", 500)
     details = {k: v for k, v in outcome.as_dict().items() if k not in ("ok", "message")}
     return answer(outcome.ok, outcome.message, 200 if outcome.ok else 409, **details)
+
+
+def month_status_for(user: Any, settings: Any, document_url: str, month: str | None = None
+                     ) -> dict[str, Any]:
+    """Sync month's progress, as ``user``, for the task pane's poll: the month's claim in the open
+    workbook's library (`sync.hosted.month_status`), so whichever server instance answers knows it.
+    The same role as Sync month. Without ``month`` the month is found as Sync month finds it (the
+    answer names it, so the next poll sends it)."""
+    stop, cfg = _prepare("Sync month", user, settings)
+    if stop is not None:
+        return stop
+    try:
+        token = _graph_token(user, cfg)
+        library, name = open_library(document_url, token, cfg)
+        month = (month or "").strip() or _stamped_month(library, name) or f"{datetime.now(UTC):%Y-%m}"
+        status = month_status(library, month)
+    except SaveRefused as exc:
+        return answer(False, str(exc), 400)
+    except (AuthError, LibraryError) as exc:
+        return answer(False, f"Sync month: {first_line(exc)}", 502)
+    except ValueError as exc:  # a month that is not YYYY-MM
+        return answer(False, f"Sync month: {first_line(exc)}", 400)
+    except Exception as exc:  # a bug: one line for the user, the traceback for IT
+        log.exception("Sync month status failed (%s)", type(exc).__name__)
+        return answer(False, f"Sync month's progress could not be read: an internal error "
+                      f"({type(exc).__name__})", 500)
+    return answer(True, str(status.get("progress") or ""), **{k: v for k, v in status.items()
+                                                              if k != "progress"})
 
 
 def save_for(user: Any, settings: Any, document_url: str, file_base64: str | None,

@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from openpyxl import load_workbook
 
 from sync.hosted import (
     STALE_AFTER,
+    ClaimProgress,
     MonthBusy,
     MonthView,
     SaveRefused,
     claim_month,
     claim_name,
     find_base,
+    month_status,
     release,
     save_copy,
     sync_month,
@@ -157,3 +162,93 @@ def test_a_library_without_version_history_refuses_to_guess(demo_master: Path) -
     library.upload("borders.xlsx", _edit(v1, "Hawick High", "J2", "colleague"), None)
     with pytest.raises(SaveRefused, match="keeps no version history"):
         save_copy(library, "borders.xlsx", _edit(v1, "Hawick High", "J3", "mine"), may_change_master=True)
+
+
+# -- progress, in the claim -------------------------------------------------------------------------
+
+def test_sync_month_writes_its_progress_into_the_claim_with_if_match(
+        graph: FakeGraph, demo_master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sync.cycle
+
+    for name in ("borders.xlsx", "fife.xlsx"):
+        graph.put(f"TOM/{name}", demo_master.read_bytes())
+    library = SharePointLibrary.for_drive(graph.drive().id, "TOM", token=token, graph_url=graph.graph_url,
+                                          web_url=graph.drive().web_url)
+    real_read = sync.cycle.read_areas
+    seen_while_reading: list[dict[str, object]] = []
+
+    def slow_read(books: Any, *args: Any, **kwargs: Any) -> Any:  # a workbook takes a while to read
+        if len(args) < 3 or args[2] is None:  # a re-read without progress
+            return real_read(books, *args, **kwargs)
+        advance = args[2]
+
+        def paced() -> None:
+            advance()
+            time.sleep(0.3)  # longer than the progress interval: the writer has time to write it
+            seen_while_reading.append(month_status(library, "2026-11"))  # what a poll sees now
+        return real_read(books, *args[:2], paced, *args[3:], **kwargs)
+
+    monkeypatch.setattr(sync.cycle, "read_areas", slow_read)
+    since = len(graph.seen)
+    graph.latency = 0.05  # a network's pace: the pull outlasts a progress interval
+    outcome = sync_month(library, "2026-11", "Pat Manager", date(2026, 11, 28), temp_parent=tmp_path,
+                         progress_every=0.02)
+    graph.latency = 0.0
+    assert outcome.rated, outcome.message
+    item = graph.drive().items["TOM/.tomsync/months/2026-11.json"]
+    written = [json.loads(v) for v in [*item.history, item.content]]
+    running = [w for w in written if w["status"] == "running"]
+    lines = [w["progress"] for w in running]
+    assert any(line.startswith("Pulling from the library") for line in lines), lines
+    reads = [(w["done"], w["total"]) for w in running if w["step"] == "read"]
+    assert reads and all(total == 2 and 0 <= k <= 2 for k, total in reads) and reads == sorted(reads)
+    assert "Reading the workbooks: 1 of 2 done" in lines and "Rolling up and writing the report" in lines
+    assert any(line.startswith("Uploading to the library: ") for line in lines), lines
+    assert written[-1]["status"] == "done" and written[-1]["progress"] == ""
+    # what a poll saw during the run: the run, live, with the read step's "k of n"
+    assert all(s["running"] and s["by"] == "Pat Manager" for s in seen_while_reading)
+    assert [s["progress"] for s in seen_while_reading] == ["Reading the workbooks: 1 of 2 done",
+                                                           "Rolling up and writing the report"]
+    assert month_status(library, "2026-11")["running"] is False
+    # the claim was created once; every later write carried If-Match on the version before it
+    claim_puts = [s for s in graph.seen[since:] if s.kind == "upload" and ".tomsync" in unquote(s.path)]
+    assert len(claim_puts) == len(written)
+    etags = [f'"{{{item.guid}}},{v}"' for v in range(1, len(written))]
+    assert [s.headers.get("If-Match") for s in claim_puts[1:]] == etags
+
+
+def test_progress_is_written_only_when_it_changed_and_never_over_another_run_s_claim() -> None:
+    library = MemoryLibrary()
+    claim, _ = claim_month(library, "2026-11", "Pat Manager", NOW)
+    progress = ClaimProgress(library, claim)  # not started: flushed by hand here
+    first = library.files[claim_name("2026-11")]
+    progress.flush()
+    assert library.files[claim_name("2026-11")] == first  # nothing new: nothing written
+    progress.phase("pull", "Pulling from the library")
+    progress.flush()
+    assert json.loads(library.files[claim_name("2026-11")])["progress"] == "Pulling from the library"
+    status = month_status(library, "2026-11", now=datetime.now(UTC))
+    assert status["running"] and status["progress"] == "Pulling from the library"
+    # the claim is taken over (this run was thought dead): progress stops, the other claim stays
+    claim_month(library, "2026-11", "Robin Manager", datetime.now(UTC) + STALE_AFTER * 2)
+    progress.phase("read", "Reading workbook 1 of 2", 1, 2)
+    progress.flush()
+    progress.phase("read", "Reading workbook 2 of 2", 2, 2)
+    progress.flush()
+    assert json.loads(library.files[claim_name("2026-11")])["by"] == "Robin Manager"
+
+
+def test_a_run_that_still_reports_progress_is_not_taken_over() -> None:
+    library = MemoryLibrary()
+    claim, _ = claim_month(library, "2026-11", "Pat Manager", NOW)
+    claim.updated = (NOW + STALE_AFTER).isoformat(timespec="seconds")  # its last progress write
+    claim.etag = library.upload(claim_name("2026-11"), claim.to_bytes(), claim.etag).etag
+    with pytest.raises(MonthBusy):
+        claim_month(library, "2026-11", "Robin Manager", NOW + STALE_AFTER + timedelta(minutes=5))
+    taken, _ = claim_month(library, "2026-11", "Robin Manager", NOW + STALE_AFTER * 2 + timedelta(seconds=1))
+    assert taken.by == "Robin Manager"
+
+
+def test_the_status_of_a_month_never_run_says_so() -> None:
+    assert month_status(MemoryLibrary(), "2026-11") == {"month": "2026-11", "running": False,
+                                                        "state": "none", "progress": ""}

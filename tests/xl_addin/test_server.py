@@ -30,6 +30,7 @@ OFFICE = "{http://schemas.microsoft.com/office/appforoffice/1.1}"
 OVERRIDES = "{http://schemas.microsoft.com/office/taskpaneappversionoverrides}"
 BUTTONS = {"TomValidate": "tom_validate", "TomRollUp": "tom_roll_up", "TomNewMonth": "tom_new_month",
            "TomPull": "tom_pull", "TomPush": "tom_push"}
+PANE_BUTTONS = {"TomSyncMonth": "tom-sync-month", "TomSaveToLibrary": "tom-save"}  # open the task pane
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +186,7 @@ def test_every_ribbon_button_runs_a_registered_script(client: TestClient) -> Non
     assert set(BUTTONS.values()) <= names
     ribbon_js = client.get("/static/js/ribbon.js").text
     for function_name, script in BUTTONS.items():
-        assert f'{function_name}: "{script}"' in ribbon_js
+        assert f'{function_name}: ["{script}", ' in ribbon_js
     assert "registerCallback(tomUnprotect)" in ribbon_js and "registerCallback(tomReprotect)" in ribbon_js
 
 
@@ -253,12 +254,32 @@ def test_manifest_has_the_tom_tab_buttons_and_functions(client: TestClient) -> N
     root = ElementTree.fromstring(xml.encode())
     assert root.find(f"{OFFICE}Id").text == MANIFEST_ID
     functions = [e.text for e in root.iter(f"{OVERRIDES}FunctionName")]
-    assert functions == list(BUTTONS)
+    assert functions == [*BUTTONS, *PANE_BUTTONS]
     strings = {e.get("id"): e.get("DefaultValue") for e in root.iter(
         "{http://schemas.microsoft.com/office/officeappbasictypes/1.0}String")}
     assert strings["TomTab.Label"] == "TOM" and strings["Functions.Namespace"] == "TOM"
-    assert [strings[f"{b}.Label"] for b in BUTTONS] == ["Validate", "Roll up", "New month", "Pull", "Push"]
+    assert [strings[f"{b}.Label"] for b in [*BUTTONS, *PANE_BUTTONS]] == [
+        "Validate", "Roll up", "New month", "Pull", "Push", "Sync month", "Save to library"]
+    assert all(strings[f"{b}.Tooltip"] for b in PANE_BUTTONS)
     assert "https://testserver/taskpane.html" in xml
+
+
+def test_with_single_sign_on_the_ribbon_has_sync_month_and_save_to_library_not_pull_and_push(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlwings_server.config import settings
+
+    for name, value in (("auth_providers", ["entraid"]), ("auth_entraid_client_id", "app-id"),
+                        ("auth_entraid_tenant_id", "tenant-id")):
+        monkeypatch.setattr(settings, name, value)
+    xml = client.get("/manifest.xml", headers={"X-Forwarded-Proto": "https"}).text
+    root = ElementTree.fromstring(xml.encode())
+    functions = [e.text for e in root.iter(f"{OVERRIDES}FunctionName")]
+    assert functions == ["TomValidate", "TomRollUp", "TomNewMonth", *PANE_BUTTONS]
+    ribbon_js = client.get("/static/js/ribbon.js").text
+    for function_name, button in PANE_BUTTONS.items():  # each opens the task pane at its button
+        assert f'{function_name}: ["{button}", ' in ribbon_js
+    pane = client.get("/taskpane.html").text
+    assert all(f'id="{button}"' in pane for button in PANE_BUTTONS.values())
 
 
 def test_manifest_xml_for_a_given_address() -> None:

@@ -440,3 +440,59 @@ def test_sync_month_from_a_local_workbook_uses_the_configured_library(
     assert r.status_code == 400
     assert r.json()["message"] == ("this workbook is not on SharePoint and no library is configured: open it "
                                    "from SharePoint, or ask the administrator to set TOMSYNC_LIBRARY_URL")
+
+
+# -- Sync month's progress ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "roles"), [("Nora Nobody", []), ("Sam Staff", [STAFF])])
+def test_sync_month_s_progress_is_refused_without_the_role(hosted: Hosted, demo_master: Path, name: str,
+                                                           roles: list[str]) -> None:
+    url = place(hosted.graph, "Status refused", demo_master.read_bytes())
+    before = (len(hosted.graph.seen), len(hosted.authority.obo_forms))
+    r = hosted.post("/tom/sync-month/status", hosted.key.token(name, roles),
+                    json={"document_url": url, "month": MONTH})
+    assert r.status_code == 403
+    assert r.json()["message"] == (f"Sync month needs the {PROGRAMME_MANAGER} role, which {name} does not "
+                                   "have: ask IT to assign it (Entra ID › Enterprise applications › TOM › "
+                                   "Users and groups)")
+    assert (len(hosted.graph.seen), len(hosted.authority.obo_forms)) == before  # nothing read
+
+
+def test_the_task_pane_sees_sync_month_s_progress_while_it_runs(hosted: Hosted, demo_master: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import sync.hosted
+
+    url = place(hosted.graph, "Progress", demo_master.read_bytes())
+    sso = hosted.key.token("Pat Manager", [PROGRAMME_MANAGER])
+    monkeypatch.setattr(sync.hosted, "PROGRESS_EVERY", 0.05)
+    hosted.graph.latency = 0.02  # a real network's pace, so the run lasts a few polls
+    polls: list[dict[str, Any]] = []
+    since = len(hosted.graph.seen)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            run = pool.submit(hosted.post, "/tom/sync-month", sso, json={"document_url": url})
+            month = None  # as the task pane: no month typed; the first answer names the workbook's
+            while not run.done():
+                r = hosted.post("/tom/sync-month/status", sso, json={"document_url": url, "month": month})
+                assert r.status_code == 200, r.text
+                polls.append(r.json())
+                month = polls[-1]["month"]
+            done = run.result()
+    finally:
+        hosted.graph.latency = 0.0
+    assert done.status_code == 200, done.text
+    assert {p["month"] for p in polls} == {done.json()["month"]}  # found as the run found it
+    live = [p for p in polls if p["running"]]
+    assert live and all(p["by"] == "Pat Manager" and p["ok"] for p in live)
+    steps = {p["step"] for p in live}
+    assert steps <= {"start", "pull", "read", "report", "upload"} and len(steps) >= 2, polls
+    for p in live:
+        if p["step"] == "read":
+            assert p["message"] == f"Reading the workbooks: {p['done']} of {p['total']} done"
+    after = hosted.post("/tom/sync-month/status", sso, json={"document_url": url, "month": month}).json()
+    assert not after["running"] and after["state"] == "done" and after["message"] == done.json()["message"]
+    # each poll is its own exchange: every Graph call carries a Graph token the authority issued
+    issued = {f"Bearer {t}" for t in hosted.graph.tokens}
+    for seen in hosted.graph.seen[since:]:
+        auth = seen.headers.get("Authorization")
+        assert auth in issued if auth is not None else seen.kind in PRE_AUTHENTICATED, seen.path

@@ -11,15 +11,19 @@ import os
 import time
 from pathlib import Path
 
-import xlwings as xw
-from xlwings.server import script
-from xlwings_server.config import settings
-from xlwings_server.models import CurrentUser
+from xl_addin.server import configure
 
-from workbook_templates.reader import WorkbookReadError
-from xl_addin import ribbon
-from xl_addin.sso import refusal
-from xl_addin.xlwings_surface import NOTES_SKIPPED, XlwingsSurface
+configure()  # xlwings Server reads its settings when first imported: the TOM ones go first
+
+import xlwings as xw  # noqa: E402
+from xlwings.server import script  # noqa: E402
+from xlwings_server.config import settings  # noqa: E402
+from xlwings_server.models import CurrentUser  # noqa: E402
+
+from workbook_templates.reader import WorkbookReadError  # noqa: E402
+from xl_addin import ribbon  # noqa: E402
+from xl_addin.sso import refusal  # noqa: E402
+from xl_addin.xlwings_surface import NOTES_SKIPPED, XlwingsSurface  # noqa: E402
 
 WORKDIR_ENV = "TOMSYNC_WORKDIR"
 log = logging.getLogger("tomsync.addin")

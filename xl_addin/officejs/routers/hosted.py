@@ -1,4 +1,5 @@
-"""The task pane's Sync month and Save to library routes: each a line over `xl_addin.as_user`.
+"""The task pane's Sync month and Save to library routes, and Sync month's progress (which the task
+pane polls while the run's request is open): each a line over `xl_addin.as_user`.
 
 The work runs in a worker thread (it waits on SharePoint), answered as JSON with ``ok`` and a one-line
 ``message`` for the task pane, and the HTTP status `xl_addin.as_user` chose.
@@ -35,6 +36,13 @@ async def sync_month(body: MonthRequest, current_user: dep.User):
     """Sync month on the open workbook's library, as the signed-in programme manager."""
     return _reply(await run_in_threadpool(as_user.sync_month_for, current_user, settings, body.document_url,
                                           body.month))
+
+
+@router.post("/sync-month/status")
+async def sync_month_status(body: MonthRequest, current_user: dep.User):
+    """Sync month's progress, from the month's claim in the library, as the signed-in user."""
+    return _reply(await run_in_threadpool(as_user.month_status_for, current_user, settings,
+                                          body.document_url, body.month))
 
 
 @router.post("/save-to-library")
