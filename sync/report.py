@@ -98,7 +98,9 @@ def words(c: Consolidated) -> tuple[str, str, str]:
 def named(c: Consolidated, headers: Sequence[str]) -> tuple[str, ...]:
     """A table's headers in the areas' own words ("Lead" -> "Responsible")."""
     theme, lead, activity = words(c)
-    return tuple({"Theme": theme, "Lead": lead, "Activity": activity}.get(h, h) for h in headers)
+    last = "Last report" if _termly(c) else "Last month"
+    return tuple({"Theme": theme, "Lead": lead, "Activity": activity, "Last month": last}.get(h, h)
+                 for h in headers)
 
 
 def term_labels(c: Consolidated) -> list[str] | None:
@@ -150,9 +152,13 @@ def period_label(c: Consolidated) -> str:
     return _termly(c) or month_label(c.month)
 
 
+def period_word(c: Consolidated) -> str:
+    """"term" for a hub of plans (updates are termly), else "month"."""
+    return "term" if _termly(c) else "month"
+
+
 def this_period(c: Consolidated) -> str:
-    """"this term" for a hub of plans (updates are termly), else "this month"."""
-    return "this term" if _termly(c) else "this month"
+    return f"this {period_word(c)}"
 
 
 def since_last(c: Consolidated) -> str:
@@ -663,7 +669,7 @@ def _trend_sheet(ws: Worksheet, c: Consolidated) -> None:
 
 def _not_updated_sheet(ws: Worksheet, c: Consolidated) -> None:
     last = _table(ws, ("School", "Last updated"), [(s, d if d else "never") for s, d in c.not_updated],
-                  widths={2: 14}, empty="Every school updated its tab this month.")
+                  widths={2: 14}, empty=f"Every school updated its tab {this_period(c)}.")
     for row in ws.iter_rows(min_row=2, max_row=last, min_col=2, max_col=2):
         for cell in row:
             if isinstance(cell.value, date):
@@ -691,7 +697,7 @@ def report_workbook(c: Consolidated) -> Workbook:
         lambda s: _board_sheet(s, c),
         lambda s: _overview_sheet(s, c),
         lambda s: _rows_sheet(s, named(c, EXCEPTION_HEADERS), exception_rows(c), 6, (4, 8, 9),
-                              "No Red rows, and no row changed since last month.",
+                              f"No Red rows, and no row changed {since_last(c)}.",
                               {4: 40, 8: 48, 9: 30}),
         lambda s: _rows_sheet(s, named(c, OVERDUE_HEADERS), overdue_rows(c), 6, (3, 7, 8),
                               "No work is overdue.", {3: 40, 7: 40, 8: 40}),
@@ -931,7 +937,7 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
                                   f"<td>{_e(row[-1])}</td>"] for row in rows], empty="No schools.")
     stale = _html_table(("School", "Last updated"),
                         [["", f"<td>{_e(s)}</td>", f"<td>{_e(_fmt_date(d))}</td>"] for s, d in c.not_updated],
-                        empty="Every school updated its tab this month.")
+                        empty=f"Every school updated its tab {this_period(c)}.")
     findings = _html_table(FINDING_HEADERS, [
         ["", *(f"<td>{_e(v)}</td>" for v in row[:5]), f'<td class="sev-{_e(row[5])}">{_e(row[5])}</td>',
          f'<td class="msg">{_e(row[6])}</td>'] for row in _finding_rows(c)],
@@ -941,7 +947,7 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         [' class="new"' if row[0] == NEW_RED else "", *(f"<td>{_e(v)}</td>" for v in row[:3]),
          _text_td(row[3]), f"<td>{_e(row[4])}</td>", _rag_td(row[5]), f"<td>{_e(row[6])}</td>",
          _text_td(row[7]), _link_td(row[8]), f"<td>{_e(row[9])}</td>"] for row in exception_rows(c)],
-        empty="No Red rows, and no row changed since last month.")
+        empty=f"No Red rows, and no row changed {since_last(c)}.")
     overdue = _html_table(named(c, OVERDUE_HEADERS), [
         ["", *(f"<td>{_e(v)}</td>" for v in row[:2]), _text_td(row[2]), f"<td>{_e(row[3])}</td>",
          f"<td>{_e(row[4])}</td>", _rag_td(row[5]), _text_td(row[6]), _text_td(row[7])]
@@ -962,7 +968,7 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
          *(f'<td class="num">{_e(v)}</td>' for v in row[1:])] for i, row in enumerate(ev)])
     return {
         "board": board,
-        "exceptions": ("<p>Every Red row, every row that slipped since last month (G to A, A to R, to Not "
+        "exceptions": (f"<p>Every Red row, every row that slipped {since_last(c)} (G to A, A to R, to Not "
                        "applicable, removed) and every row that improved.</p>\n" + exceptions),
         "overdue": "<p>Rows past their due date (When or Target, read against the session calendar) that "
                    "are not Complete.</p>\n" + overdue,
@@ -975,8 +981,8 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         "by-lead": _html_groups(c.by_lead, words(c)[1]),
         "heat-map": f"<p>Each cell: the rolled-up letter, with its rows' R·A·G counts below it.</p>\n{heat}\n"
                     f"{_html_key()}",
-        "trend": f"<p>Rolled-up rating per school for each month, oldest first.</p>\n{trend}",
-        "not-updated": "<p>Schools whose tab has no update dated this month.</p>\n" + stale,
+        "trend": f"<p>Rolled-up rating per school for each {period_word(c)}, oldest first.</p>\n{trend}",
+        "not-updated": f"<p>Schools whose tab has no update dated {this_period(c)}.</p>\n" + stale,
         "findings": findings,
     }
 
