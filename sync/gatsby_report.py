@@ -118,7 +118,8 @@ def board_school_cell(v: GatsbyView, school: str) -> str:
         return ""
     if me.achieved is None:
         return "not entered"
-    return f"{me.achieved} of {len(v.benchmarks)}" + (f" ({signed(me.change)})" if me.change is not None else "")
+    change = f" ({signed(me.change)})" if me.change is not None else ""
+    return f"{me.achieved} of {len(v.benchmarks)}{change}"
 
 
 BOARD_HEADING = "Gatsby Benchmarks achieved (Compass)"
@@ -153,10 +154,10 @@ def write_sheet(ws: Worksheet, v: GatsbyView, put: Any) -> None:
     put(ws, 2, 1, ACHIEVED_NOTE)
     row = 4
     short = [f"BM{i}" for i in range(1, len(v.benchmarks) + 1)]
-    tables = ((["School", "Achieved", "Change", *short], school_rows(v)),
-              (_per_headers(v), benchmark_rows(v)),
-              (["", "Benchmarks achieved", "Source"],
-               [[who, value, source] for who, value, source in average_lines(v)]))
+    tables: list[tuple[list[str], list[list[Any]]]] = [
+        (["School", "Achieved", "Change", *short], [list(r) for r in school_rows(v)]),
+        (_per_headers(v), [list(r) for r in benchmark_rows(v)]),
+        (["", "Benchmarks achieved", "Source"], [list(line) for line in average_lines(v)])]
     n = len(v.benchmarks)
     for i, (headers, rows) in enumerate(tables):
         for c, h in enumerate(headers, start=1):

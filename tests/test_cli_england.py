@@ -25,7 +25,8 @@ def _plan_with(tmp_path: Path, school: str, term: str, header: str, value: objec
     wb = load_workbook(path)
     ws = wb[COMPASS]
     heads = [c.value for c in ws[1]]
-    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == compass_id(school, term))
+    rid = compass_id(school, term)
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == rid)
     cell = f"{get_column_letter(heads.index(header) + 1)}{row}"
     ws.cell(row=row, column=heads.index("BM1 achieved") + 1, value="Yes")
     ws.cell(row=row, column=heads.index("BM1 %") + 1, value=100)
