@@ -312,3 +312,21 @@ def test_governors_page_sets_each_benchmark_beside_the_plan(tmp_path: Path) -> N
     assert "Not achieved: BM4, BM6, BM7. The plan has no action on BM4." in page
     assert "<th scope=\"row\">Destinations</th><td>95% sustained destinations</td>" in page
     assert "<th scope=\"row\">Vulnerable cohorts</th><td>not recorded</td>" in page
+
+
+def test_a_hub_of_plans_counts_updates_over_the_term(tmp_path: Path) -> None:
+    """Updates are termly: a tab updated in October is up to date in December's cycle; one last updated
+    in July (the summer term) is not, and the report says "this term"."""
+    path = _hub(tmp_path)
+    wb = load_workbook(path)
+    spec = load_spec("gatsby-plan")
+    for s in spec.schools:
+        ws = wb[s.sheet]
+        col = next(c.column for c in ws[1] if c.value == "Last updated")
+        ws.cell(row=2, column=col, value=date(2026, 7, 20) if s.id == "RSC" else date(2026, 10, 5))
+    wb.save(path)
+    c = _consolidated(path)
+    assert c.not_updated == [("Riverside School", date(2026, 7, 20))]
+    page = report_html(c)
+    assert "1 school did not update its tab this term (Riverside School)." in page
+    assert "this month" not in page
