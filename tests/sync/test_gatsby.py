@@ -224,6 +224,9 @@ def test_demo_board_says_up_or_down_and_prints_its_tables_whole(demo: DemoResult
             in page)
     assert f'<td class="num nowrap">{v.average:.2f} of 8</td>' in page  # one cell, never "of" / "8"
     assert "Every school updated its tab this term." in page and "this month" not in page
+    ws = load_workbook(page_file.with_suffix(".xlsx"))["Gatsby achieved"]
+    hub_cell = next(r[1] for r in ws.iter_rows() if r[0].value == "This hub, Autumn 2026")
+    assert hub_cell.value == pytest.approx(v.average) and hub_cell.number_format == '0.00" of 8"'
     if not (shutil.which("chromium") and shutil.which("pdftotext")):
         pytest.skip("headless Chromium or pdftotext is not installed")
     pdf = tmp_path / "report.pdf"
