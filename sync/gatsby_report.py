@@ -2,6 +2,8 @@
 
 Benchmarks ACHIEVED (each school's Compass result) are labelled as such, and the heat map beside them
 is labelled "actions on track", so a governor never reads "BM5 G" as "Benchmark 5 achieved".
+The board's page (`sync.report`) takes its achievement lines from here too: the hub's average this
+term and last beside the national one, and how many schools achieve all 8, improved or fell.
 """
 
 from __future__ import annotations
