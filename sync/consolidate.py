@@ -248,6 +248,9 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
 
     trend = {s: {m: past(m, s) for m in months} for s in order["school"]}
     first = date(int(month[:4]), int(month[5:7]), 1)
+    plans = [a.plan for a in areas if not a.error]
+    if plans and all(p is not None and p.term_start for p in plans):  # a hub of termly plans: this term
+        first = min(first, *(date.fromisoformat(p.term_start) for p in plans if p is not None))
     not_updated = [(s, last) for a in areas for s, last in a.last_updated.items()
                    if last is None or last < first]
     return Consolidated(month, areas, by_school, by_theme, by_lead, heatmap, trend, not_updated, rule,

@@ -41,6 +41,7 @@ class AreaPlan:
     header: dict[str, dict[str, Any]]  # school label -> the Plan sheet's fields
     roles: dict[str, str] = field(default_factory=dict)  # plan field role -> header ("review": "Review date")
     term_ends: tuple[tuple[str, str], ...] = ()  # (term, ISO end date), in order: labels the trend
+    term_start: str = ""  # ISO start of the cycle's term: "updated this term" counts from it
 
 
 def area_plan(data: WorkbookData, month: str, label: Any) -> AreaPlan | None:
@@ -61,9 +62,11 @@ def area_plan(data: WorkbookData, month: str, label: Any) -> AreaPlan | None:
         results[school] = {t: tuple(r.met(i) for i in range(n)) for t, r in entered.items()}
         percents[school] = {t: r.percent for t, r in entered.items()}
         header[school] = dict(plan.header.get(s.id, {}))
+    dates = term_dates(spec)
     return AreaPlan(spec.plan.benchmarks, tuple(plan_terms(spec)), term, results, percents, header,
                     {f.role: f.header for f in spec.plan.fields if f.role},
-                    tuple((t, end.isoformat()) for t, (_, end) in term_dates(spec).items()))
+                    tuple((t, end.isoformat()) for t, (_, end) in dates.items()),
+                    dates[term][0].isoformat() if term in dates else "")
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,33 @@ def gatsby_view(c: Consolidated, national: list[NationalYear] | None = None) -> 
                       sum(counts_now) / len(counts_now) if counts_now else None,
                       sum(counts_before) / len(counts_before) if counts_before else None,
                       national if national is not None else national_figures())
+
+
+@dataclass(frozen=True)
+class HubAchieved:
+    """The board's lines on achievement: the hub's average against last term and the nation's, and how
+    many schools achieve all the benchmarks, improved or fell since their last evaluation."""
+
+    schools: int
+    entered: int  # schools with a Compass result this term
+    all_met: int  # schools achieving every benchmark this term
+    improved: int  # more achieved than at the school's last evaluation
+    fell: int  # fewer
+    same: int
+    average: float | None
+    last_average: float | None
+    national: NationalYear | None  # the newest year of the data file
+
+
+def hub_achieved(v: GatsbyView) -> HubAchieved:
+    """Counts over ``v.schools``; a school with no result this term is in ``schools`` only."""
+    n = len(v.benchmarks)
+    changes = [s.change for s in v.schools if s.change is not None]
+    return HubAchieved(len(v.schools), sum(1 for s in v.schools if s.achieved is not None),
+                       sum(1 for s in v.schools if s.achieved == n),
+                       sum(1 for d in changes if d > 0), sum(1 for d in changes if d < 0),
+                       sum(1 for d in changes if d == 0), v.average, v.last_average,
+                       v.national[0] if v.national else None)
 
 
 def signed(n: int | float | None, fmt: str = "{:+d}") -> str:

@@ -98,12 +98,14 @@ def words(c: Consolidated) -> tuple[str, str, str]:
 def named(c: Consolidated, headers: Sequence[str]) -> tuple[str, ...]:
     """A table's headers in the areas' own words ("Lead" -> "Responsible")."""
     theme, lead, activity = words(c)
-    return tuple({"Theme": theme, "Lead": lead, "Activity": activity}.get(h, h) for h in headers)
+    last = "Last report" if _termly(c) else "Last month"
+    return tuple({"Theme": theme, "Lead": lead, "Activity": activity, "Last month": last}.get(h, h)
+                 for h in headers)
 
 
-def periods(c: Consolidated) -> list[str]:
-    """The trend's column labels: the plan's term for each month where every area keeps a plan and
-    every month falls in a different term (a termly cycle: "Spring 2026"), else the month ("Mar 26")."""
+def term_labels(c: Consolidated) -> list[str] | None:
+    """The plan's term for each of the trend's months where every area keeps a plan and every month
+    falls in a different term (a termly cycle: "Spring 2026"), else None (label by month)."""
     plans = [a.plan for a in c.areas if not a.error]
     ends = plans[0].term_ends if plans and all(p is not None for p in plans) and plans[0] else ()
     labels = []
@@ -111,7 +113,12 @@ def periods(c: Consolidated) -> list[str]:
         labels.append(next((t for t, end in ends if m <= end[:7]), ""))
     if ends and all(labels) and len(set(labels)) == len(labels):
         return labels
-    return [short_month(m) for m in c.months]
+    return None
+
+
+def periods(c: Consolidated) -> list[str]:
+    """The trend's column labels: terms for a termly cycle (`term_labels`), else months ("Mar 2026")."""
+    return term_labels(c) or [short_month(m) for m in c.months]
 
 
 def _gatsby(c: Consolidated) -> Any:
@@ -137,6 +144,26 @@ def report_title(c: Consolidated) -> str:
 
 def since_label(c: Consolidated) -> str:
     return "Since last report" if _termly(c) else "Since last month"
+
+
+def period_label(c: Consolidated) -> str:
+    """What the cycle reports on, in the report's words: "Autumn 2026" for a hub of plans (as the
+    title says), else "December 2026"."""
+    return _termly(c) or month_label(c.month)
+
+
+def period_word(c: Consolidated) -> str:
+    """"term" for a hub of plans (updates are termly), else "month"."""
+    return "term" if _termly(c) else "month"
+
+
+def this_period(c: Consolidated) -> str:
+    return f"this {period_word(c)}"
+
+
+def since_last(c: Consolidated) -> str:
+    """"since the last report" for a hub of plans, else "since last month"."""
+    return "since the last report" if _termly(c) else "since last month"
 
 
 def _label(g: Group) -> str:
@@ -184,7 +211,7 @@ def summary_text(c: Consolidated) -> str:
     counts["G"] += sum(1 for s in schools if rag.get(s) == "B")
     parts: list[str] = []
     if not schools:
-        parts.append("No schools were found in the workbooks read this month.")
+        parts.append(f"No schools were found in the workbooks read {this_period(c)}.")
     elif counts[""] == len(schools):
         parts.append(f"None of the {_plural(len(schools), 'school')} has a rating yet.")
     else:
@@ -203,10 +230,10 @@ def summary_text(c: Consolidated) -> str:
     n = len(c.not_updated)
     if n:
         names = ", ".join(s for s, _ in c.not_updated[:5]) + (" and others" if n > 5 else "")
-        parts.append(f"{_plural(n, 'school')} did not update {'its' if n == 1 else 'their'} tab this "
-                     f"month ({names}).")
+        parts.append(f"{_plural(n, 'school')} did not update {'its' if n == 1 else 'their'} tab "
+                     f"{this_period(c)} ({names}).")
     elif schools:
-        parts.append("Every school updated its tab this month.")
+        parts.append(f"Every school updated its tab {this_period(c)}.")
     if c.errors or c.warnings:
         parts.append(f"Validation found {_plural(c.errors, 'error')} and {_plural(c.warnings, 'warning')}"
                      " (see Findings).")
@@ -317,7 +344,9 @@ def board_headline(c: Consolidated) -> str:
     overdue, outs = facts.overdue(c), facts.opt_outs(c)
     refused = sum(1 for o in outs if not o.allowed)
     n = len(_schools(c))
-    parts = [f"{month_label(c.month)}: of {_plural(n, 'school')}, {counts['G']} Green, {counts['A']} Amber "
+    view = _gatsby(c)
+    opening = "Actions on track: " if view is not None else f"{period_label(c)}: "
+    parts = [f"{opening}of {_plural(n, 'school')}, {counts['G']} Green, {counts['A']} Amber "
              f"and {counts['R']} Red",
              f"{_plural(len(reds), 'Red row')} ({len(new)} new)",
              f"{_plural(len(overdue), 'row')} overdue",
@@ -325,6 +354,10 @@ def board_headline(c: Consolidated) -> str:
              f"{_plural(len(c.not_updated), 'school')} not updated"]
     if c.capped:
         parts.append(f"{_plural(len(c.capped), 'school')} held at Amber by a master Red")
+    if view is not None:  # achieved first: a board asks how many benchmarks, then what is on track
+        from sync.gatsby_report import board_sentence
+
+        return f"{period_label(c)}: {board_sentence(view)} " + "; ".join(parts) + "."  # one term prefix
     return "; ".join(parts) + "."
 
 
@@ -334,7 +367,7 @@ def board_figures(c: Consolidated) -> list[tuple[str, Any]]:
     ev = evidence_rows(c)[-1]
     return [
         ("Red rows", len(facts.reds(changes))),
-        ("New Reds this month", len(facts.new_reds(changes))),
+        (f"New Reds {this_period(c)}", len(facts.new_reds(changes))),
         ("Rows that slipped", sum(1 for ch in changes if ch.kind in ("Slipped", "Now not applicable",
                                                                       "Row removed"))),
         ("Rows that improved", sum(1 for ch in changes if ch.kind == "Improved")),
@@ -347,14 +380,29 @@ def board_figures(c: Consolidated) -> list[tuple[str, Any]]:
 
 
 def board_schools(c: Consolidated) -> list[list[str]]:
-    """Per school: its letter each month (the small trend), and this month's row counts."""
+    """Per school: its letter each month (the small trend), this month's row counts and the change;
+    for a hub of plans, then its benchmarks achieved (Compass) and their change."""
     groups = {_label(g): g for g in c.by_school.groups}
+    view = _gatsby(c)
     out = []
     for s in _schools(c):
         g = groups.get(s)
         out.append([s, *(c.trend.get(s, {}).get(m, "") for m in c.months),
                     _counts_text(g.R, g.A, g.G) if g else "", _change(c, s)])
+        if view is not None:
+            from sync.gatsby_report import board_school_cell
+
+            out[-1].append(board_school_cell(view, s))
     return out
+
+
+def board_school_headers(c: Consolidated) -> list[str]:
+    """The headers of `board_schools`; the letters are the actions on track where a plan says so."""
+    if _gatsby(c) is None:
+        return ["School", *periods(c), "Rows now", "Change"]
+    from sync.gatsby_report import BOARD_COLUMN
+
+    return ["School", *periods(c), "Rows now", "Change", BOARD_COLUMN]
 
 
 def board_rag_rows(c: Consolidated) -> list[tuple[str, int, str]]:
@@ -517,26 +565,37 @@ def _overview_sheet(ws: Worksheet, c: Consolidated) -> None:
 
 def _board_sheet(ws: Worksheet, c: Consolidated) -> None:
     """The board's page: fits one A4 landscape sheet (fit to 1 x 1)."""
-    _put(ws, 1, 1, f"Board summary — {month_label(c.month)}").font = Font(bold=True, size=14, color="1F4E79")
+    _put(ws, 1, 1, f"Board summary — {period_label(c)}").font = Font(bold=True, size=14, color="1F4E79")
     cell = _put(ws, 2, 1, board_headline(c))
     cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells("A2:H2")
-    ws.row_dimensions[2].height = 32
+    view = _gatsby(c)
+    ws.row_dimensions[2].height = 32 if view is None else 60
     row = 4
-    for i, h in enumerate(("Schools at", "Now", since_label(c)), start=1):
-        cell = _put(ws, row, i, h)
-        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-        cell.alignment = Alignment(horizontal="left" if i == 1 else "right")
+
+    def head(values: Sequence[str]) -> None:
+        for i, h in enumerate(values, start=1):
+            cell = _put(ws, row, i, h)
+            cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+            cell.alignment = Alignment(horizontal="left" if i == 1 else "right")
+    if view is not None:  # achieved (Compass) first, apart from the actions on track
+        from sync.gatsby_report import BOARD_HEADING, BOARD_RAG_HEADING, board_rows
+
+        head((BOARD_HEADING, "Value"))
+        for label, value in board_rows(view):
+            row += 1
+            _put(ws, row, 1, label)
+            _put(ws, row, 2, value).alignment = Alignment(horizontal="right")
+        row += 2
+    head(("Schools at" if view is None else f"Schools at ({BOARD_RAG_HEADING.lower()})", "Now",
+          since_label(c)))
     for k, now, change in board_rag_rows(c):
         row += 1
         _rag_cell(_put(ws, row, 1, k))
         _put(ws, row, 2, now)
         _put(ws, row, 3, change).alignment = Alignment(horizontal="right")
     row += 2
-    for i, h in enumerate(("This month", "Count"), start=1):
-        cell = _put(ws, row, i, h)
-        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-        cell.alignment = Alignment(horizontal="left" if i == 1 else "right")
+    head(("This month" if view is None else f"This term, {period_label(c)}", "Count"))
     for label, value in board_figures(c):
         row += 1
         _put(ws, row, 1, label)
@@ -552,20 +611,21 @@ def _board_sheet(ws: Worksheet, c: Consolidated) -> None:
             row += 1
             _put(ws, row, 1, f"and {len(new) - 8} more (see Exceptions)").font = NOTE_FONT
     row += 2
-    header = ["School", *periods(c), "Rows now", "Change"]
+    header = board_school_headers(c)
+    letters = range(2, 2 + len(c.months))  # the small trend's RAG columns
     for i, h in enumerate(header, start=1):
         cell = _put(ws, row, i, h)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
-        cell.alignment = Alignment(horizontal="left" if i in (1, len(header) - 1, len(header)) else "center")
+        cell.alignment = Alignment(horizontal="center" if i in letters else "left")
     for values in board_schools(c):
         row += 1
         for i, v in enumerate(values, start=1):
             cell = _put(ws, row, i, v)
-            if 1 < i < len(header) - 1:
+            if i in letters:
                 _rag_cell(cell)
     ws.column_dimensions["A"].width = 34
     for i in range(2, len(header) + 1):  # B and C also hold "6 of 59 (10%)" and "Since last month"
-        ws.column_dimensions[get_column_letter(i)].width = 17 if i >= len(header) - 1 or i <= 3 else 10
+        ws.column_dimensions[get_column_letter(i)].width = 10 if i in letters and i > 3 else 17
     _page(ws)
     ws.print_title_rows = None
     ws.freeze_panes = "A2"
@@ -609,7 +669,7 @@ def _trend_sheet(ws: Worksheet, c: Consolidated) -> None:
 
 def _not_updated_sheet(ws: Worksheet, c: Consolidated) -> None:
     last = _table(ws, ("School", "Last updated"), [(s, d if d else "never") for s, d in c.not_updated],
-                  widths={2: 14}, empty="Every school updated its tab this month.")
+                  widths={2: 14}, empty=f"Every school updated its tab {this_period(c)}.")
     for row in ws.iter_rows(min_row=2, max_row=last, min_col=2, max_col=2):
         for cell in row:
             if isinstance(cell.value, date):
@@ -637,7 +697,7 @@ def report_workbook(c: Consolidated) -> Workbook:
         lambda s: _board_sheet(s, c),
         lambda s: _overview_sheet(s, c),
         lambda s: _rows_sheet(s, named(c, EXCEPTION_HEADERS), exception_rows(c), 6, (4, 8, 9),
-                              "No Red rows, and no row changed since last month.",
+                              f"No Red rows, and no row changed {since_last(c)}.",
                               {4: 40, 8: 48, 9: 30}),
         lambda s: _rows_sheet(s, named(c, OVERDUE_HEADERS), overdue_rows(c), 6, (3, 7, 8),
                               "No work is overdue.", {3: 40, 7: 40, 8: 40}),
@@ -736,6 +796,8 @@ table{{font-size:.8rem;}}th,td{{padding:.2rem .3rem;}}}}
 .board table{{margin-bottom:.6rem;}}
 .board ul{{margin:.2rem 0;padding-left:1.2rem;font-size:.9rem;}}
 th.num,td.num{{text-align:right;}}
+.nowrap{{white-space:nowrap;}}
+.board table.trend td,.board table.trend th{{white-space:nowrap;}}
 tr.new td{{font-weight:bold;}}
 @media print{{@page{{size:A4 landscape;margin:10mm;}}
 *{{-webkit-print-color-adjust:exact;print-color-adjust:exact;}}
@@ -747,7 +809,7 @@ section#board th,section#board td{{padding:.1rem .35rem;}}
 h2{{margin-top:1rem;}}
 h2,h3{{break-after:avoid;page-break-after:avoid;}}
 section{{break-inside:auto;}}
-.summary,.key,ul,table.small{{break-inside:avoid;}}
+.summary,.key,ul,table.small,.keep{{break-inside:avoid;page-break-inside:avoid;}}
 tr{{break-inside:avoid;}}
 thead{{display:table-header-group;}}
 footer{{break-before:avoid;margin-top:.5rem;}}}}
@@ -811,7 +873,8 @@ def _link_td(value: Any) -> str:
 
 
 def _html_board(c: Consolidated) -> str:
-    """Page 1: the headline, schools at each letter and the change, the figures, and a small trend."""
+    """Page 1: the headline, (for a hub of plans) benchmarks achieved, schools at each letter and the
+    change, the figures, and a small trend."""
     rag = "".join(f"<tr>{_rag_td(k)}<td class=\"num\">{n}</td><td class=\"num\">{_e(ch)}</td></tr>"
                   for k, n, ch in board_rag_rows(c))
     figures = "".join(f"<tr><th scope=\"row\">{_e(label.strip())}</th><td class=\"num\">{_e(v)}</td></tr>"
@@ -820,16 +883,28 @@ def _html_board(c: Consolidated) -> str:
     reds = "".join(f"<li>{_e(ch.row.school)} {_e(ch.row.id)}: {_e(ch.row.activity)}</li>" for ch in new[:6])
     if len(new) > 6:
         reds += f"<li>and {len(new) - 6} more (see Exceptions)</li>"
-    header = ["School", *periods(c), "Rows now", "Change"]
+    header = board_school_headers(c)
+    n = len(c.months)  # the small trend's letters follow the school's name
     head = "".join(f'<th scope="col">{_e(h)}</th>' for h in header)
-    body = "".join("<tr>" + f"<td>{_e(row[0])}</td>" + "".join(_rag_td(v) for v in row[1:-2])
-                   + f"<td>{_e(row[-2])}</td><td>{_e(row[-1])}</td></tr>" for row in board_schools(c))
+    body = "".join("<tr>" + f"<td>{_e(row[0])}</td>" + "".join(_rag_td(v) for v in row[1:1 + n])
+                   + "".join(f"<td>{_e(v)}</td>" for v in row[1 + n:]) + "</tr>" for row in board_schools(c))
+    view = _gatsby(c)
+    achieved, at, trend_head = "", "Schools at", ""
+    if view is not None:  # achieved (Compass), kept apart from the actions on track
+        from sync.gatsby_report import BOARD_HEADING, BOARD_RAG_HEADING, board_rows
+
+        lines = "".join(f'<tr><th scope="row">{_e(label)}</th><td class="num nowrap">{_e(v)}</td></tr>'
+                        for label, v in board_rows(view))
+        achieved = (f'<table class="achieved"><thead><tr><th scope="col" colspan="2">{_e(BOARD_HEADING)}'
+                    f"</th></tr></thead><tbody>{lines}</tbody></table>\n")
+        at = BOARD_RAG_HEADING
+        trend_head = "<h3>Per school: actions on track each term; benchmarks achieved (Compass) now</h3>"
     return (f'<p class="summary">{_e(board_headline(c))}</p>\n<div class="board">\n<div>'
-            f'<table><thead><tr><th scope="col">Schools at</th><th scope="col" class="num">Now</th>'
+            f'<table><thead><tr><th scope="col">{_e(at)}</th><th scope="col" class="num">Now</th>'
             f'<th scope="col" class="num">{since_label(c)}</th></tr></thead><tbody>{rag}</tbody></table>\n'
-            f"<table><tbody>{figures}</tbody></table>\n</div>\n<div>"
+            f"<table><tbody>{figures}</tbody></table>\n</div>\n<div>{achieved}"
             + (f"<h3>New Reds</h3><ul>{reds}</ul>" if reds else "")
-            + f'<table class="trend"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+            + f'{trend_head}<table class="trend"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
             "</div>\n</div>")
 
 
@@ -862,7 +937,7 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
                                   f"<td>{_e(row[-1])}</td>"] for row in rows], empty="No schools.")
     stale = _html_table(("School", "Last updated"),
                         [["", f"<td>{_e(s)}</td>", f"<td>{_e(_fmt_date(d))}</td>"] for s, d in c.not_updated],
-                        empty="Every school updated its tab this month.")
+                        empty=f"Every school updated its tab {this_period(c)}.")
     findings = _html_table(FINDING_HEADERS, [
         ["", *(f"<td>{_e(v)}</td>" for v in row[:5]), f'<td class="sev-{_e(row[5])}">{_e(row[5])}</td>',
          f'<td class="msg">{_e(row[6])}</td>'] for row in _finding_rows(c)],
@@ -872,7 +947,7 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         [' class="new"' if row[0] == NEW_RED else "", *(f"<td>{_e(v)}</td>" for v in row[:3]),
          _text_td(row[3]), f"<td>{_e(row[4])}</td>", _rag_td(row[5]), f"<td>{_e(row[6])}</td>",
          _text_td(row[7]), _link_td(row[8]), f"<td>{_e(row[9])}</td>"] for row in exception_rows(c)],
-        empty="No Red rows, and no row changed since last month.")
+        empty=f"No Red rows, and no row changed {since_last(c)}.")
     overdue = _html_table(named(c, OVERDUE_HEADERS), [
         ["", *(f"<td>{_e(v)}</td>" for v in row[:2]), _text_td(row[2]), f"<td>{_e(row[3])}</td>",
          f"<td>{_e(row[4])}</td>", _rag_td(row[5]), _text_td(row[6]), _text_td(row[7])]
@@ -893,7 +968,7 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
          *(f'<td class="num">{_e(v)}</td>' for v in row[1:])] for i, row in enumerate(ev)])
     return {
         "board": board,
-        "exceptions": ("<p>Every Red row, every row that slipped since last month (G to A, A to R, to Not "
+        "exceptions": (f"<p>Every Red row, every row that slipped {since_last(c)} (G to A, A to R, to Not "
                        "applicable, removed) and every row that improved.</p>\n" + exceptions),
         "overdue": "<p>Rows past their due date (When or Target, read against the session calendar) that "
                    "are not Complete.</p>\n" + overdue,
@@ -906,8 +981,8 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         "by-lead": _html_groups(c.by_lead, words(c)[1]),
         "heat-map": f"<p>Each cell: the rolled-up letter, with its rows' R·A·G counts below it.</p>\n{heat}\n"
                     f"{_html_key()}",
-        "trend": f"<p>Rolled-up rating per school for each month, oldest first.</p>\n{trend}",
-        "not-updated": "<p>Schools whose tab has no update dated this month.</p>\n" + stale,
+        "trend": f"<p>Rolled-up rating per school for each {period_word(c)}, oldest first.</p>\n{trend}",
+        "not-updated": f"<p>Schools whose tab has no update dated {this_period(c)}.</p>\n" + stale,
         "findings": findings,
     }
 

@@ -30,7 +30,9 @@ from sync.report import (
     month_label,
     opt_out_rows,
     overdue_rows,
-    short_month,
+    period_label,
+    periods,
+    this_period,
     workbook_bytes,
 )
 from workbook_templates.atomic import atomic_write_bytes
@@ -77,7 +79,7 @@ def _headline(c: Consolidated, school: str) -> str:
     counts = f" ({_counts_text(g.R, g.A, g.G)}, {g.unrated} not rated)" if g else ""
     ev = next((r for r in evidence_rows(c) if r[0] == school), None)
     facts = _facts(c, school)
-    parts = [f"{school}, {month_label(c.month)}: overall {letter or 'not rated'}{counts}",
+    parts = [f"{school}, {period_label(c)}: overall {letter or 'not rated'}{counts}",
              f"{len([r for r in facts['Reds and changes since last month'] if r[5] == 'R'])} Red row(s)",
              f"{len(facts['Overdue'])} overdue", f"{len(facts['Opt-outs'])} opt-out(s)"]
     if ev and ev[1]:
@@ -85,7 +87,7 @@ def _headline(c: Consolidated, school: str) -> str:
     if school in c.capped:
         parts.append("held at Amber by a Red on a master row")
     if any(s == school for s, _ in c.not_updated):
-        parts.append("the tab was not updated this month")
+        parts.append(f"the tab was not updated {this_period(c)}")
     return "; ".join(parts) + "."
 
 
@@ -97,7 +99,7 @@ def _rows(c: Consolidated, school: str) -> list[tuple[str, ...]]:
 def school_html(c: Consolidated, school: str) -> str:
     school = find_school(c, school)
     trend = c.trend.get(school, {})
-    months = "".join(f'<th scope="col">{_e(short_month(m))}</th>' for m in c.months)
+    months = "".join(f'<th scope="col">{_e(label)}</th>' for label in periods(c))
     trend_html = (f"<table><thead><tr>{months}"
                   + "</tr></thead><tbody><tr>" + "".join(_rag_td(trend.get(m, "")) for m in c.months)
                   + "</tr></tbody></table>")
@@ -139,8 +141,8 @@ def school_workbook(c: Consolidated, school: str) -> Workbook:
     ws.merge_cells("A2:H2")
     ws.row_dimensions[2].height = 45
     row = 4
-    for i, m in enumerate(c.months, start=1):
-        h = _put(ws, row, i, short_month(m))
+    for i, (m, label) in enumerate(zip(c.months, periods(c), strict=True), start=1):
+        h = _put(ws, row, i, label)
         h.fill, h.font = HEADER_FILL, HEADER_FONT
         h.alignment = Alignment(horizontal="center")
         _rag_cell(_put(ws, row + 1, i, c.trend.get(school, {}).get(m, "")))

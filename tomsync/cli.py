@@ -126,7 +126,12 @@ def template_build(
 # -- validate ----------------------------------------------------------------------------------
 
 def findings_table(findings: list[Finding]) -> Table:
-    table = Table("Sheet", "Cell", "ID", "Rule", "Severity", "Message", show_lines=False)
+    """The findings, the cell and rule never cut short (a narrow terminal wraps the message instead)."""
+    table = Table(show_lines=False)
+    for name in ("Sheet", "Cell", "ID", "Rule", "Severity", "Message"):
+        whole = name in ("Cell", "Rule", "Severity")
+        table.add_column(name, no_wrap=whole, min_width=max([len(name), *(
+            len(getattr(f, name.lower())) for f in findings)]) if whole else None)
     for f in findings:
         style = "red" if f.severity == "error" else "yellow"
         table.add_row(escape(f.sheet), f.cell, escape(f.row_id or ""), f.rule, f"[{style}]{f.severity}[/]",
@@ -414,15 +419,19 @@ def print_cycle(result: CycleResult) -> None:
     if result.unchanged or c is None:
         out.print(f"{result.month}: nothing changed since the last run; the report stands")
         return
-    table = Table("School", *[m for m in c.months], "R", "A", "G", "Unrated",
-                  title=f"Schools, {result.month} (rule: {c.rule}), with the trend")
+    from sync.report import period_label, term_labels, this_period
+
+    terms = term_labels(c)  # a hub of termly plans: its trend by term, as the report labels it
+    when = f"{period_label(c)} ({result.month})" if terms else result.month
+    table = Table("School", *(terms or c.months), "R", "A", "G", "Unrated",
+                  title=f"Schools, {when} (rule: {c.rule}), with the trend")
     for g in c.by_school.groups:
         school = g.key["school"]
         trend = [_rag_cell(c.trend.get(school, {}).get(m, "")) for m in c.months]
         table.add_row(escape(school), *trend, str(g.R), str(g.A), str(g.G), str(g.unrated))
     out.print(table)
     if c.not_updated:
-        out.print("Not updated this month: " + ", ".join(
+        out.print(f"Not updated {this_period(c)}: " + ", ".join(
             f"{s} (last {d:%d/%m/%Y})" if d else f"{s} (never)" for s, d in c.not_updated), markup=False)
     out.print(f"validation: {c.errors} error(s), {c.warnings} warning(s) (listed in the report)")
     for name in result.outputs[-2:]:

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from workbook_templates.spec import Column, Spec
 
 FIELD_KINDS = ("text", "date")
-FIELD_ROLES = ("leader", "created", "slt", "governors", "review", "priorities")
+FIELD_ROLES = ("leader", "created", "slt", "governors", "review", "priorities", "destinations", "lmi",
+               "cohorts")
 YES, NO = "Yes", "No"
 SNAPSHOT = re.compile(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")  # MM-DD
 

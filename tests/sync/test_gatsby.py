@@ -3,6 +3,7 @@ Chromium where installed)."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import tomllib
@@ -12,10 +13,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from sync.consolidate import area_result, consolidate
-from sync.gatsby import gatsby_view, national_figures
+from sync.consolidate import Consolidated, area_result, consolidate
+from sync.gatsby import gatsby_view, hub_achieved, national_figures
+from sync.gatsby_report import board_rows
+from sync.governors import benchmark_lines, governors_html, weak_points
+from sync.report import board_headline, report_html, report_workbook
 from tomsync.demo.run import DemoResult, run_demo
-from workbook_templates.layout import COMPASS
+from workbook_templates.layout import COMPASS, PLAN
 from workbook_templates.plan import compass_id
 from workbook_templates.reader import read_workbook
 from workbook_templates.spec import load_spec
@@ -147,9 +151,185 @@ def test_governors_page_is_one_a4_page(demo: DemoResult, tmp_path: Path) -> None
     assert missing.exit_code == 2
     if not (shutil.which("chromium") and shutil.which("pdfinfo")):
         pytest.skip("headless Chromium or pdfinfo is not installed")
-    pdf = tmp_path / "gov.pdf"
+    busiest = CliRunner().invoke(app, ["report", "governors", "St Mary", "--month", "2026-12",
+                                       "--workdir", str(demo.workdir)])  # the most Red actions
+    assert busiest.exit_code == 0, busiest.output
+    for page in (html, html.with_name("governors-st-mary-s-catholic-high-2026-12.html")):
+        pdf = tmp_path / "gov.pdf"
+        subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                        f"--print-to-pdf={pdf}", page.as_uri()], check=True, capture_output=True, timeout=120)
+        info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+        fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in info.splitlines())}
+        assert fields["Pages"] == "1" and fields["Page size"].endswith("(A4)"), page.name
+
+
+# -- the board's page on the known hub ------------------------------------------------------------
+
+def _consolidated(path: Path) -> Consolidated:
+    return consolidate([area_result("hub.xlsx", read_workbook(path), "2026-12", TODAY, False)], "2026-12")
+
+
+def test_board_summary_counts_benchmarks_achieved(tmp_path: Path) -> None:
+    c = _consolidated(_hub(tmp_path))
+    v = gatsby_view(c)
+    assert v is not None
+    now = {sid: len(t["Autumn 2026"]) for sid, t in HUB.items() if "Autumn 2026" in t}
+    before = {sid: len(t["Summer 2026"]) for sid, t in HUB.items() if "Summer 2026" in t}
+    moved = [now[s] - before[s] for s in now if s in before]
+    h = hub_achieved(v)
+    assert (h.schools, h.entered, h.all_met) == (len(HUB), len(now), sum(1 for n in now.values() if n == 8))
+    assert (h.improved, h.fell, h.same) == (sum(d > 0 for d in moved), sum(d < 0 for d in moved),
+                                            sum(d == 0 for d in moved))
+    assert (h.improved, h.fell, h.same, h.all_met) == (1, 1, 2, 1)  # NFA +2, RSC -2, STM WPK 0; WPK all 8
+    average = sum(now.values()) / len(now)
+    headline = board_headline(c)
+    assert headline.startswith(
+        f"Autumn 2026: Gatsby Benchmarks achieved (Compass) average {average:.2f} of 8 in this hub, "
+        "unchanged since Summer 2026, against 5.96 nationally (2024/25); 1 of 5 schools achieve all 8, "
+        "1 improved and 1 fell since their last evaluation, 1 entered no result for Autumn 2026. "
+        "Actions on track: of 5 schools,")
+    assert "December 2026" not in headline
+    rows = dict(board_rows(v))
+    assert rows["Hub average, Autumn 2026"] == f"{average:.2f} of 8" == "4.50 of 8"
+    assert rows["National average, 2024/25"] == "5.96 of 8"
+    assert rows["Schools achieving all 8"] == "1 of 5" and rows["No result entered for Autumn 2026"] == "1"
+    page = report_html(c)
+    board = page[page.index('<section id="board">'):page.index('<section id="overview">')]
+    assert "<th scope=\"col\" colspan=\"2\">Gatsby Benchmarks achieved (Compass)</th>" in board
+    assert "Actions on track" in board and "<td>5 of 8 (+2)</td>" in board
+    assert "<td>4 of 8 (-2)</td>" in board
+    assert "<td>not entered</td>" in board and "New Reds this term" in board
+    ws = report_workbook(c)["Board"]
+    cells = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(1, ws.max_row + 1)}
+    assert ws["A1"].value == "Board summary — Autumn 2026" and ws["A2"].value == headline
+    assert cells["Gatsby Benchmarks achieved (Compass)"] == "Value"
+    assert cells["Hub average, Summer 2026"] == f"{sum(before.values()) / len(before):.2f} of 8"
+    assert cells["Improved since last evaluation"] == "1" and cells["Fell since last evaluation"] == "1"
+    assert cells["Schools at (actions on track)"] == "Now" and cells["This term, Autumn 2026"] == "Count"
+    header = [h for h in next(r for r in ws.iter_rows(values_only=True) if r[0] == "School") if h]
+    assert header[-1] == "Achieved (Compass)" and header[1:-3] == ["Autumn 2026"]  # no earlier month
+    northfield = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Northfield Academy")
+    assert northfield[len(header) - 1] == "5 of 8 (+2)"
+
+
+def test_demo_board_says_up_or_down_and_prints_its_tables_whole(demo: DemoResult, tmp_path: Path) -> None:
+    c = demo.cycles[-1].consolidated
+    assert c is not None
+    v = gatsby_view(c)
+    assert v is not None and v.average is not None and v.last_average is not None
+    word = "up" if v.average > v.last_average else "down"
+    page_file = demo.workdir / "reports" / "2026-12" / "tom-report-2026-12.html"
+    page = page_file.read_text(encoding="utf-8")
+    assert (f"average {v.average:.2f} of 8 in this hub, {word} from {v.last_average:.2f} in Summer 2026"
+            in page)
+    assert f'<td class="num nowrap">{v.average:.2f} of 8</td>' in page  # one cell, never "of" / "8"
+    assert "Every school updated its tab this term." in page and "this month" not in page
+    ws = load_workbook(page_file.with_suffix(".xlsx"))["Gatsby achieved"]
+    hub_cell = next(r[1] for r in ws.iter_rows() if r[0].value == "This hub, Autumn 2026")
+    assert hub_cell.value == pytest.approx(v.average) and hub_cell.number_format == '0.00" of 8"'
+    if not (shutil.which("chromium") and shutil.which("pdftotext")):
+        pytest.skip("headless Chromium or pdftotext is not installed")
+    pdf = tmp_path / "report.pdf"
     subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                    f"--print-to-pdf={pdf}", html.as_uri()], check=True, capture_output=True, timeout=120)
-    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
-    fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in info.splitlines())}
-    assert fields["Pages"] == "1" and fields["Page size"].endswith("(A4)")
+                    f"--print-to-pdf={pdf}", page_file.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    pages = text.split("\f")
+    assert "Gatsby Benchmarks achieved (Compass)" in pages[0] and "Overview" not in pages[0]  # board: 1 page
+    per = [i for i, p in enumerate(pages) if "Per benchmark: schools achieving it" in p]
+    assert len(per) == 1 and all(name in pages[per[0]] for name in v.benchmarks)  # the table not split
+    hub = next(line for line in text.splitlines() if "This hub, Autumn 2026" in line)
+    assert f"{v.average:.2f} of 8" in hub  # "of 8" on the figure's line
+
+
+def test_cli_cycle_table_labels_the_trend_by_term(demo: DemoResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from tomsync import cli
+
+    buf = io.StringIO()
+    monkeypatch.setattr(cli, "out", Console(file=buf, width=200))
+    cli.print_cycle(demo.cycles[-1])
+    text = buf.getvalue()
+    c = demo.cycles[-1].consolidated
+    assert c is not None
+    assert "Schools, Autumn 2026 (2026-12)" in text
+    head = next(line for line in text.splitlines() if "School" in line and "Unrated" in line)
+    columns = [x.strip() for x in head.split("┃")[1:6]]
+    assert columns == ["School", "Spring 2026", "Summer 2026", "Autumn 2026", "R"]
+    assert "2026-03" not in text and "2026-07" not in text
+    row = next(line for line in text.splitlines() if "Northfield Academy" in line)
+    letters = [c.trend["Northfield Academy"][m] for m in c.months]
+    assert [x.strip() for x in row.split("│")[2:5]] == letters
+
+
+# -- the governors' page: each benchmark beside the plan's work on it ------------------------------
+
+def _northfield(tmp_path: Path) -> tuple[Path, dict[int, list[str]]]:
+    """The known hub, with Northfield's plan header filled, two Benchmark 1 actions Complete (one with
+    an evidence link) and its one Benchmark 4 action Not applicable; returns master IDs per benchmark."""
+    spec = load_spec("gatsby-plan")
+    path = _hub(tmp_path)
+    wb = load_workbook(path)
+    plan = wb[PLAN]
+    heads = [c.value for c in plan[1]]
+    row = next(r for r in range(2, plan.max_row + 1) if plan.cell(row=r, column=1).value == "NFA")
+    for header, value in {"Priority benchmarks": "BM4, BM6", "Destinations": "95% sustained destinations",
+                          "Labour market information": "Health and digital growing"}.items():
+        plan.cell(row=row, column=heads.index(header) + 1, value=value)
+    ids: dict[int, list[str]] = {}
+    for m in spec.master:
+        ids.setdefault(int(str(m["Benchmark"]).split()[0]), []).append(str(m["ID"]))
+    ws = wb["Northfield Academy"]
+    cols = {c.value: c.column for c in ws[1]}
+    rows = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    edits = ((ids[1][0], "Complete", "https://example.org/e.pdf"), (ids[1][1], "Complete", None),
+             (ids[4][0], "Not applicable", None))
+    for rid, status, link in edits:
+        ws.cell(row=rows[rid], column=cols["Status"], value=status)
+        ws.cell(row=rows[rid], column=cols["Evidence link"], value=link)
+    wb.save(path)
+    return path, ids
+
+
+def test_governors_page_sets_each_benchmark_beside_the_plan(tmp_path: Path) -> None:
+    path, ids = _northfield(tmp_path)
+    c = _consolidated(path)
+    v = gatsby_view(c)
+    assert v is not None
+    lines = benchmark_lines(c, v, "Northfield Academy")
+    met = HUB["NFA"]["Autumn 2026"]
+    assert [b.achieved for b in lines] == [i in met for i in range(1, 9)]
+    assert [b.percent for b in lines] == [100 if i in met else 50 for i in range(1, 9)]
+    assert [b.hub_share for b in lines] == [share for _, share, _ in v.per_benchmark]
+    assert [b.priority for b in lines] == [i in (4, 6) for i in range(1, 9)]
+    assert [b.actions for b in lines] == [len(ids[i]) - (i == 4) for i in range(1, 9)]  # BM4's is N/A
+    assert [(b.complete, b.with_evidence) for b in lines][:2] == [(2, 1), (0, 0)]
+    assert weak_points(lines) == "Not achieved: BM4, BM6, BM7. The plan has no action on BM4."
+    page = governors_html(c, "Northfield")
+    table = page[page.index('<table class="bm">'):]
+    table = table[:table.index("</table>")]
+    assert '<th scope="row">Completed, with evidence</th><td class="num">1 of 2</td>' in table
+    assert '<th scope="row">Actions in the plan</th><td class="num">3</td>' in table
+    assert "Not achieved: BM4, BM6, BM7. The plan has no action on BM4." in page
+    assert "<th scope=\"row\">Destinations</th><td>95% sustained destinations</td>" in page
+    assert "<th scope=\"row\">Vulnerable cohorts</th><td>not recorded</td>" in page
+
+
+def test_a_hub_of_plans_counts_updates_over_the_term(tmp_path: Path) -> None:
+    """Updates are termly: a tab updated in October is up to date in December's cycle; one last updated
+    in July (the summer term) is not, and the report says "this term"."""
+    path = _hub(tmp_path)
+    wb = load_workbook(path)
+    spec = load_spec("gatsby-plan")
+    for s in spec.schools:
+        ws = wb[s.sheet]
+        col = next(c.column for c in ws[1] if c.value == "Last updated")
+        ws.cell(row=2, column=col, value=date(2026, 7, 20) if s.id == "RSC" else date(2026, 10, 5))
+    wb.save(path)
+    c = _consolidated(path)
+    assert c.not_updated == [("Riverside School", date(2026, 7, 20))]
+    page = report_html(c)
+    assert "1 school did not update its tab this term (Riverside School)." in page
+    assert "this month" not in page
