@@ -51,6 +51,7 @@ class AreaResult:
     identity: str = ""  # the embedded spec + master fingerprint: two files with one identity are one area
     row_states: list[RowState] = field(default_factory=list)  # every row with an ID, for rows.json
     red_caps: str = ""  # the spec's [rollup] red_caps: "A" caps a school with a master Red at Amber
+    ids: list[str] = field(default_factory=list)  # "Area#ID" for each school: trends follow the ID
 
 
 @dataclass
@@ -101,9 +102,11 @@ class Consolidated:
         """What the archive keeps of this month for later trends: per school its rolled-up RAG, under
         the label shown and under "Area: School", so adding an area later keeps the trend."""
         labels = {label: key for a in self.areas for label, key in zip(a.schools, a.keys, strict=False)}
+        ids = {label: i for a in self.areas for label, i in zip(a.schools, a.ids, strict=False)}
         rags = {g.key["school"]: g.rag for g in self.by_school.groups}
         return {"month": self.month, "rule": self.rule, "schools": rags,
-                "schools_by_area": {labels.get(s, s): rag for s, rag in rags.items()}}
+                "schools_by_area": {labels.get(s, s): rag for s, rag in rags.items()},
+                "schools_by_id": {ids[s]: rag for s, rag in rags.items() if s in ids}}
 
 
 def _label(area: str, school: str, multi: bool) -> str:
@@ -129,7 +132,12 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       keys=[_label(spec.area, s.sheet, True) for s in spec.schools],
                       records=tidy_rows(data, month), identity=area_identity(data.meta),
                       row_states=row_states(data, lambda sheet: _label(spec.area, sheet, multi)),
-                      red_caps=spec.rollup.red_caps)
+                      red_caps=spec.rollup.red_caps, ids=[school_key(spec.area, s.id) for s in spec.schools])
+
+
+def school_key(area: str, school_id: str) -> str:
+    """A school as trends follow it, whatever its tab is called this month: area and stable ID."""
+    return f"{area}#{school_id}"
 
 
 def area_identity(meta: dict[str, str]) -> str:
@@ -202,7 +210,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
 
     Each school's RAG (and heat-map row) follows its own area's roll-up rule; themes, leads and the
     overall line, which mix areas, follow ``rule``. With its area's ``red_caps = "A"``, a school with
-    any Red among its rated master rows is shown at Amber at best."""
+    any Red among its rated minimum expectations is shown at Amber at best (a WAGJLL row does not cap)."""
     rows = [r for a in areas for r in a.rows]
     order = {"school": _ordered(s for a in areas for s in a.schools),
              "theme": _ordered(t for a in areas for t in a.themes),
@@ -213,7 +221,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     settings = {s: a.settings for a in areas for s in a.schools}  # each school under its own area's rule
     caps = {s: a.red_caps for a in areas for s in a.schools}
     master_reds = {r.school for a in areas for r in a.row_states
-                   if r.master and r.rag == "R" and r.status != NOT_APPLICABLE}
+                   if r.minimum and r.rag == "R" and r.status != NOT_APPLICABLE}
     capped: list[str] = []
     for g in by_school.groups:
         school = g.key["school"]
@@ -234,11 +242,12 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     keys = {label: (key, short) for a in areas
             for label, key, short in zip(a.schools, a.keys, (k.split(": ", 1)[-1] for k in a.keys),
                                          strict=False)}
+    ids = {label: i for a in areas for label, i in zip(a.schools, a.ids, strict=False)}
 
-    def past(m: str, school: str) -> str:
+    def past(m: str, school: str) -> str:  # by ID first: a renamed school keeps its trend
         key, short = keys.get(school, (school, school))
         h = history[m]
-        return h.get(school) or h.get(key) or h.get(short) or ""
+        return h.get(ids.get(school, "\0")) or h.get(school) or h.get(key) or h.get(short) or ""
 
     trend = {s: {m: past(m, s) for m in months} for s in order["school"]}
     first = date(int(month[:4]), int(month[5:7]), 1)
@@ -259,7 +268,8 @@ def load_history(archive_root: Path, before: str) -> dict[str, dict[str, str]]:
             continue
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
-            out[month] = {**saved.get("schools_by_area", {}), **saved.get("schools", {})}
+            out[month] = {**saved.get("schools_by_area", {}), **saved.get("schools", {}),
+                          **saved.get("schools_by_id", {})}
         except (ValueError, OSError):
             continue
     return out

@@ -90,9 +90,10 @@ def row_changes(rows: Sequence[RowState], month: str, history: Mapping[str, Sequ
         elif now and ((was and ORDER[now] > ORDER[was]) or prev.status == NOT_APPLICABLE):
             out.append(RowChange(IMPROVED, row, _words(prev), ""))
     present = {r.rid for r in rows}
-    present_schools = {r.key for r in rows}
-    for rid, prev in before.items():
-        if rid not in present and prev.key in present_schools:
+    present_schools = {r.school_key for r in rows}
+    retired = {p.id for p in before.values() if p.master} - {r.id for r in rows if r.master}
+    for rid, prev in before.items():  # a master row retired for every school is not "removed"
+        if rid not in present and prev.school_key in present_schools and prev.id not in retired:
             out.append(RowChange(REMOVED, prev, _words(prev), ""))
     schools = list(dict.fromkeys(r.school for r in [*rows, *before.values()]))
     rank = {s: i for i, s in enumerate(schools)}

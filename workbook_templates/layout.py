@@ -22,6 +22,8 @@ SUMMARY = "Summary"
 LISTS = "Lists"
 META_SHEET = "_tom"  # very hidden: the embedded spec, the master fingerprint and the cycle stamp
 ISSUES = "Issues"  # written by Validate (annotate)
+RETIRED = "Retired"  # hidden: retired master rows as each school left them (workbook_templates.upgrade)
+MASTER_HISTORY = "Master history"  # hidden: version, date, who, change of every master change
 META_FORMAT = "tomsync-workbook/1"
 
 # -- rows and columns -------------------------------------------------------------------------------
