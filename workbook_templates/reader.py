@@ -36,7 +36,7 @@ from xml.etree import ElementTree
 
 import python_calamine
 
-from workbook_templates.layout import CURRENT_RAG, MASTER, META_FORMAT, META_SHEET
+from workbook_templates.layout import CURRENT_RAG, MASTER, MASTER_HISTORY, META_FORMAT, META_SHEET
 from workbook_templates.spec import Spec, SpecError, parse_schools, parse_spec
 
 _FORMULA = re.compile(rb"<f[ >/]")
@@ -204,6 +204,7 @@ class WorkbookData:
     schools: dict[str, SheetRows]  # tab name -> rows, for tabs named by the spec's schools
     formula_cells: dict[str, set[str]] = field(default_factory=dict)
     error_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> address -> "#N/A"
+    master_history: list[list[Any]] = field(default_factory=list)  # "Master history" rows, header first
 
     def all_school_rows(self) -> list[Row]:
         return [r for s in self.schools.values() for r in s.rows]
@@ -476,8 +477,9 @@ def workbook_data(book: SheetSource, path: Path,
     except Exception as exc:
         raise WorkbookReadError(f"{path}: a sheet cannot be read ({first_line(exc)})") from None
     master = rows.pop(MASTER)
+    history = _values(book, MASTER_HISTORY) if MASTER_HISTORY in names else []
     return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)),
-                        errors(list(rows)) if errors is not None else {})
+                        errors(list(rows)) if errors is not None else {}, history)
 
 
 def embedded_spec(data: bytes) -> Spec | None:

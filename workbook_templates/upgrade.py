@@ -327,7 +327,8 @@ def _clone_school(pkg: Package, spec: Spec, source: str, school_id: str, sheet: 
             root.remove(el)
     for sv in root.iterfind(f"{M}sheetViews/{M}sheetView"):
         sv.attrib.pop("tabSelected", None)
-    index = pkg.sheet_names().index(source) + 1
+    names = pkg.sheet_names()
+    index = max(names.index(s.sheet) for s in spec.schools if s.sheet in names) + 1
     part = pkg.add_sheet(sheet, index)
     pkg.write_part(part, etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
     old_id = next(s.id for s in spec.schools if s.sheet == source) if any(
@@ -426,9 +427,16 @@ def _apply_schools(pkg: Package, old: Spec, new: Spec, p: Plan) -> None:
 
 # -- the embedded spec and the history ----------------------------------------------------------------
 
-def _write_meta(pkg: Package, spec: Spec) -> None:
+def _write_meta(pkg: Package, spec: Spec, closed: list[str]) -> None:
+    """The embedded spec, its fingerprint, and the tabs of closed schools (kept, hidden)."""
     grid = pkg.grid(META_SHEET)
     keys = [str(r[0]) if r and r[0] is not None else "" for r in grid]
+    if closed:
+        before = json.loads(str(grid[keys.index("closed_tabs")][1])) if "closed_tabs" in keys else []
+        now = sorted(set(before) | set(closed) - {s.sheet for s in spec.schools})
+        r = keys.index("closed_tabs") + 1 if "closed_tabs" in keys else len(grid) + 1
+        pkg.set_value(META_SHEET, f"A{r}", "closed_tabs")
+        pkg.set_value(META_SHEET, f"B{r}", json.dumps(now, ensure_ascii=False))
     text = json.dumps(spec_to_dict(spec), ensure_ascii=False, separators=(",", ":"))
     chunks = [text[i:i + CHUNK] for i in range(0, len(text), CHUNK)]
     r = keys.index("master_sha256") + 1
@@ -460,7 +468,7 @@ def upgrade_package(pkg: Package, new: Spec, who: str, note: str = "", today: da
     if p.master_changed:
         _apply_master(pkg, old, new, p, version + 1, when)
     _apply_schools(pkg, old, new, p)
-    _write_meta(pkg, new)
+    _write_meta(pkg, new, [s.sheet for s in old.schools if s.id in p.schools_closed])
     rows: list[list[Any]] = []
     if not past:
         rows.append([1, str(meta.get("built_at", ""))[:10], "template build", "built from the spec",
