@@ -27,7 +27,15 @@ from sync.rows import RowState, row_states
 from workbook_templates.frame import Record, tidy_rows, to_frame
 from workbook_templates.layout import NOT_APPLICABLE
 from workbook_templates.reader import Limits, WorkbookData, WorkbookReadError, read_workbook
-from workbook_templates.rollup import RatedRow, RollupResult, group_rows, rated_rows, roll, roll_counts
+from workbook_templates.rollup import (
+    TIER_ORDER,
+    RatedRow,
+    RollupResult,
+    group_rows,
+    rated_rows,
+    roll,
+    roll_counts,
+)
 from workbook_templates.validate import Finding, validate
 
 
@@ -71,6 +79,7 @@ class Consolidated:
     capped: list[str] = field(default_factory=list)  # schools held at Amber by red_caps
     heat_counts: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)  # (R, A, G)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files the cycle did not add in, and why
+    by_tier: RollupResult | None = None  # minimum expectations, WAGJLL rows, schools' own rows
 
     @property
     def rows(self) -> list[RowState]:
@@ -218,6 +227,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     by_school = group_rows(rows, ["school"], rule, green, red, order)
     by_theme = group_rows(rows, ["theme"], rule, green, red, order)
     by_lead = group_rows(rows, ["lead"], rule, green, red, order)
+    by_tier = group_rows(rows, ["tier"], rule, green, red, {"tier": TIER_ORDER})
     settings = {s: a.settings for a in areas for s in a.schools}  # each school under its own area's rule
     caps = {s: a.red_caps for a in areas for s in a.schools}
     master_reds = {r.school for a in areas for r in a.row_states
@@ -254,7 +264,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     not_updated = [(s, last) for a in areas for s, last in a.last_updated.items()
                    if last is None or last < first]
     return Consolidated(month, areas, by_school, by_theme, by_lead, heatmap, trend, not_updated, rule,
-                        (green, red), months, dict(row_history or {}), capped, heat_counts)
+                        (green, red), months, dict(row_history or {}), capped, heat_counts, by_tier=by_tier)
 
 
 def load_history(archive_root: Path, before: str) -> dict[str, dict[str, str]]:

@@ -29,7 +29,7 @@ ROLES = (
     "evidence", "last_updated", "updated_by", "responsible", "due",
 )
 RULES = ("score", "worst", "majority")
-GROUPS = ("school", "theme", "lead")
+GROUPS = ("school", "theme", "lead", "tier")  # tier: minimum, wagjll, own rows
 SHIPPED = ("scottish-tom", "gatsby-plan")
 # "Conflicts": sync.merge's copy for a person; "xlwings.conf": the add-in's sheet (xl_addin.conf)
 RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf", RETIRED,
