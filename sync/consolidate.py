@@ -60,6 +60,7 @@ class AreaResult:
     row_states: list[RowState] = field(default_factory=list)  # every row with an ID, for rows.json
     red_caps: str = ""  # the spec's [rollup] red_caps: "A" caps a school with a master Red at Amber
     ids: list[str] = field(default_factory=list)  # "Area#ID" for each school: trends follow the ID
+    master_ids: list[str] = field(default_factory=list)  # the master rows now (a row gone was retired)
 
 
 @dataclass
@@ -88,7 +89,8 @@ class Consolidated:
     @cached_property
     def changes(self) -> list[RowChange]:
         """Reds, slips and improvements since the last month with a row snapshot (`sync.exceptions`)."""
-        return row_changes(self.rows, self.month, self.row_history)
+        return row_changes(self.rows, self.month, self.row_history,
+                           {i for a in self.areas for i in a.master_ids})
 
     @property
     def findings(self) -> list[tuple[str, Finding]]:
@@ -141,7 +143,8 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       keys=[_label(spec.area, s.sheet, True) for s in spec.schools],
                       records=tidy_rows(data, month), identity=area_identity(data.meta),
                       row_states=row_states(data, lambda sheet: _label(spec.area, sheet, multi)),
-                      red_caps=spec.rollup.red_caps, ids=[school_key(spec.area, s.id) for s in spec.schools])
+                      red_caps=spec.rollup.red_caps, ids=[school_key(spec.area, s.id) for s in spec.schools],
+                      master_ids=list(spec.master_by_id))
 
 
 def school_key(area: str, school_id: str) -> str:
