@@ -51,7 +51,7 @@ from workbook_templates.layout import (
     SUMMARY,
     Layout,
 )
-from workbook_templates.package import M, Package, col_letters
+from workbook_templates.package import M, Package, col_letters, refuse_unwritable
 from workbook_templates.reader import read_meta
 from workbook_templates.spec import Spec, canonical, spec_to_dict
 from workbook_templates.template import CHUNK, list_name, own_id, summary_cells
@@ -483,6 +483,7 @@ def upgrade_package(pkg: Package, new: Spec, who: str, note: str = "", today: da
 def upgrade_file(path: str | os.PathLike[str], new: Spec, who: str, note: str = "",
                  today: date | None = None) -> UpgradeResult:
     """Upgrade the workbook at ``path`` in place (atomically; refused while it is open in Excel)."""
+    refuse_unwritable(path)  # open in Excel or read-only: refused before any work
     pkg = Package.open(path)
     result = upgrade_package(pkg, new, who, note, today)
     if result.written:
