@@ -218,8 +218,7 @@ def _retire_row(pkg: Package, tab: _Tab, r: int) -> list[Any]:
     kept = [pkg.value(tab.sheet, f"{col_letters(c)}{r}") for c in range(1, max(tab.cols.values()) + 1)]
     for c in range(1, max(tab.cols.values()) + 1):
         ref = f"{col_letters(c)}{r}"
-        if pkg.formula(tab.sheet, ref) is None:
-            pkg.set_value(tab.sheet, ref, None)
+        pkg.set_value(tab.sheet, ref, None)  # a formula too: its result is kept on the Retired sheet
         pkg.set_link(tab.sheet, ref, None)
     pkg.sheet(tab.sheet).row(r).set("hidden", "1")
     return kept
