@@ -61,7 +61,8 @@ SECTIONS = (  # (html id, heading)
     ("board", "Board summary"), ("overview", "Overview"), ("exceptions", "Exceptions"),
     ("overdue", "Overdue"), ("opt-outs", "Opt-outs"), ("evidence", "Evidence"),
     ("by-school", "By school"), ("by-theme", "By theme"), ("by-lead", "By lead"),
-    ("by-tier", "By tier"), ("heat-map", "Heat map"), ("trend", "Trend"), ("not-updated", "Not updated"), ("findings", "Findings"),
+    ("by-tier", "By tier"), ("heat-map", "Heat map"), ("trend", "Trend"), ("not-updated", "Not updated"),
+    ("findings", "Findings"),
 )
 EXCEPTION_HEADERS = ("Change", "School", "ID", "Activity", "Lead", "RAG", "Last month", "Note", "Evidence",
                      "Red since")
@@ -848,7 +849,8 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         "by-theme": _html_groups(c.by_theme, "Theme"),
         "by-lead": _html_groups(c.by_lead, "Lead"),
         "by-tier": "<p>Minimum expectations (they drive the red cap and the opt-out rule), WAGJLL rows (what "
-                   "a good job looks like) and the schools' own rows.</p>\n" + _html_groups(_tiers(c), "Tier"),
+                   "a good job looks like) and the schools' own rows.</p>\n"
+                   + _html_groups(_tiers(c), "Tier"),
         "heat-map": f"<p>Each cell: the rolled-up letter, with its rows' R·A·G counts below it.</p>\n{heat}\n"
                     f"{_html_key()}",
         "trend": f"<p>Rolled-up rating per school for each month, oldest first.</p>\n{trend}",

@@ -6,7 +6,6 @@ import tomllib
 from pathlib import Path
 
 import tomli_w
-
 from typer.testing import CliRunner, Result
 
 from tests.workbook_templates.helpers import build

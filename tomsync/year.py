@@ -110,7 +110,10 @@ def register(app: typer.Typer, template_app: typer.Typer, fail: Fail) -> None:
         """Change a master row's wording (or tier) on the Master and every school tab."""
         from workbook_templates.master_edit import edit_row, parse_sets
 
-        _report(file, _apply(fail, file, lambda s: edit_row(s, row_id, parse_sets(sets or []), tier), by, note))
+        def change(s: Spec) -> Spec:
+            return edit_row(s, row_id, parse_sets(sets or []), tier)
+
+        _report(file, _apply(fail, file, change, by, note))
 
     @master_app.command("retire")
     def master_retire(file: Annotated[Path, typer.Argument(help="the workbook")],
@@ -170,4 +173,5 @@ def register(app: typer.Typer, template_app: typer.Typer, fail: Fail) -> None:
         if archived is not None:
             out.print(f"archived {file} as {archived}: 'tomsync push' puts it in the library")
         else:
-            out.print(f"{file} is not in a synced working copy: keep it as the {escape(data.spec.session)} record")
+            out.print(f"{file} is not in a synced working copy: keep it as the "
+                      f"{escape(data.spec.session)} record")

@@ -40,7 +40,8 @@ def _extras(row: dict[str, Any], tier: str | None, optional: bool | None) -> Non
         row[OPTIONAL] = optional
 
 
-def add_row(spec: Spec, values: dict[str, str], tier: str | None = None, optional: bool | None = None) -> Spec:
+def add_row(spec: Spec, values: dict[str, str], tier: str | None = None,
+            optional: bool | None = None) -> Spec:
     """The spec with a new master row at the end (its ID given in ``values``)."""
     row: dict[str, Any] = dict(values)
     _extras(row, tier, optional)

@@ -21,7 +21,16 @@ from typing import Any
 import tomli_w
 
 from workbook_templates.calendar import CalendarError, Term, parse_terms
-from workbook_templates.layout import GUIDE, ISSUES, LISTS, MASTER, MASTER_HISTORY, META_SHEET, RETIRED, SUMMARY
+from workbook_templates.layout import (
+    GUIDE,
+    ISSUES,
+    LISTS,
+    MASTER,
+    MASTER_HISTORY,
+    META_SHEET,
+    RETIRED,
+    SUMMARY,
+)
 
 KINDS = ("text", "choice", "date", "rag", "url", "int")
 ROLES = (

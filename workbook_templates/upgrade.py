@@ -266,7 +266,8 @@ def _apply_master(pkg: Package, old: Spec, new: Spec, p: Plan, version: int, whe
                     school = old.school_by_sheet()[sheet]
                     header = [h for h, _ in sorted(tab.cols.items(), key=lambda kv: kv[1])]
                     values = dict(zip(header, kept, strict=False))
-                    retired_rows.append([version, when, school.id, sheet, *[values.get(h) for h in old.headers]])
+                    retired_rows.append([version, when, school.id, sheet,
+                                         *[values.get(h) for h in old.headers]])
         after = max((tab.rows[i] for i in old.master_by_id if i in tab.rows), default=FIRST_ROW - 1)
         for rid in p.added:
             if sheet == MASTER:
@@ -303,7 +304,8 @@ def _rename_sheet(pkg: Package, old: str, new: str) -> None:
     for dn in wb.iterfind(f"{M}definedNames/{M}definedName"):
         text = dn.text or ""
         text = text.replace(quoted_old, quoted_new)
-        text = re.sub(rf"(?<![\w'.]){re.escape(old)}!", quoted_new, text) if re.fullmatch(r"\w+", old) else text
+        if re.fullmatch(r"\w+", old):  # an unquoted name: Sheet1!A1
+            text = re.sub(rf"(?<![\w'.]){re.escape(old)}!", quoted_new, text)
         dn.text = text
 
 
@@ -416,7 +418,8 @@ def _apply_schools(pkg: Package, old: Spec, new: Spec, p: Plan) -> None:
             _set_state(pkg, school.sheet, "visible")
             continue
         source = next((s.sheet for s in old.schools if s.id not in p.schools_closed), old.schools[0].sheet)
-        source = p.schools_renamed.get(next(s.id for s in old.schools if s.sheet == source), (source, source))[1]
+        source_id = next(s.id for s in old.schools if s.sheet == source)
+        source = p.schools_renamed.get(source_id, (source, source))[1]
         _clone_school(pkg, replace(new, schools=(*new.schools, *old.schools)), source, sid, school.sheet)
     if p.choices or p.schools_added or p.schools_renamed or p.schools_closed:
         _write_lists(pkg, new)
@@ -451,11 +454,13 @@ def _write_meta(pkg: Package, spec: Spec, closed: list[str]) -> None:
 
 
 def _before(old: Spec, p: Plan) -> str:
-    rows = {rid: {k: canonical(v) for k, v in old.master_by_id[rid].items()} for rid in [*p.edited, *p.retired]}
+    rows = {rid: {k: canonical(v) for k, v in old.master_by_id[rid].items()}
+            for rid in [*p.edited, *p.retired]}
     return json.dumps(rows, ensure_ascii=False, separators=(",", ":")) if rows else ""
 
 
-def upgrade_package(pkg: Package, new: Spec, who: str, note: str = "", today: date | None = None) -> UpgradeResult:
+def upgrade_package(pkg: Package, new: Spec, who: str, note: str = "", today: date | None = None
+                    ) -> UpgradeResult:
     """Apply ``new`` to the workbook in ``pkg`` (not saved); see the module note."""
     meta, old = read_meta(_Book(pkg), Path(pkg.path or "workbook"))
     p = plan(old, new)
@@ -499,7 +504,8 @@ def embedded(path: str | os.PathLike[str]) -> Spec:
 
 def default_who() -> str:
     """Who the history names when --by is not given: the signed-in user's name on this machine."""
-    return os.environ.get("TOMSYNC_USER") or os.environ.get("USERNAME") or os.environ.get("USER") or "programme manager"
+    env = os.environ
+    return env.get("TOMSYNC_USER") or env.get("USERNAME") or env.get("USER") or "programme manager"
 
 
 class _Grid:
