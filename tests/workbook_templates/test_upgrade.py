@@ -238,6 +238,14 @@ def test_a_renamed_school_keeps_its_trend(demo: Path) -> None:
     assert c.trend["Hawick Academy"]["2026-10"] == october.trend["Hawick High"]["2026-10"] != ""
 
 
-def test_shipped_spec_has_wagjll_rows() -> None:
-    spec = load_spec("scottish-tom")
-    assert {spec.tier(r) for r in spec.master_by_id} == {"minimum", "wagjll"}
+def test_the_demo_extends_the_scottish_tom_with_wagjll_rows(tmp_path: Path) -> None:
+    from sync.folder import FolderLibrary
+    from tomsync.demo.run import WORKBOOK, extend_with_wagjll
+
+    library = FolderLibrary(tmp_path)
+    spec = extend_with_wagjll(library, load_spec("scottish-tom"), WORKBOOK)
+    data = read_workbook(tmp_path / WORKBOOK)
+    assert data.spec == spec and {spec.tier(r) for r in spec.master_by_id} == {"minimum", "wagjll"}
+    rows = [canonical(r.get("ID")) for r in data.schools["Hawick High"].rows]
+    assert rows == [*(f"M{i:02d}" for i in range(1, 13)), "W01", "W02", "W03"]  # where a build puts them
+    assert not [f for f in validate(data, today=TODAY) if f.severity == "error"]
