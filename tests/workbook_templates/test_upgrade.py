@@ -249,3 +249,27 @@ def test_the_demo_extends_the_scottish_tom_with_wagjll_rows(tmp_path: Path) -> N
     rows = [canonical(r.get("ID")) for r in data.schools["Hawick High"].rows]
     assert rows == [*(f"M{i:02d}" for i in range(1, 13)), "W01", "W02", "W03"]  # where a build puts them
     assert not [f for f in validate(data, today=TODAY) if f.severity == "error"]
+
+
+def test_validate_annotate_gives_an_added_master_row_its_grey_back(scottish: Path) -> None:
+    from openpyxl import load_workbook
+
+    from workbook_templates.annotate import annotate_file
+    from workbook_templates.layout import LOCKED_COLOUR
+
+    fill(scottish, {"Hawick High": {"A14": "HAW-01", "C14": "Our own careers fair", "D14": "School"}})
+    upgrade_file(scottish, add_row(read_workbook(scottish).spec, M13), "Pat")
+    r13 = next(r.row for r in read_workbook(scottish).schools["Hawick High"].rows if r.get("ID") == "M13")
+    pkg = Package.open(scottish)
+    pkg.set_value("Hawick High", f"C{r13}", "Our wording instead")  # master-text-changed: marked
+    pkg.save()
+    found = {(f.cell, f.rule) for f in annotate_file(scottish, today=TODAY) if f.sheet == "Hawick High"}
+    assert (f"C{r13}", "master-text-changed") in found and ("B14", "required") in found
+    pkg = Package.open(scottish)
+    pkg.set_value("Hawick High", f"C{r13}", M13["Activity"])
+    pkg.set_value("Hawick High", "B14", "Career guidance")
+    pkg.save()
+    annotate_file(scottish, today=TODAY)
+    ws = load_workbook(scottish)["Hawick High"]
+    assert ws[f"C{r13}"].fill.fgColor.rgb[-6:] == LOCKED_COLOUR  # the master wording's grey, back
+    assert ws["B14"].fill.fill_type is None  # an own row: no fill
