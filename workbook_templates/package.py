@@ -622,6 +622,31 @@ class Package:
         self._sheets.pop(part, None)
         self.write_part(part, EMPTY_SHEET)
 
+    def rename_sheet(self, old: str, new: str) -> None:
+        """Rename a tab, and the defined names (print titles, filters, ranges) that name it; formulas
+        on other sheets are the caller's to rewrite (tomsync's own Summary is rebuilt by its writer)."""
+        if new in self.sheet_names():
+            raise ValueError(f"the workbook already has a sheet {new!r}")
+        wb = self._wb(edit=True)
+        for sh in wb.iterfind(f"{M}sheets/{M}sheet"):
+            if sh.get("name") == old:
+                sh.set("name", new)
+        self._sheet_list = None
+        quoted_new = "'" + new.replace("'", "''") + "'!"
+        plain = re.compile(rf"(?<![\w'.]){re.escape(old)}!") if re.fullmatch(r"\w+", old) else None
+        for dn in wb.iterfind(f"{M}definedNames/{M}definedName"):
+            text = (dn.text or "").replace("'" + old.replace("'", "''") + "'!", quoted_new)
+            dn.text = plain.sub(quoted_new, text) if plain is not None else text
+
+    def set_sheet_state(self, name: str, state: str) -> None:
+        """Show a tab ("visible") or hide it ("hidden", "veryHidden")."""
+        for sh in self._wb(edit=True).iterfind(f"{M}sheets/{M}sheet"):
+            if sh.get("name") == name:
+                if state == "visible":
+                    sh.attrib.pop("state", None)
+                else:
+                    sh.set("state", state)
+
     def set_active(self, name: str) -> None:
         """Make ``name`` the tab Excel opens on (and the only selected one)."""
         index = self.sheet_names().index(name)

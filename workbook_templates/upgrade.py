@@ -32,7 +32,6 @@ import copy
 import json
 import math
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -292,33 +291,6 @@ def _apply_master(pkg: Package, old: Spec, new: Spec, p: Plan, version: int, whe
 
 # -- schools, lists and the Summary ------------------------------------------------------------------
 
-def _rename_sheet(pkg: Package, old: str, new: str) -> None:
-    """Rename a tab, and the defined names (print titles, filters) that name it."""
-    wb = pkg.tree(pkg.workbook_part)
-    for sh in wb.iterfind(f"{M}sheets/{M}sheet"):
-        if sh.get("name") == old:
-            sh.set("name", new)
-    pkg._sheet_list = None  # noqa: SLF001  (the package caches its sheet list)
-    quoted_old = "'" + old.replace("'", "''") + "'!"
-    quoted_new = "'" + new.replace("'", "''") + "'!"
-    for dn in wb.iterfind(f"{M}definedNames/{M}definedName"):
-        text = dn.text or ""
-        text = text.replace(quoted_old, quoted_new)
-        if re.fullmatch(r"\w+", old):  # an unquoted name: Sheet1!A1
-            text = re.sub(rf"(?<![\w'.]){re.escape(old)}!", quoted_new, text)
-        dn.text = text
-
-
-def _set_state(pkg: Package, sheet: str, state: str) -> None:
-    wb = pkg.tree(pkg.workbook_part)
-    for sh in wb.iterfind(f"{M}sheets/{M}sheet"):
-        if sh.get("name") == sheet:
-            if state == "visible":
-                sh.attrib.pop("state", None)
-            else:
-                sh.set("state", state)
-
-
 def _clone_school(pkg: Package, spec: Spec, source: str, school_id: str, sheet: str) -> None:
     """A new school tab with the layout of ``source``: master wording kept, everything a school typed
     emptied, own rows numbered with the new school's ID; no links, notes or drawings carried over."""
@@ -408,14 +380,14 @@ def _apply_schools(pkg: Package, old: Spec, new: Spec, p: Plan) -> None:
     for sid, (a, b) in p.schools_renamed.items():
         if b in names:
             raise UpgradeError(f"school {sid}: a tab '{b}' is already in the workbook")
-        _rename_sheet(pkg, a, b)
+        pkg.rename_sheet(a, b)
     for sid in p.schools_closed:
         sheet = next(s.sheet for s in old.schools if s.id == sid)
-        _set_state(pkg, sheet, "hidden")
+        pkg.set_sheet_state(sheet, "hidden")
     for sid in p.schools_added:
         school = next(s for s in new.schools if s.id == sid)
         if school.sheet in pkg.sheet_names():  # a closed school re-opened: its tab comes back
-            _set_state(pkg, school.sheet, "visible")
+            pkg.set_sheet_state(school.sheet, "visible")
             continue
         source = next((s.sheet for s in old.schools if s.id not in p.schools_closed), old.schools[0].sheet)
         source_id = next(s.id for s in old.schools if s.sheet == source)

@@ -11,7 +11,7 @@ import pytest
 
 from sync.consolidate import area_result, consolidate
 from sync.exceptions import REMOVED
-from tests.lossless import assert_kept, changed_cells, rich_workbook, sheet_part, zip_parts
+from tests.lossless import assert_kept, changed_cells, defined_names, rich_workbook, sheet_part, zip_parts
 from tests.workbook_templates.helpers import SCOT, TODAY, fill
 from workbook_templates.layout import MASTER, MASTER_HISTORY, RETIRED
 from workbook_templates.master_edit import add_row, edit_row, retire_row
@@ -225,6 +225,9 @@ def test_schools_added_renamed_closed_and_a_new_lead(demo: Path) -> None:
     assert "College" in [r[1] for r in lists] and "Borders College" in [r[-1] for r in lists]
     assert [r[0] for r in pkg.grid("Summary")[4:13]][-1] == "Borders College"
     assert "'Hawick Academy'!" in (pkg.formula("Summary", "B9") or "")
+    names = defined_names(demo)  # the renamed tab's print titles name it
+    assert names[("_xlnm.Print_Titles", "Hawick Academy")] == "'Hawick Academy'!$1:$1"
+    assert not [t for t in names.values() if "Hawick High" in t]
     college = [r for r in pkg.grid("Borders College")[13:16]]
     assert [r[0] for r in college] == ["BCL-01", "BCL-02", "BCL-03"]
     assert all(v is None for v in college[0][1:])
