@@ -78,10 +78,12 @@ def _carry(values: dict[str, Any], spec: Spec) -> bool:
     return value != COMPLETE
 
 
-def _typed(values: dict[str, Any], spec: Spec) -> bool:
-    """Anything a school typed on a master row beyond the template's "Not started"."""
-    return any(values.get(c.header) not in (None, "") for c in spec.columns
-               if not c.locked and c.role not in RESTART and c.role != "status") or (
+def _typed(values: dict[str, Any], spec: Spec, master: dict[str, Any]) -> bool:
+    """Anything a school typed on a master row beyond what the template wrote there ("Not started",
+    the master's own values such as a Responsible)."""
+    return any(values.get(c.header) not in (None, "") and canonical(values.get(c.header)) != canonical(
+        master.get(c.header)) for c in spec.columns
+        if not c.locked and c.role not in RESTART and c.role != "status") or (
         (s := spec.column("status")) is not None and values.get(s.header) not in (None, "Not started"))
 
 
@@ -114,7 +116,7 @@ def new_session(data: WorkbookData, label: str, output: str | os.PathLike[str], 
                 left[school.sheet] = left.get(school.sheet, 0) + 1
                 continue
             if rid in spec.master_by_id:
-                if not _typed(row.values, spec):
+                if not _typed(row.values, spec, spec.master_by_id[rid]):
                     continue
                 r = FIRST_ROW + list(spec.master_by_id).index(rid)
                 headers = [c.header for c in spec.columns if not c.locked]

@@ -191,8 +191,8 @@ def _write_master_row(pkg: Package, tab: _Tab, r: int, template_row: int, spec: 
             continue
         ref = f"{col_letters(c)}{r}"
         style = _style(pkg, tab.sheet, f"{col_letters(c)}{template_row}") if whole else None
-        value: Any = row.get(col.header) if col.locked else None
-        if whole and status is not None and col is status:
+        value: Any = row.get(col.header)  # as the template writes a master row (e.g. Responsible)
+        if whole and status is not None and col is status and value is None:
             value = "Not started"
         if whole or col.locked:
             pkg.set_value(tab.sheet, ref, value, style=style)

@@ -276,3 +276,16 @@ def test_validate_annotate_gives_an_added_master_row_its_grey_back(scottish: Pat
     ws = load_workbook(scottish)["Hawick High"]
     assert ws[f"C{r13}"].fill.fgColor.rgb[-6:] == LOCKED_COLOUR  # the master wording's grey, back
     assert ws["B14"].fill.fill_type is None  # an own row: no fill
+
+
+def test_a_termly_plan_takes_a_new_action_with_its_responsible_and_current_rag(gatsby: Path) -> None:
+    spec = read_workbook(gatsby).spec
+    row = {"ID": "G9-01", "Benchmark": spec.master[0]["Benchmark"], "Action": "Alumni network launched",
+           "Responsible": "Careers Leader"}
+    upgrade_file(gatsby, add_row(spec, row), "Hub lead")
+    data = read_workbook(gatsby)
+    assert not [f for f in validate(data, today=TODAY) if f.severity == "error"]
+    school = data.spec.schools[0].sheet
+    new = next(r for r in data.schools[school].rows if r.get("ID") == "G9-01")
+    assert new.get("Responsible") == "Careers Leader" and new.get("Status") == "Not started"
+    assert (Package.open(gatsby).formula(school, f"T{new.row}") or "").startswith("=IFERROR(LOOKUP(")
