@@ -289,3 +289,14 @@ def test_a_termly_plan_takes_a_new_action_with_its_responsible_and_current_rag(g
     new = next(r for r in data.schools[school].rows if r.get("ID") == "G9-01")
     assert new.get("Responsible") == "Careers Leader" and new.get("Status") == "Not started"
     assert (Package.open(gatsby).formula(school, f"T{new.row}") or "").startswith("=IFERROR(LOOKUP(")
+
+
+def test_a_school_tab_with_an_earlier_versions_wording_is_outdated_not_tampered(scottish: Path) -> None:
+    old = read_workbook(scottish).spec.master_by_id["M03"]["Target"]
+    upgrade_file(scottish, edit_row(read_workbook(scottish).spec, "M03", {"Target": NEW_TARGET}), "Pat")
+    pkg = Package.open(scottish)
+    pkg.set_value("Kelso High", "G4", old)  # e.g. pasted back from last month's copy
+    pkg.set_value("Selkirk High", "G4", "Our own target")
+    pkg.save()
+    found = {(f.sheet, f.rule) for f in validate(read_workbook(scottish), today=TODAY) if f.row_id == "M03"}
+    assert found == {("Kelso High", "master-outdated"), ("Selkirk High", "master-text-changed")}

@@ -132,6 +132,12 @@ def check_master_tab(data: WorkbookData, out: list[Finding]) -> None:
 def wording_changed(tab: Tab, row: int, rid: str | None, header: str, value: Any, wanted: Any) -> None:
     """A locked cell of a master row on a school tab must keep the master wording."""
     if value != wanted and canonical(value) != canonical(wanted):
+        old = _earlier(list(tab.history), rid or "", header, canonical(value)) if tab.history else None
+        if old is not None:
+            tab.add(header, row, rid, "master-outdated", ERROR,
+                    f"{header} of master row {rid} still reads the wording before {old.says()}: it now "
+                    f"reads '{canonical(wanted)}'; this tab comes from an older copy of the workbook")
+            return
         tab.add(header, row, rid, "master-text-changed", ERROR,
                 f"{header} of master row {rid} must read '{canonical(wanted)}'"
                 f" (found '{shown(canonical(value))}'): master wording is locked")
