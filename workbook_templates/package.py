@@ -332,6 +332,8 @@ class Package:
         self._trees: dict[str, Any] = {}  # parsed parts that will be written back
         self._peeked: dict[str, Any] = {}  # parsed parts only read so far
         self._sheet_list: list[tuple[str, str, str]] | None = None
+        self._parts: dict[str, str] = {}
+        self._parts_of: list[tuple[str, str, str]] | None = None
         self._sheets: dict[str, _Sheet] = {}
         self._main = self._workbook_part()
         if self._main not in self._names:
@@ -509,10 +511,17 @@ class Package:
                 if sh.get("state", "visible") == "visible"] or self.sheet_names()[:1]
 
     def sheet_part(self, sheet: str) -> str:
-        for name, _, part in self.sheet_list():
-            if name == sheet:
-                return part
-        raise KeyError(f"no sheet {sheet!r} in the workbook")
+        self.sheet_list()
+        listed = self._sheet_list
+        if self._parts_of is not listed:  # a name -> part index, rebuilt when the sheet list changes
+            self._parts = {}
+            for name, _, part in listed or []:
+                self._parts.setdefault(name, part)
+            self._parts_of = listed
+        found = self._parts.get(sheet)
+        if found is None:
+            raise KeyError(f"no sheet {sheet!r} in the workbook")
+        return found
 
     def sheet(self, sheet: str) -> _Sheet:
         """A worksheet, parsed for editing."""

@@ -50,7 +50,7 @@ from workbook_templates.layout import (
     SUMMARY,
     Layout,
 )
-from workbook_templates.package import M, Package, col_letters, refuse_unwritable
+from workbook_templates.package import M, Package, col_letters, refuse_unwritable, split_ref
 from workbook_templates.reader import read_meta
 from workbook_templates.spec import Spec, canonical, spec_to_dict
 from workbook_templates.template import CHUNK, list_name, own_id, summary_cells
@@ -140,29 +140,70 @@ class UpgradeResult:
 # -- reading what is there ----------------------------------------------------------------------------
 
 class _Tab:
-    """A data tab's header columns and rows by ID, read from the package."""
+    """A data tab's header columns and rows by ID, read from the sheet XML being patched: only the
+    header row and the ID column are decoded (an upgrade of a 400-tab workbook reads no note)."""
 
     def __init__(self, pkg: Package, sheet: str, id_header: str) -> None:
         self.sheet = sheet
-        grid = pkg.grid(sheet)
-        header = grid[0] if grid else []
-        self.cols = {str(h).strip(): i + 1 for i, h in enumerate(header) if h not in (None, "")}
-        self.rows: dict[str, int] = {}
-        self.grid = grid
+        sh = pkg.sheet(sheet)
+        first = sh.rows[1].iterfind(M + "c") if 1 in sh.rows else iter(())
+        header = {split_ref(c.get("r"))[1]: pkg.value(sheet, c.get("r")) for c in first}
+        self.cols = {str(h).strip(): i for i, h in header.items() if h not in (None, "")}
         id_col = self.cols.get(id_header)
         if id_col is None:
             raise UpgradeError(f"{sheet}: no '{id_header}' column in row 1: restore the header first")
         self.id_col = id_col
-        for r, values in enumerate(grid[1:], start=2):
-            rid = canonical(values[id_col - 1]) if len(values) >= id_col else ""
-            if rid and rid not in self.rows:
-                self.rows[rid] = r
+        self.rows: dict[str, int] = {}  # ID -> its first row
+        self.ids: dict[int, str] = {}  # row -> ID
+        self._sheet = sh
+        self._used: dict[int, bool] = {}
+        self._last: int | None = None
+        for r, row in sh.rows.items():
+            if r == 1:
+                continue
+            for c in row.iterfind(M + "c"):  # cells are in column order: stop at the ID column
+                col = split_ref(c.get("r"))[1]
+                if col >= id_col:
+                    if col == id_col and _holds_value(c):
+                        rid = canonical(pkg.value(sheet, c.get("r")))
+                        if rid:
+                            self.ids[r] = rid
+                            self.rows.setdefault(rid, r)
+                    break
 
     def used(self, r: int, ignore_id: bool) -> bool:
-        if r - 1 >= len(self.grid):
-            return False
-        return any(v not in (None, "") for i, v in enumerate(self.grid[r - 1], start=1)
-                   if not (ignore_id and i == self.id_col))
+        """Row ``r`` holds a value (outside the ID column with ``ignore_id``)."""
+        if not ignore_id and r in self.ids:
+            return True
+        if r not in self._used:
+            row = self._sheet.rows.get(r)
+            self._used[r] = row is not None and any(
+                _holds_value(c) and split_ref(c.get("r"))[1] != self.id_col for c in row.iterfind(M + "c"))
+        return self._used[r]
+
+    @property
+    def last(self) -> int:
+        """The last row holding a value (1: only the header)."""
+        if self._last is None:
+            self._last = max((r for r in self._sheet.rows if r in self.ids or self.used(r, True)), default=1)
+        return self._last
+
+    def take(self, r: int, rid: str) -> None:
+        """Row ``r`` now holds master row ``rid``."""
+        self.ids[r] = rid
+        self.rows[rid] = r
+        self._used[r] = True
+        self._last = max(self.last, r)
+
+
+def _holds_value(c: Any) -> bool:
+    """A cell showing something: a value, inline text or a formula's cached result that is not empty."""
+    for child in c:
+        if child.tag == M + "v" and child.text:
+            return True
+        if child.tag == M + "is" and "".join(child.itertext()):
+            return True
+    return False
 
 
 def _style(pkg: Package, sheet: str, ref: str) -> int:
@@ -203,13 +244,12 @@ def _write_master_row(pkg: Package, tab: _Tab, r: int, template_row: int, spec: 
 def _free_row(tab: _Tab, after: int, master_ids: set[str], limit: int) -> int:
     """The first unused row below ``after``: empty, or holding only a pre-filled own ID."""
     for r in range(after + 1, limit + 1):
-        values = tab.grid[r - 1] if r - 1 < len(tab.grid) else []
-        rid = canonical(values[tab.id_col - 1]) if len(values) >= tab.id_col else ""
+        rid = tab.ids.get(r, "")
         if rid in master_ids or rid in tab.rows and tab.rows[rid] != r:
             continue
         if not tab.used(r, ignore_id=True):
             return r
-    return max(limit, len(tab.grid)) + 1
+    return max(limit, tab.last) + 1
 
 
 def _retire_row(pkg: Package, tab: _Tab, r: int) -> list[Any]:
@@ -270,7 +310,7 @@ def _apply_master(pkg: Package, old: Spec, new: Spec, p: Plan, version: int, whe
         after = max((tab.rows[i] for i in old.master_by_id if i in tab.rows), default=FIRST_ROW - 1)
         for rid in p.added:
             if sheet == MASTER:
-                r = max(len(tab.grid), FIRST_ROW - 1) + 1
+                r = max(tab.last, FIRST_ROW - 1) + 1
                 pkg.extend_formats(MASTER, r)
             else:
                 r = _free_row(tab, after, master_ids, last)
@@ -278,10 +318,7 @@ def _apply_master(pkg: Package, old: Spec, new: Spec, p: Plan, version: int, whe
             cols = new.master_columns if sheet == MASTER else new.columns
             _write_master_row(pkg, tab, r, first_master, new, row, True)
             _fit(pkg, sheet, r, [(row.get(c.header), c.width) for c in cols if c.locked])
-            while len(tab.grid) < r:
-                tab.grid.append([])
-            tab.grid[r - 1] = ["x"] * max(tab.cols.values())  # taken: the next added row goes below
-            tab.rows[rid] = r
+            tab.take(r, rid)  # the next added row goes below
             after = r
         pkg.sheet(sheet).fix_dimension()
     if retired_rows:
@@ -312,9 +349,8 @@ def _clone_school(pkg: Package, spec: Spec, source: str, school_id: str, sheet: 
     tab = _Tab(pkg, sheet, spec.id_header)
     status = spec.column("status")
     n = 0
-    for r in range(FIRST_ROW, len(tab.grid) + 1):
-        values = tab.grid[r - 1]
-        rid = canonical(values[tab.id_col - 1]) if len(values) >= tab.id_col else ""
+    for r in range(FIRST_ROW, tab.last + 1):
+        rid = tab.ids.get(r, "")
         is_master = rid in spec.master_by_id
         for col in spec.columns:
             c = tab.cols.get(col.header)
@@ -323,7 +359,8 @@ def _clone_school(pkg: Package, spec: Spec, source: str, school_id: str, sheet: 
             ref = f"{col_letters(c)}{r}"
             if pkg.formula(sheet, ref) is None:
                 pkg.set_value(sheet, ref, "Not started" if is_master and col is status else None)
-        if not is_master and not pkg.sheet(sheet).rows[r].get("hidden"):
+        row_el = pkg.sheet(sheet).rows.get(r)
+        if not is_master and (row_el is None or not row_el.get("hidden")):
             n += 1
             pkg.set_value(sheet, f"{col_letters(tab.id_col)}{r}", own_id(school_id, n))
         elif not is_master:
