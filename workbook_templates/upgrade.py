@@ -48,7 +48,6 @@ from workbook_templates.layout import (
     META_SHEET,
     RETIRED,
     SUMMARY,
-    Layout,
 )
 from workbook_templates.package import M, Package, col_letters, refuse_unwritable, split_ref
 from workbook_templates.reader import read_meta
@@ -289,7 +288,6 @@ def history(pkg: Package) -> list[list[Any]]:
 
 def _apply_master(pkg: Package, old: Spec, new: Spec, p: Plan, version: int, when: str) -> None:
     master_ids = set(new.master_by_id) | set(old.master_by_id)
-    last = Layout(old).last_row
     tabs = [s.sheet for s in old.schools if s.sheet in pkg.sheet_names()]
     retired_rows: list[list[Any]] = []
     for sheet in [MASTER, *tabs]:
@@ -313,7 +311,7 @@ def _apply_master(pkg: Package, old: Spec, new: Spec, p: Plan, version: int, whe
                 r = max(tab.last, FIRST_ROW - 1) + 1
                 pkg.extend_formats(MASTER, r)
             else:
-                r = _free_row(tab, after, master_ids, last)
+                r = _free_row(tab, after, master_ids, pkg.sheet(sheet).last_row())  # the formatted rows
             row = new.master_by_id[rid]
             cols = new.master_columns if sheet == MASTER else new.columns
             _write_master_row(pkg, tab, r, first_master, new, row, True)

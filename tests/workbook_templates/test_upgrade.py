@@ -300,3 +300,15 @@ def test_a_school_tab_with_an_earlier_versions_wording_is_outdated_not_tampered(
     pkg.save()
     found = {(f.sheet, f.rule) for f in validate(read_workbook(scottish), today=TODAY) if f.row_id == "M03"}
     assert found == {("Kelso High", "master-outdated"), ("Selkirk High", "master-text-changed")}
+
+
+def test_rows_added_one_after_another_fill_the_free_rows_in_order(scottish: Path) -> None:
+    fill(scottish, {"Hawick High": {"A14": "HAW-01", "B14": "Career guidance", "C14": "Own",
+                                    "D14": "School"}})
+    upgrade_file(scottish, add_row(read_workbook(scottish).spec, M13), "Pat")
+    upgrade_file(scottish, add_row(read_workbook(scottish).spec, {**M13, "ID": "M14"}), "Pat")
+    rows = {canonical(r.get("ID")): r.row for r in read_workbook(scottish).schools["Hawick High"].rows}
+    assert (rows["HAW-01"], rows["M13"], rows["M14"]) == (14, 15, 16)
+    kelso = {canonical(r.get("ID")): r.row for r in read_workbook(scottish).schools["Kelso High"].rows}
+    assert (kelso["M13"], kelso["M14"]) == (14, 15)
+    assert [r[0] for r in Package.open(scottish).grid(MASTER_HISTORY)[1:]] == [1, 2, 3]
