@@ -107,9 +107,11 @@ def new_session(data: WorkbookData, label: str, output: str | os.PathLike[str], 
         ws = wb[school.sheet]
         index = {h: i + 1 for i, h in enumerate(layout.headers)}
         free = {canonical(ws.cell(row=r, column=index[spec.id_header]).value): r
-                for r in range(layout.master_end + 1, layout.last_row + 1)}
+                for r in range(layout.master_end + 1, layout.last_row + 1)}  # pre-filled own IDs
+        kept = {canonical(x.get(spec.id_header)) for x in tab.rows}
+        spare = iter([r for i, r in free.items() if i not in kept]  # rows no carried ID will claim
+                     + list(range(layout.last_row + 1, layout.last_row + 1 + len(tab.rows))))
         taken: set[int] = set()
-        next_free = layout.master_end + 1
         for row in tab.rows:
             rid = canonical(row.get(spec.id_header))
             if not _carry(row.values, spec):
@@ -120,13 +122,10 @@ def new_session(data: WorkbookData, label: str, output: str | os.PathLike[str], 
                     continue
                 r = FIRST_ROW + list(spec.master_by_id).index(rid)
                 headers = [c.header for c in spec.columns if not c.locked]
-            else:
+            else:  # its own numbered row, else the first spare one
                 r = free.get(rid, 0)
                 if not r or r in taken:
-                    while next_free in taken or canonical(ws.cell(row=next_free, column=index[
-                            spec.id_header]).value) in {canonical(x.get(spec.id_header)) for x in tab.rows}:
-                        next_free += 1
-                    r = next_free
+                    r = next(spare)
                 headers = [c.header for c in spec.columns]
             taken.add(r)
             for h in headers:
