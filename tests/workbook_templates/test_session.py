@@ -22,6 +22,8 @@ def test_rollover_carries_unfinished_work_and_leaves_completed_work(scottish: Pa
         "H14": "Complete", "I14": "G",
         "A15": "HAW-02", "B15": "Career guidance", "C15": "Alumni talks", "D15": "School",
         "H15": "In progress", "I15": "A",
+        "A16": "HAW-99", "B16": "Employer engagement", "C16": "Rotary mock interviews", "D16": "School",
+        "H16": "Not started",
     }})
     pkg = Package.open(scottish)
     pkg.set_value("Hawick High", "J15", "=two booked")  # typed text that looks like a formula
@@ -31,7 +33,8 @@ def test_rollover_carries_unfinished_work_and_leaves_completed_work(scottish: Pa
     data = read_workbook(tmp_path / "next.xlsx")
     assert data.spec.session == "2027/28" and data.spec.months[0] == "2027-08"
     assert data.spec.terms[0].start == date(2027, 8, 18)
-    assert result.carried == {"Hawick High": ["M03", "HAW-02"]} and result.left == {"Hawick High": 2}
+    assert result.carried == {"Hawick High": ["M03", "HAW-02", "HAW-99"]}
+    assert result.left == {"Hawick High": 2}
     rows = {canonical(r.get("ID")): r for r in data.schools["Hawick High"].rows}
     mark = carried_note("2026/27")
     assert rows["M01"].get("Status") == "Not started" and rows["M01"].get("Progress notes") is None
@@ -42,6 +45,7 @@ def test_rollover_carries_unfinished_work_and_leaves_completed_work(scottish: Pa
     assert "HAW-01" not in rows  # Complete: stays in the old workbook
     assert rows["HAW-02"].get("Activity") == "Alumni talks" and rows["HAW-02"].get("Progress notes") == \
         f"{mark} =two booked"
+    assert rows["HAW-99"].row == 16 and rows["HAW-02"].row == 15  # its own number, else a spare row
     assert data.meta.get("cycle", "") == ""  # the stale cycle starts again
     assert not [f for f in validate(data, today=date(2027, 9, 1)) if f.rule in ("stale", "future-date")]
     assert len(read_workbook(scottish).schools["Hawick High"].rows) == old_rows  # the old one untouched
