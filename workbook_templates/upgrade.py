@@ -49,7 +49,7 @@ from workbook_templates.layout import (
     RETIRED,
     SUMMARY,
 )
-from workbook_templates.package import M, Package, col_letters, refuse_unwritable, split_ref
+from workbook_templates.package import M, Package, R, col_letters, refuse_unwritable, split_ref
 from workbook_templates.reader import read_meta
 from workbook_templates.spec import Spec, canonical, spec_to_dict
 from workbook_templates.template import CHUNK, list_name, own_id, summary_cells
@@ -335,6 +335,8 @@ def _clone_school(pkg: Package, spec: Spec, source: str, school_id: str, sheet: 
             root.remove(el)
     for sv in root.iterfind(f"{M}sheetViews/{M}sheetView"):
         sv.attrib.pop("tabSelected", None)
+    for el in root.iter():  # the new part has no relationships: nothing may point at the source's
+        el.attrib.pop(R + "id", None)
     names = pkg.sheet_names()
     index = max(names.index(s.sheet) for s in spec.schools if s.sheet in names) + 1
     part = pkg.add_sheet(sheet, index)
@@ -354,9 +356,8 @@ def _clone_school(pkg: Package, spec: Spec, source: str, school_id: str, sheet: 
             c = tab.cols.get(col.header)
             if c is None or (is_master and col.locked):
                 continue
-            ref = f"{col_letters(c)}{r}"
-            if pkg.formula(sheet, ref) is None:
-                pkg.set_value(sheet, ref, "Not started" if is_master and col is status else None)
+            ref = f"{col_letters(c)}{r}"  # a formula the school typed goes too (Current RAG stays)
+            pkg.set_value(sheet, ref, "Not started" if is_master and col is status else None)
         row_el = pkg.sheet(sheet).rows.get(r)
         if not is_master and (row_el is None or not row_el.get("hidden")):
             n += 1

@@ -312,3 +312,20 @@ def test_rows_added_one_after_another_fill_the_free_rows_in_order(scottish: Path
     kelso = {canonical(r.get("ID")): r.row for r in read_workbook(scottish).schools["Kelso High"].rows}
     assert (kelso["M13"], kelso["M14"]) == (14, 15)
     assert [r[0] for r in Package.open(scottish).grid(MASTER_HISTORY)[1:]] == [1, 2, 3]
+
+
+def test_a_new_school_tab_carries_nothing_the_source_school_typed(rich: Path) -> None:
+    from openpyxl import load_workbook
+
+    fill(rich, {"Berwickshire High": {"J3": "=1+1", "K2": "https://example.org/bhs.pdf"}})
+    spec = read_workbook(rich).spec
+    d = spec_to_dict(spec)
+    d["schools"].append({"id": "BCL", "name": "Borders College"})
+    upgrade_file(rich, parse_spec(d), "Pat")
+    pkg = Package.open(rich)
+    assert not pkg.formula_cells("Borders College")
+    tab = read_workbook(rich).schools["Borders College"]
+    typed_cols = [c.header for c in spec.columns if not c.locked and c.role != "status"]
+    assert all(r.get(h) is None for r in tab.rows for h in typed_cols)
+    assert {r.get("Status") for r in tab.rows} == {"Not started"}
+    assert load_workbook(rich)["Borders College"]["A14"].value == "BCL-01"  # openpyxl opens it too
