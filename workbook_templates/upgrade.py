@@ -441,9 +441,9 @@ def _write_meta(pkg: Package, spec: Spec, closed: list[str]) -> None:
     """The embedded spec, its fingerprint, and the tabs of closed schools (kept, hidden)."""
     grid = pkg.grid(META_SHEET)
     keys = [str(r[0]) if r and r[0] is not None else "" for r in grid]
-    if closed:
+    if closed or "closed_tabs" in keys:  # a school re-opened leaves the list
         before = json.loads(str(grid[keys.index("closed_tabs")][1])) if "closed_tabs" in keys else []
-        now = sorted(set(before) | set(closed) - {s.sheet for s in spec.schools})
+        now = sorted((set(before) | set(closed)) - {s.sheet for s in spec.schools})
         r = keys.index("closed_tabs") + 1 if "closed_tabs" in keys else len(grid) + 1
         pkg.set_value(META_SHEET, f"A{r}", "closed_tabs")
         pkg.set_value(META_SHEET, f"B{r}", json.dumps(now, ensure_ascii=False))

@@ -329,3 +329,16 @@ def test_a_new_school_tab_carries_nothing_the_source_school_typed(rich: Path) ->
     assert all(r.get(h) is None for r in tab.rows for h in typed_cols)
     assert {r.get("Status") for r in tab.rows} == {"Not started"}
     assert load_workbook(rich)["Borders College"]["A14"].value == "BCL-01"  # openpyxl opens it too
+
+
+def test_a_closed_school_reopened_gets_its_tab_back(scottish: Path) -> None:
+    spec = read_workbook(scottish).spec
+    d = spec_to_dict(spec)
+    d["schools"] = [s for s in d["schools"] if s["id"] != "SEL"]
+    upgrade_file(scottish, parse_spec(d), "Pat")
+    assert "Selkirk High" not in read_workbook(scottish).schools
+    upgrade_file(scottish, spec, "Pat")
+    data = read_workbook(scottish)
+    assert "Selkirk High" in data.schools and data.meta.get("closed_tabs") == "[]"
+    assert 'name="Selkirk High"' in Package.open(scottish).read("xl/workbook.xml").decode()
+    assert not [f for f in validate(data, today=TODAY) if f.severity == "error"]
