@@ -73,3 +73,12 @@ def test_session_new_in_a_working_copy_archives_the_old_workbook(tmp_path: Path)
     r = run("session", "new", str(outside), "--label", "2027/28", "-o", str(outside))
     assert r.exit_code == 2 and "nothing archived it" in said(r)
     assert canonical(read_workbook(outside).spec.session) == "2026/27"
+
+
+def test_a_workbook_open_in_excel_is_not_upgraded(tmp_path: Path) -> None:
+    book = build("scottish-tom", tmp_path / "b.xlsx")
+    (tmp_path / "~$b.xlsx").write_bytes(b"owner")
+    before = book.read_bytes()
+    r = run("master", "retire", str(book), "M05")
+    assert r.exit_code == 2 and "open in Excel" in said(r) and "Traceback" not in r.output
+    assert book.read_bytes() == before

@@ -23,6 +23,8 @@ Decisions (where the issue is silent):
   name for an existing ID renames the tab (IDs, and so trends and row history, stay); an ID left out
   of the spec closes the school: its tab is hidden, never deleted. The Summary's formula block and
   the hidden Lists (dropdowns, e.g. a new Lead "College") are rewritten from the new spec.
+  A closed school's ID given again re-opens its tab as it was closed (master changes made meanwhile
+  show as findings there: validate names them).
 - Columns cannot change here (only their dropdown choices): a new column means a new workbook.
 """
 
