@@ -433,8 +433,9 @@ def _apply_schools(pkg: Package, old: Spec, new: Spec, p: Plan) -> None:
         _clone_school(pkg, replace(new, schools=(*new.schools, *old.schools)), source, sid, school.sheet)
     if p.choices or p.schools_added or p.schools_renamed or p.schools_closed:
         _write_lists(pkg, new)
-    if p.schools_added or p.schools_renamed or p.schools_closed:
-        _write_summary(pkg, new)
+    theme = new.column("theme")
+    if p.schools_added or p.schools_renamed or p.schools_closed or (theme and theme.header in p.choices):
+        _write_summary(pkg, new)  # a school row each, a theme row each
 
 
 # -- the embedded spec and the history ----------------------------------------------------------------

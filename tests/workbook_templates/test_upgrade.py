@@ -342,3 +342,13 @@ def test_a_closed_school_reopened_gets_its_tab_back(scottish: Path) -> None:
     assert "Selkirk High" in data.schools and data.meta.get("closed_tabs") == "[]"
     assert 'name="Selkirk High"' in Package.open(scottish).read("xl/workbook.xml").decode()
     assert not [f for f in validate(data, today=TODAY) if f.severity == "error"]
+
+
+def test_a_new_theme_reaches_the_dropdown_and_the_summary(scottish: Path) -> None:
+    d = spec_to_dict(read_workbook(scottish).spec)
+    next(c for c in d["columns"] if c["header"] == "Theme")["choices"].append("College partnership")
+    upgrade_file(scottish, parse_spec(d), "Pat")
+    pkg = Package.open(scottish)
+    assert "College partnership" in [r[0] for r in pkg.grid("Lists")]
+    assert "College partnership" in [r[0] for r in pkg.grid("Summary")]
+    assert not [f for f in validate(read_workbook(scottish), today=TODAY) if f.severity == "error"]
