@@ -28,7 +28,15 @@ from sync.rows import RowState, row_states
 from workbook_templates.frame import Record, tidy_rows, to_frame
 from workbook_templates.layout import NOT_APPLICABLE
 from workbook_templates.reader import Limits, WorkbookData, WorkbookReadError, read_workbook
-from workbook_templates.rollup import RatedRow, RollupResult, group_rows, rated_rows, roll, roll_counts
+from workbook_templates.rollup import (
+    TIER_ORDER,
+    RatedRow,
+    RollupResult,
+    group_rows,
+    rated_rows,
+    roll,
+    roll_counts,
+)
 from workbook_templates.validate import Finding, validate
 
 
@@ -54,6 +62,8 @@ class AreaResult:
     red_caps: str = ""  # the spec's [rollup] red_caps: "A" caps a school with a master Red at Amber
     words: tuple[str, str, str] = ("Theme", "Lead", "Activity")  # "Benchmark", "Responsible", "Action"
     plan: AreaPlan | None = None  # a Strategic Careers Plan's Plan and Compass sheets (`sync.gatsby`)
+    ids: list[str] = field(default_factory=list)  # "Area#ID" for each school: trends follow the ID
+    master_ids: list[str] = field(default_factory=list)  # the master rows now (a row gone was retired)
 
 
 @dataclass
@@ -73,6 +83,7 @@ class Consolidated:
     capped: list[str] = field(default_factory=list)  # schools held at Amber by red_caps
     heat_counts: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)  # (R, A, G)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files the cycle did not add in, and why
+    by_tier: RollupResult | None = None  # minimum expectations, WAGJLL rows, schools' own rows
 
     @property
     def rows(self) -> list[RowState]:
@@ -81,7 +92,8 @@ class Consolidated:
     @cached_property
     def changes(self) -> list[RowChange]:
         """Reds, slips and improvements since the last month with a row snapshot (`sync.exceptions`)."""
-        return row_changes(self.rows, self.month, self.row_history)
+        return row_changes(self.rows, self.month, self.row_history,
+                           {i for a in self.areas for i in a.master_ids})
 
     @property
     def findings(self) -> list[tuple[str, Finding]]:
@@ -104,9 +116,11 @@ class Consolidated:
         """What the archive keeps of this month for later trends: per school its rolled-up RAG, under
         the label shown and under "Area: School", so adding an area later keeps the trend."""
         labels = {label: key for a in self.areas for label, key in zip(a.schools, a.keys, strict=False)}
+        ids = {label: i for a in self.areas for label, i in zip(a.schools, a.ids, strict=False)}
         rags = {g.key["school"]: g.rag for g in self.by_school.groups}
         return {"month": self.month, "rule": self.rule, "schools": rags,
-                "schools_by_area": {labels.get(s, s): rag for s, rag in rags.items()}}
+                "schools_by_area": {labels.get(s, s): rag for s, rag in rags.items()},
+                "schools_by_id": {ids[s]: rag for s, rag in rags.items() if s in ids}}
 
 
 def _label(area: str, school: str, multi: bool) -> str:
@@ -135,7 +149,15 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                       red_caps=spec.rollup.red_caps,
                       words=(theme.header if theme else "Theme", lead.header if lead else "Lead",
                              activity.header if activity else "Activity"),
-                      plan=area_plan(data, month, lambda sheet: _label(spec.area, sheet, multi)))
+                      plan=area_plan(data, month, lambda sheet: _label(spec.area, sheet, multi)),
+                      ids=[school_key(spec.area, s.id) for s in spec.schools],
+                      master_ids=list(spec.master_by_id))
+
+
+def school_key(area: str, school_id: str) -> str:
+    """A school as trends follow it, whatever its tab is called this month: area and stable ID."""
+    return f"{area}#{school_id}"
+
 
 
 def area_identity(meta: dict[str, str]) -> str:
@@ -208,7 +230,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
 
     Each school's RAG (and heat-map row) follows its own area's roll-up rule; themes, leads and the
     overall line, which mix areas, follow ``rule``. With its area's ``red_caps = "A"``, a school with
-    any Red among its rated master rows is shown at Amber at best."""
+    any Red among its rated minimum expectations is shown at Amber at best (a WAGJLL row does not cap)."""
     rows = [r for a in areas for r in a.rows]
     order = {"school": _ordered(s for a in areas for s in a.schools),
              "theme": _ordered(t for a in areas for t in a.themes),
@@ -216,10 +238,11 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     by_school = group_rows(rows, ["school"], rule, green, red, order)
     by_theme = group_rows(rows, ["theme"], rule, green, red, order)
     by_lead = group_rows(rows, ["lead"], rule, green, red, order)
+    by_tier = group_rows(rows, ["tier"], rule, green, red, {"tier": TIER_ORDER})
     settings = {s: a.settings for a in areas for s in a.schools}  # each school under its own area's rule
     caps = {s: a.red_caps for a in areas for s in a.schools}
     master_reds = {r.school for a in areas for r in a.row_states
-                   if r.master and r.rag == "R" and r.status != NOT_APPLICABLE}
+                   if r.minimum and r.rag == "R" and r.status != NOT_APPLICABLE}
     capped: list[str] = []
     for g in by_school.groups:
         school = g.key["school"]
@@ -240,11 +263,12 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     keys = {label: (key, short) for a in areas
             for label, key, short in zip(a.schools, a.keys, (k.split(": ", 1)[-1] for k in a.keys),
                                          strict=False)}
+    ids = {label: i for a in areas for label, i in zip(a.schools, a.ids, strict=False)}
 
-    def past(m: str, school: str) -> str:
+    def past(m: str, school: str) -> str:  # by ID first: a renamed school keeps its trend
         key, short = keys.get(school, (school, school))
         h = history[m]
-        return h.get(school) or h.get(key) or h.get(short) or ""
+        return h.get(ids.get(school, "\0")) or h.get(school) or h.get(key) or h.get(short) or ""
 
     trend = {s: {m: past(m, s) for m in months} for s in order["school"]}
     first = date(int(month[:4]), int(month[5:7]), 1)
@@ -254,7 +278,7 @@ def consolidate(areas: list[AreaResult], month: str, history: dict[str, dict[str
     not_updated = [(s, last) for a in areas for s, last in a.last_updated.items()
                    if last is None or last < first]
     return Consolidated(month, areas, by_school, by_theme, by_lead, heatmap, trend, not_updated, rule,
-                        (green, red), months, dict(row_history or {}), capped, heat_counts)
+                        (green, red), months, dict(row_history or {}), capped, heat_counts, by_tier=by_tier)
 
 
 def load_history(archive_root: Path, before: str) -> dict[str, dict[str, str]]:
@@ -268,7 +292,8 @@ def load_history(archive_root: Path, before: str) -> dict[str, dict[str, str]]:
             continue
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
-            out[month] = {**saved.get("schools_by_area", {}), **saved.get("schools", {})}
+            out[month] = {**saved.get("schools_by_area", {}), **saved.get("schools", {}),
+                          **saved.get("schools_by_id", {})}
         except (ValueError, OSError):
             continue
     return out

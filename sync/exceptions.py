@@ -8,7 +8,7 @@ its rows are neither slipped nor improved, and a Red there is Red since this mon
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sync.rows import RowState
@@ -66,10 +66,11 @@ def red_since(row: RowState, month: str, history: Mapping[str, Sequence[RowState
     return since
 
 
-def row_changes(rows: Sequence[RowState], month: str, history: Mapping[str, Sequence[RowState]]
-                ) -> list[RowChange]:
+def row_changes(rows: Sequence[RowState], month: str, history: Mapping[str, Sequence[RowState]],
+                master_ids: Collection[str] | None = None) -> list[RowChange]:
     """Every Red row, every row that slipped (G to A, A to R, anything to Not applicable, a row
-    removed) and every row that improved, worst first, in school order within a kind."""
+    removed) and every row that improved, worst first, in school order within a kind. A master row
+    no longer in ``master_ids`` (the areas' master rows now) was retired, not removed."""
     index = _index(month, history)
     before = index[0][1] if index else {}
     known = {r.key for r in before.values()}  # schools last month's snapshot had
@@ -90,9 +91,10 @@ def row_changes(rows: Sequence[RowState], month: str, history: Mapping[str, Sequ
         elif now and ((was and ORDER[now] > ORDER[was]) or prev.status == NOT_APPLICABLE):
             out.append(RowChange(IMPROVED, row, _words(prev), ""))
     present = {r.rid for r in rows}
-    present_schools = {r.key for r in rows}
-    for rid, prev in before.items():
-        if rid not in present and prev.key in present_schools:
+    present_schools = {r.school_key for r in rows}
+    retired = set() if master_ids is None else {p.id for p in before.values() if p.master} - set(master_ids)
+    for rid, prev in before.items():  # a master row retired for every school is not "removed"
+        if rid not in present and prev.school_key in present_schools and prev.id not in retired:
             out.append(RowChange(REMOVED, prev, _words(prev), ""))
     schools = list(dict.fromkeys(r.school for r in [*rows, *before.values()]))
     rank = {s: i for i, s in enumerate(schools)}

@@ -50,13 +50,13 @@ def _findings_by_row(c: Consolidated, rule: str) -> dict[tuple[str, str], str]:
 def opt_outs(c: Consolidated) -> list[OptOut]:
     """Every master row marked Not applicable, allowed by the spec or not (an error then)."""
     errors = _findings_by_row(c, "opt-out")
-    return [OptOut(r, "" if r.rid in errors else "allowed by the spec")
+    return [OptOut(r, "" if (r.key, r.id) in errors else "allowed by the spec")
             for r in c.rows if r.master and r.status == NOT_APPLICABLE]
 
 
 def overdue(c: Consolidated) -> list[Overdue]:
     found = _findings_by_row(c, "overdue")
-    return [Overdue(r, found[r.rid]) for r in c.rows if r.rid in found]
+    return [Overdue(r, found[(r.key, r.id)]) for r in c.rows if (r.key, r.id) in found]
 
 
 def unreadable_due(c: Consolidated) -> list[tuple[str, str, str]]:

@@ -39,7 +39,7 @@ from sync.exceptions import NEW_RED, RowChange
 from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.cells import set_data
 from workbook_templates.layout import RAG_FILLS
-from workbook_templates.rollup import ORDER, Group, RollupResult
+from workbook_templates.rollup import ORDER, Group, RollupResult, group_rows
 from workbook_templates.template import HEADER_FILL, HEADER_FONT
 from workbook_templates.validate import parse_month
 
@@ -56,12 +56,13 @@ RAG_MEANINGS = (
 SERIES_COLOURS = {"R": "C00000", "A": "FFC000", "G": "00B050"}
 SEVERITY_FILL = {"error": "R", "warning": "A"}
 SHEETS = ("Board", "Overview", "Exceptions", "Overdue", "Opt-outs", "Evidence", "By school", "By theme",
-          "By lead", "Heat map", "Trend", "Not updated", "Findings")
+          "By lead", "By tier", "Heat map", "Trend", "Not updated", "Findings")
 SECTIONS = (  # (html id, heading)
     ("board", "Board summary"), ("overview", "Overview"), ("exceptions", "Exceptions"),
     ("overdue", "Overdue"), ("opt-outs", "Opt-outs"), ("evidence", "Evidence"),
     ("by-school", "By school"), ("by-theme", "By theme"), ("by-lead", "By lead"),
-    ("heat-map", "Heat map"), ("trend", "Trend"), ("not-updated", "Not updated"), ("findings", "Findings"),
+    ("by-tier", "By tier"), ("heat-map", "Heat map"), ("trend", "Trend"), ("not-updated", "Not updated"),
+    ("findings", "Findings"),
 )
 EXCEPTION_HEADERS = ("Change", "School", "ID", "Activity", "Lead", "RAG", "Last month", "Note", "Evidence",
                      "Red since")
@@ -707,6 +708,7 @@ def report_workbook(c: Consolidated) -> Workbook:
         lambda s: _group_sheet(s, c.by_school, "School"),
         lambda s: _group_sheet(s, c.by_theme, words(c)[0]),
         lambda s: _group_sheet(s, c.by_lead, words(c)[1]),
+        lambda s: _group_sheet(s, _tiers(c), "Tier"),
         lambda s: _heat_sheet(s, c),
         lambda s: _trend_sheet(s, c),
         lambda s: _not_updated_sheet(s, c),
@@ -979,12 +981,21 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         "by-school": _html_groups(c.by_school, "School"),
         "by-theme": _html_groups(c.by_theme, words(c)[0]),
         "by-lead": _html_groups(c.by_lead, words(c)[1]),
+        "by-tier": "<p>Minimum expectations (they drive the red cap and the opt-out rule), WAGJLL rows (what "
+                   "a good job looks like) and the schools' own rows.</p>\n"
+                   + _html_groups(_tiers(c), "Tier"),
         "heat-map": f"<p>Each cell: the rolled-up letter, with its rows' R·A·G counts below it.</p>\n{heat}\n"
                     f"{_html_key()}",
         "trend": f"<p>Rolled-up rating per school for each {period_word(c)}, oldest first.</p>\n{trend}",
         "not-updated": f"<p>Schools whose tab has no update dated {this_period(c)}.</p>\n" + stale,
         "findings": findings,
     }
+
+
+def _tiers(c: Consolidated) -> RollupResult:
+    """The month by tier (a Consolidated made before tiers rolls up as one group)."""
+    return c.by_tier if c.by_tier is not None else group_rows(
+        [r for a in c.areas for r in a.rows], ["tier"], c.rule, *c.thresholds)
 
 
 def report_html(c: Consolidated) -> str:

@@ -39,10 +39,22 @@ class RowState:
     target: str
     master: bool
     updated: str = ""  # Last updated, ISO date or ""
+    tier: str = ""  # a master row's tier: "minimum" or "wagjll" ("" for own rows and older snapshots)
+
+    @property
+    def school_key(self) -> str:
+        """The school as history follows it: its area and stable ID, so a renamed tab keeps its rows'
+        history (the tab name, in snapshots written before the ID was kept)."""
+        return f"{self.key.split(': ', 1)[0]}#{self.school_id}" if self.school_id else self.key
+
+    @property
+    def minimum(self) -> bool:
+        """A minimum expectation (a master row not tagged wagjll): what the red cap looks at."""
+        return self.master and self.tier != "wagjll"
 
     @property
     def rid(self) -> tuple[str, str]:
-        return (self.key, self.id)
+        return (self.school_key, self.id)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,7 +93,7 @@ def row_states(data: WorkbookData, label: Any) -> list[RowState]:
             out.append(RowState(label(sheet), f"{spec.area}: {sheet}", school.id if school else "", rid,
                                 get("activity"), get("lead"), get("status"), current_rating(v, spec),
                                 get("notes"), get("evidence"), get("when"), get("target"),
-                                rid in spec.master_by_id, get("last_updated")))
+                                rid in spec.master_by_id, get("last_updated"), spec.tier(rid)))
     return out
 
 

@@ -182,9 +182,9 @@ def rollup_table(result: RollupResult) -> Table:
 
 def _by(by: str) -> list[str]:
     parts = [b.strip() for b in by.split(",") if b.strip()]
-    bad = [b for b in parts if b not in ("school", "theme", "lead")]
+    bad = [b for b in parts if b not in ("school", "theme", "lead", "tier")]
     if not parts or bad:
-        raise fail(f"--by takes school, theme, lead or a comma list of them, not {by!r}")
+        raise fail(f"--by takes school, theme, lead, tier or a comma list of them, not {by!r}")
     return parts
 
 
@@ -739,6 +739,12 @@ def demo_cmd(
     out.print(f"\nLibrary (stands in for SharePoint): {demo.library}")
     out.print(f"Working copy with archive/ and reports/: {demo.workdir}")
     out.print(f"Open {demo.workdir / last.outputs[-1]} in a browser, or the .xlsx beside it in Excel.")
+
+
+# -- the programme manager's year (issue 13): template upgrade / spec, master, session --------------
+from tomsync.year import register as _register_year  # noqa: E402  (after fail, which it is given)
+
+_register_year(app, template_app, fail)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -42,8 +42,10 @@ NOTE_PREFIX = "tomsync: "
 _A1 = re.compile(r"^[A-Z]{1,3}[1-9][0-9]*$")
 
 
-def base_colour(spec: Spec, sheet: str, cell: str) -> str | None:
-    """The fill the template gives a cell: blue header, grey locked master wording, else none."""
+def base_colour(spec: Spec, sheet: str, cell: str, kinds: Mapping[int, bool] | None = None) -> str | None:
+    """The fill the template gives a cell: blue header, grey locked master wording, else none.
+    ``kinds``: row -> True for a master row, False for a school's own row, as read (an upgrade puts an
+    added master row in a free row); a row not in it goes by the template's layout."""
     row, col = coordinate_to_tuple(cell)
     layout = Layout(spec)
     if sheet == MASTER:
@@ -52,7 +54,9 @@ def base_colour(spec: Spec, sheet: str, cell: str) -> str | None:
         return None
     if row == HEADER_ROW:
         return HEADER_COLOUR if col <= len(layout.headers) else None
-    if layout.first_row <= row <= layout.master_end and col <= len(spec.columns):
+    known = (kinds or {}).get(row)
+    on_master = known if known is not None else layout.first_row <= row <= layout.master_end
+    if on_master and col <= len(spec.columns):
         return LOCKED_COLOUR if spec.columns[col - 1].locked else None
     return None
 
@@ -71,13 +75,14 @@ def previous_marks(surface: WorkbookSurface) -> list[tuple[str, str]]:
     return out
 
 
-def clear_marks(surface: WorkbookSurface, spec: Spec, marks: Sequence[tuple[str, str]]) -> None:
+def clear_marks(surface: WorkbookSurface, spec: Spec, marks: Sequence[tuple[str, str]],
+                kinds: Mapping[str, Mapping[int, bool]] | None = None) -> None:
     """Give marked cells their template fill back and remove the notes Validate put on them."""
     names = set(surface.sheet_names())
     by_fill: dict[tuple[str, str | None], list[str]] = defaultdict(list)
     for sheet, cell in dict.fromkeys(marks):
         if sheet in names:
-            by_fill[(sheet, base_colour(spec, sheet, cell))].append(cell)
+            by_fill[(sheet, base_colour(spec, sheet, cell, (kinds or {}).get(sheet)))].append(cell)
     for (sheet, colour), cells in by_fill.items():
         surface.set_fill(sheet, cells, colour)
         for cell in cells:
@@ -122,7 +127,8 @@ def annotate(surface: WorkbookSurface, month: str | None = None, today: date | N
     """Validate the workbook, list the findings on the Issues tab and mark the cells; save."""
     data = read_surface(surface)
     findings = validate(data, month, today)
-    clear_marks(surface, data.spec, previous_marks(surface))
+    kinds = {name: {r.row: r.is_master for r in tab.rows} for name, tab in data.schools.items()}
+    clear_marks(surface, data.spec, previous_marks(surface), kinds)
     write_issues(surface, findings)
     mark(surface, findings)
     surface.save()

@@ -24,6 +24,8 @@ META_SHEET = "_tom"  # very hidden: the embedded spec, the master fingerprint an
 ISSUES = "Issues"  # written by Validate (annotate)
 PLAN = "Plan"  # a Strategic Careers Plan's header and current state, one row per school (`plan`)
 COMPASS = "Compass"  # each term's Compass result per benchmark, one row per school and term (`plan`)
+RETIRED = "Retired"  # hidden: retired master rows as each school left them (workbook_templates.upgrade)
+MASTER_HISTORY = "Master history"  # hidden: version, date, who, change of every master change
 META_FORMAT = "tomsync-workbook/1"
 
 # -- rows and columns -------------------------------------------------------------------------------

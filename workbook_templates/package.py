@@ -332,6 +332,8 @@ class Package:
         self._trees: dict[str, Any] = {}  # parsed parts that will be written back
         self._peeked: dict[str, Any] = {}  # parsed parts only read so far
         self._sheet_list: list[tuple[str, str, str]] | None = None
+        self._parts: dict[str, str] = {}
+        self._parts_of: list[tuple[str, str, str]] | None = None
         self._sheets: dict[str, _Sheet] = {}
         self._main = self._workbook_part()
         if self._main not in self._names:
@@ -509,10 +511,17 @@ class Package:
                 if sh.get("state", "visible") == "visible"] or self.sheet_names()[:1]
 
     def sheet_part(self, sheet: str) -> str:
-        for name, _, part in self.sheet_list():
-            if name == sheet:
-                return part
-        raise KeyError(f"no sheet {sheet!r} in the workbook")
+        self.sheet_list()
+        listed = self._sheet_list
+        if self._parts_of is not listed:  # a name -> part index, rebuilt when the sheet list changes
+            self._parts = {}
+            for name, _, part in listed or []:
+                self._parts.setdefault(name, part)
+            self._parts_of = listed
+        found = self._parts.get(sheet)
+        if found is None:
+            raise KeyError(f"no sheet {sheet!r} in the workbook")
+        return found
 
     def sheet(self, sheet: str) -> _Sheet:
         """A worksheet, parsed for editing."""
@@ -621,6 +630,31 @@ class Package:
                 self._drop_part(target)
         self._sheets.pop(part, None)
         self.write_part(part, EMPTY_SHEET)
+
+    def rename_sheet(self, old: str, new: str) -> None:
+        """Rename a tab, and the defined names (print titles, filters, ranges) that name it; formulas
+        on other sheets are the caller's to rewrite (tomsync's own Summary is rebuilt by its writer)."""
+        if new in self.sheet_names():
+            raise ValueError(f"the workbook already has a sheet {new!r}")
+        wb = self._wb(edit=True)
+        for sh in wb.iterfind(f"{M}sheets/{M}sheet"):
+            if sh.get("name") == old:
+                sh.set("name", new)
+        self._sheet_list = None
+        quoted_new = "'" + new.replace("'", "''") + "'!"
+        plain = re.compile(rf"(?<![\w'.]){re.escape(old)}!") if re.fullmatch(r"\w+", old) else None
+        for dn in wb.iterfind(f"{M}definedNames/{M}definedName"):
+            text = (dn.text or "").replace("'" + old.replace("'", "''") + "'!", quoted_new)
+            dn.text = plain.sub(quoted_new, text) if plain is not None else text
+
+    def set_sheet_state(self, name: str, state: str) -> None:
+        """Show a tab ("visible") or hide it ("hidden", "veryHidden")."""
+        for sh in self._wb(edit=True).iterfind(f"{M}sheets/{M}sheet"):
+            if sh.get("name") == name:
+                if state == "visible":
+                    sh.attrib.pop("state", None)
+                else:
+                    sh.set("state", state)
 
     def set_active(self, name: str) -> None:
         """Make ``name`` the tab Excel opens on (and the only selected one)."""

@@ -36,7 +36,15 @@ from xml.etree import ElementTree
 
 import python_calamine
 
-from workbook_templates.layout import COMPASS, CURRENT_RAG, MASTER, META_FORMAT, META_SHEET, PLAN
+from workbook_templates.layout import (
+    COMPASS,
+    CURRENT_RAG,
+    MASTER,
+    MASTER_HISTORY,
+    META_FORMAT,
+    META_SHEET,
+    PLAN,
+)
 from workbook_templates.plan import PlanData, read_plan
 from workbook_templates.spec import Spec, SpecError, parse_schools, parse_spec
 
@@ -206,6 +214,7 @@ class WorkbookData:
     formula_cells: dict[str, set[str]] = field(default_factory=dict)
     error_cells: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> address -> "#N/A"
     plan: PlanData | None = None  # a Strategic Careers Plan's Plan and Compass sheets (spec [plan])
+    master_history: list[list[Any]] = field(default_factory=list)  # "Master history" rows, header first
 
     def all_school_rows(self) -> list[Row]:
         return [r for s in self.schools.values() for r in s.rows]
@@ -478,6 +487,7 @@ def workbook_data(book: SheetSource, path: Path,
     except Exception as exc:
         raise WorkbookReadError(f"{path}: a sheet cannot be read ({first_line(exc)})") from None
     master = rows.pop(MASTER)
+    history = _values(book, MASTER_HISTORY) if MASTER_HISTORY in names else []
     plan = None
     if spec.plan is not None:
         try:
@@ -485,7 +495,7 @@ def workbook_data(book: SheetSource, path: Path,
         except Exception as exc:
             raise WorkbookReadError(f"{path}: the plan's sheets cannot be read ({first_line(exc)})") from None
     return WorkbookData(path, spec, meta, names, master, rows, formulas(list(rows)),
-                        errors(list(rows)) if errors is not None else {}, plan)
+                        errors(list(rows)) if errors is not None else {}, plan, history)
 
 
 def embedded_spec(data: bytes) -> Spec | None:

@@ -152,6 +152,7 @@ class RatedRow(NamedTuple):
     theme: str
     lead: str
     rating: str
+    tier: str = "own"  # a master row's tier ("minimum", "wagjll"), or "own" for a school's own row
 
 
 def rated_rows(spec: Spec, school_rows: Mapping[str, Sequence[Any]]) -> list[RatedRow]:
@@ -169,7 +170,8 @@ def rated_rows(spec: Spec, school_rows: Mapping[str, Sequence[Any]]) -> list[Rat
             out.append(RatedRow(school,
                                 str(values.get(th) or NONE) if th else NONE,
                                 str(values.get(lh) or NONE) if lh else NONE,
-                                current_rating(values, spec)))
+                                current_rating(values, spec),
+                                spec.tier(canonical(values.get(spec.id_header))) or OWN))
     return out
 
 
@@ -209,7 +211,9 @@ def roll_up_by(items: Iterable[Any], by: Sequence[str], key: Callable[[Any], Has
     return RollupResult(rule, list(by), groups, make({}, total))
 
 
-_FIELD = {"school": 0, "theme": 1, "lead": 2}
+_FIELD = {"school": 0, "theme": 1, "lead": 2, "tier": 4}
+OWN = "own"
+TIER_ORDER = ["minimum", "wagjll", OWN]  # how tiers are listed: the minimum first
 
 
 def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
@@ -218,7 +222,7 @@ def group_rows(rows: Iterable[RatedRow], by: Sequence[str], rule: str = "score",
     """`roll_up_by` over RatedRows, grouped by school, theme and/or lead."""
     for b in by:
         if b not in _FIELD:
-            raise ValueError(f"cannot group by {b!r} (use school, theme or lead)")
+            raise ValueError(f"cannot group by {b!r} (use school, theme, lead or tier)")
     return roll_up_by(rows, by, itemgetter(*[_FIELD[b] for b in by]), attrgetter("rating"), rule, green,
                       red, order)
 
@@ -270,7 +274,7 @@ def rollups(data: Any, groupings: Sequence[Sequence[str]], rule: str | None = No
     defaults; the rows are rated once and shared by every grouping."""
     spec: Spec = data.spec
     rule = rule or spec.rollup.rule
-    order = {"school": [s.sheet for s in spec.schools]}
+    order = {"school": [s.sheet for s in spec.schools], "tier": TIER_ORDER}
     theme, lead = spec.column("theme"), spec.column("lead")
     if theme is not None and theme.choices:
         order["theme"] = list(theme.choices)

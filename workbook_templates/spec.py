@@ -21,7 +21,18 @@ from typing import Any
 import tomli_w
 
 from workbook_templates.calendar import CalendarError, Term, parse_terms
-from workbook_templates.layout import COMPASS, GUIDE, ISSUES, LISTS, MASTER, META_SHEET, PLAN, SUMMARY
+from workbook_templates.layout import (
+    COMPASS,
+    GUIDE,
+    ISSUES,
+    LISTS,
+    MASTER,
+    MASTER_HISTORY,
+    META_SHEET,
+    PLAN,
+    RETIRED,
+    SUMMARY,
+)
 from workbook_templates.plan import PlanSpec, parse_plan, plan_to_dict
 
 KINDS = ("text", "choice", "date", "rag", "url", "int")
@@ -30,11 +41,11 @@ ROLES = (
     "evidence", "last_updated", "updated_by", "responsible", "due", "objective",
 )
 RULES = ("score", "worst", "majority")
-GROUPS = ("school", "theme", "lead")
+GROUPS = ("school", "theme", "lead", "tier")  # tier: minimum, wagjll, own rows
 SHIPPED = ("scottish-tom", "gatsby-plan")
 # "Conflicts": sync.merge's copy for a person; "xlwings.conf": the classic add-in's sheet in older workbooks
-RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf",
-                   PLAN, COMPASS)
+RESERVED_SHEETS = (GUIDE, MASTER, SUMMARY, LISTS, META_SHEET, ISSUES, "Conflicts", "xlwings.conf", RETIRED,
+                   MASTER_HISTORY, PLAN, COMPASS)
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # YYYY-MM, the cycle's unit
 
@@ -151,9 +162,21 @@ class Spec:
         """Master rows by their canonical ID, in spec order."""
         return {canonical(row[self.id_header]): row for row in self.master}
 
+    def tier(self, rid: str) -> str:
+        """The tier of master row ``rid``: "minimum" (the default) or "wagjll" (what a good job looks
+        like); "" for a school's own row."""
+        row = self.master_by_id.get(rid)
+        return "" if row is None else str(row.get(TIER) or MINIMUM)
+
+    def is_minimum(self, rid: str) -> bool:
+        """A minimum expectation: the rows the red cap and the opt-out rule look at."""
+        return self.tier(rid) == MINIMUM
+
     def master_fingerprint(self) -> str:
-        """SHA-256 of the master rows' expectation cells: lets validation detect tampering."""
-        rows = [[canonical(row.get(c.header)) for c in self.master_columns] for row in self.master]
+        """SHA-256 of the master rows' expectation cells (and a WAGJLL row's tier): lets validation
+        detect tampering. A minimum row adds nothing for its tier, so older workbooks keep theirs."""
+        rows = [[canonical(row.get(c.header)) for c in self.master_columns]
+                + ([str(row[TIER])] if row.get(TIER, MINIMUM) != MINIMUM else []) for row in self.master]
         return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
     def opt_out_allowed(self, school_id: str, rid: str) -> str | None:
@@ -162,6 +185,8 @@ class Spec:
         row = self.master_by_id.get(rid)
         if row is not None and row.get(OPTIONAL) is True:
             return "optional for every school"
+        if row is not None and row.get(TIER, MINIMUM) != MINIMUM:
+            return "a WAGJLL row (what a good job looks like), not a minimum expectation"
         for e in self.exemptions:
             if e.school == school_id and rid in e.ids:
                 return e.reason
@@ -235,6 +260,9 @@ def _get(d: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str, 
 SECTIONS = ("name", "title", "area", "session", "schools", "columns", "master", "rollup", "cycle",
             "layout", "rag", "guide", "calendar", "exemptions", "plan")
 OPTIONAL = "optional"  # a master row's key (not a column): Not applicable is allowed there
+TIER = "tier"  # a master row's key (not a column): "minimum" (default) or "wagjll"
+MINIMUM, WAGJLL = "minimum", "wagjll"
+TIERS = (MINIMUM, WAGJLL)
 
 
 def parse_spec(data: dict[str, Any], source: str = "<spec>") -> Spec:
@@ -381,6 +409,10 @@ def parse_master(items: list[Any], columns: tuple[Column, ...], source: str) -> 
             if key == OPTIONAL and key not in by_header:
                 if not isinstance(value, bool):
                     raise SpecError(f"{where}: '{OPTIONAL}' must be true or false")
+                continue
+            if key == TIER and key not in by_header:
+                if value not in TIERS:
+                    raise SpecError(f"{where}: '{TIER}' = '{value}' is not one of {', '.join(TIERS)}")
                 continue
             if key not in by_header:
                 raise SpecError(f"{where}: unknown column '{key}'")

@@ -113,8 +113,12 @@ def _rag_formatting(ws: Worksheet, ref: str) -> None:
         )
 
 
-def _list_name(col: Column) -> str:
+def list_name(col: Column) -> str:
+    """The defined name of a choice column's dropdown list on the hidden Lists sheet."""
     return "list_" + "".join(ch if ch.isalnum() else "_" for ch in col.header)
+
+
+_list_name = list_name
 
 
 RAG_PROMPT = ("R: not started when it should have, or off track (say why in the notes). A: under way, some "
@@ -315,22 +319,19 @@ def _write_school(wb: Workbook, spec: Spec, layout: Layout, sheet: str, password
     _protect(ws, password)
 
 
-def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | None) -> None:
-    """Native formulas only, so the Summary is right in any Excel, with or without the add-in."""
-    ws = wb.create_sheet(SUMMARY, 1)
+def summary_cells(spec: Spec) -> list[tuple[int, int, Any, bool]]:
+    """The Summary's native formula block from row 4: (row, column, value, is_header). Shared with
+    `workbook_templates.upgrade`, which rewrites it when schools are added, renamed or closed."""
+    layout = Layout(spec)
     rating = layout.letter(layout.rating_header)
     id_col = layout.letter(spec.id_header)
     last = layout.last_row
-    ws["A1"] = f"{spec.title}: {spec.area}, {spec.session}"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = "Counts update live from the school tabs (native formulas). B counts as G."
     status = spec.column("status")
     st = layout.letter(status.header) if status else None
-    heads = ["School", "R", "A", "G", "Unrated", "Rows"]
+    out: list[tuple[int, int, Any, bool]] = []
     row = 4
-    for i, h in enumerate(heads, start=1):
-        c = ws.cell(row=row, column=i, value=h)
-        c.fill, c.font = HEADER_FILL, HEADER_FONT
+    for i, h in enumerate(["School", "R", "A", "G", "Unrated", "Rows"], start=1):
+        out.append((row, i, h, True))
     # Not applicable rows are left out, as in the roll-ups (rollup.rated_rows)
     for school in spec.schools:
         row += 1
@@ -340,21 +341,20 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
             return f"{_q}!${letter}${FIRST_ROW}:${letter}${last}"
 
         applicable = f',{col(st)},"<>{NOT_APPLICABLE}"' if st else ""
-        ws.cell(row=row, column=1, value=school.sheet)
+        out.append((row, 1, school.sheet, False))
         for i, v in ((2, "R"), (3, "A")):
-            ws.cell(row=row, column=i, value=f'=COUNTIFS({col(rating)},"{v}"{applicable})')
-        ws.cell(row=row, column=4, value=f'=COUNTIFS({col(rating)},"G"{applicable})'
-                                         f'+COUNTIFS({col(rating)},"B"{applicable})')
+            out.append((row, i, f'=COUNTIFS({col(rating)},"{v}"{applicable})', False))
+        out.append((row, 4, f'=COUNTIFS({col(rating)},"G"{applicable})'
+                            f'+COUNTIFS({col(rating)},"B"{applicable})', False))
         only_id = ",".join(f'{col(layout.letter(c.header))},""' for c in spec.columns if c.role != "id")
-        ws.cell(row=row, column=6, value=f'=COUNTIFS({col(id_col)},"<>"{applicable})'  # less own rows
-                                         f'-COUNTIFS({col(id_col)},"<>",{only_id})')   # with only an ID
-        ws.cell(row=row, column=5, value=f"=F{row}-B{row}-C{row}-D{row}")
+        out.append((row, 6, f'=COUNTIFS({col(id_col)},"<>"{applicable})'  # less own rows
+                            f'-COUNTIFS({col(id_col)},"<>",{only_id})', False))  # with only an ID
+        out.append((row, 5, f"=F{row}-B{row}-C{row}-D{row}", False))
     theme = spec.column("theme")
     if theme is not None and theme.kind == "choice":
         row += 2
         for i, h in enumerate([theme.header, "R", "A", "G", "Unrated", "Rows"], start=1):
-            c = ws.cell(row=row, column=i, value=h)
-            c.fill, c.font = HEADER_FILL, HEADER_FONT
+            out.append((row, i, h, True))
         t = layout.letter(theme.header)
 
         def tabs(letter: str) -> str:
@@ -364,18 +364,31 @@ def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | Non
 
         for value in theme.choices:
             row += 1
-            ws.cell(row=row, column=1, value=value)
+            out.append((row, 1, value, False))
             applicable = f',{tabs(st)},"<>{NOT_APPLICABLE}"' if st else ""
 
             def cnt(v: str | None, _r: int = row, _na: str = applicable) -> str:
                 rated = f',{tabs(rating)},"{v}"' if v else ""
                 return f"SUMPRODUCT(COUNTIFS({tabs(t)},$A{_r}{rated}{_na}))"
 
-            ws.cell(row=row, column=2, value="=" + cnt("R"))
-            ws.cell(row=row, column=3, value="=" + cnt("A"))
-            ws.cell(row=row, column=4, value="=" + cnt("G") + "+" + cnt("B"))
-            ws.cell(row=row, column=6, value="=" + cnt(None))
-            ws.cell(row=row, column=5, value=f"=F{row}-B{row}-C{row}-D{row}")
+            out.append((row, 2, "=" + cnt("R"), False))
+            out.append((row, 3, "=" + cnt("A"), False))
+            out.append((row, 4, "=" + cnt("G") + "+" + cnt("B"), False))
+            out.append((row, 6, "=" + cnt(None), False))
+            out.append((row, 5, f"=F{row}-B{row}-C{row}-D{row}", False))
+    return out
+
+
+def _write_summary(wb: Workbook, spec: Spec, layout: Layout, password: str | None) -> None:
+    """Native formulas only, so the Summary is right in any Excel, with or without the add-in."""
+    ws = wb.create_sheet(SUMMARY, 1)
+    ws["A1"] = f"{spec.title}: {spec.area}, {spec.session}"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = "Counts update live from the school tabs (native formulas). B counts as G."
+    for r, c, value, header in summary_cells(spec):
+        cell = ws.cell(row=r, column=c, value=value)
+        if header:
+            cell.fill, cell.font = HEADER_FILL, HEADER_FONT
     ws.column_dimensions["A"].width = 40
     _fit_page(ws)
     _protect(ws, password)

@@ -5,6 +5,10 @@
 
 Each month, "staff" update the workbook in the library (an upload naming the version they pulled,
 exactly as a push does), then the programme manager runs the month's cycle.
+
+Before the first month the programme manager extends the Scottish TOM with its WAGJLL rows ("what a
+good job looks like", seed 000) through the upgrade engine, as `tomsync master add --tier wagjll`
+does, so the demo shows both tiers (`rollup --by tier`, the report's By tier page).
 """
 
 from __future__ import annotations
@@ -64,6 +68,37 @@ def staff_update(library: FolderLibrary, spec: Spec, name: str, month: str, toda
     library.upload(name, buf.getvalue(), etag)
 
 
+WAGJLL = (  # beyond the minimum: a Red here does not cap a school, and it may be Not applicable
+    {"ID": "W01", "Theme": "Employer engagement", "Lead": "DYW", "Audience": "S3", "When": "Term 3",
+     "Activity": "Employer-led project or challenge with every S3 class",
+     "Target": "One employer challenge per S3 class"},
+    {"ID": "W02", "Theme": "Career guidance", "Lead": "Joint", "Audience": "S1-S3", "When": "Term 2",
+     "Activity": "Career education standard lessons co-delivered by SDS and teachers",
+     "Target": "Two co-delivered lessons per year group"},
+    {"ID": "W03", "Theme": "Parents and carers", "Lead": "Joint", "Audience": "Parents", "When": "Feb",
+     "Activity": "Pathways evening with employers, college and SDS for S3-S5 parents",
+     "Target": "Pathways evening held by end of February"},
+)
+
+
+def extend_with_wagjll(library: FolderLibrary, spec: Spec, name: str) -> Spec:
+    """The programme manager's first change of the year: the WAGJLL rows, rolled into a new workbook
+    in the library (`workbook_templates.upgrade`); returns the workbook's spec now."""
+    from workbook_templates.master_edit import add_row
+    from workbook_templates.package import Package
+    from workbook_templates.upgrade import upgrade_package
+
+    buf = io.BytesIO()
+    build_workbook(spec, extras=ADDIN_SHEETS).save(buf)
+    pkg = Package(buf.getvalue())
+    new = spec
+    for row in WAGJLL:
+        new = add_row(new, dict(row), tier="wagjll")
+    upgrade_package(pkg, new, "programme manager (demo)", "the WAGJLL TOM")
+    library.upload(name, pkg.to_bytes(), None)
+    return new
+
+
 def check_directory(root: str | Path) -> bool:
     """True if ``root`` holds an earlier demo (to be redone); ValueError if it holds anything else."""
     root = Path(root)
@@ -97,6 +132,8 @@ def run_demo(directory: str | Path, spec_name: str = "scottish-tom", seed: int =
     else:
         last = spec.months.index(demo_month(spec, today))
         months = list(spec.months[max(0, last - 2): last + 1])
+    if spec_name == "scottish-tom":
+        spec = extend_with_wagjll(library, spec, WORKBOOK)
     cycles = []
     for month in months:
         end = _month_end(month, today)

@@ -5,7 +5,7 @@ One module per rule family (rule id, severity):
   not-a-number (error), bad-link (warning), rag-word (warning), cell-error, formula-no-result and
   text-too-long (errors).
 - `status`: rag-missing (error), red-without-note (error).
-- `master`: master-tampered, master-text-changed, master-row-missing (errors).
+- `master`: master-tampered, master-outdated, master-text-changed, master-row-missing (errors).
 - `dates`: future-date (error), stale (warning, with a month).
 - `privacy`: formula, formula-injection, personal-data (warnings); `shown`, how messages quote values.
 - `optout`: opt-out (error: Not applicable on a master row the spec does not let the school skip).
@@ -33,7 +33,7 @@ from workbook_templates.validate.findings import (
     parse_month,
     summary_counts,
 )
-from workbook_templates.validate.master import check_master_tab
+from workbook_templates.validate.master import check_master_tab, closed_tabs
 from workbook_templates.validate.overdue import check_master_due
 from workbook_templates.validate.plan import check_plan
 from workbook_templates.validate.school import check_row, check_school
@@ -46,7 +46,7 @@ def _check_tabs(data: WorkbookData, out: list[Finding]) -> None:
     """Every school has its tab; any other tab is named as ignored."""
     spec = data.spec
     names = set(data.sheet_names)
-    schools = {s.sheet for s in spec.schools}
+    schools = {s.sheet for s in spec.schools} | closed_tabs(data.meta)
     for school in spec.schools:
         if school.sheet not in names:
             out.append(Finding(school.sheet, "", None, "school-tab-missing", ERROR,

@@ -20,7 +20,7 @@ from workbook_templates.validate.cells import check_cells
 from workbook_templates.validate.contradictions import check_contradiction
 from workbook_templates.validate.dates import Newest, check_stale, check_updated
 from workbook_templates.validate.findings import ERROR, WARNING, Finding
-from workbook_templates.validate.master import missing_rows
+from workbook_templates.validate.master import missing_rows, versions
 from workbook_templates.validate.optout import check_opt_out
 from workbook_templates.validate.overdue import check_overdue
 from workbook_templates.validate.privacy import check_formulas, check_texts, shown
@@ -77,7 +77,7 @@ def _check_school(data: WorkbookData, sheet: SheetRows, month: date | None, toda
                   out: list[Finding]) -> None:
     spec = data.spec
     tab = Tab(spec, sheet.name, sheet.headers, today, data.formula_cells.get(sheet.name, set()), out,
-              data.error_cells.get(sheet.name, {}))
+              data.error_cells.get(sheet.name, {}), history=versions(data.master_history))
     _columns_missing(tab)
     expected = spec.master_by_id
     id_h = spec.id_header

@@ -42,6 +42,7 @@ class Tab:
     out: list[Finding] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # address -> the Excel error it shows ("#N/A")
     explained: set[str] = field(default_factory=set)  # blank cells already reported (error, formula)
+    history: Sequence[Any] = ()  # the Master history's versions (validate.master.Version), oldest first
 
     def __post_init__(self) -> None:
         spec = self.spec
