@@ -6,6 +6,7 @@ on stderr when something cannot run (no licence key, xlwings-server missing, unr
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -71,6 +72,8 @@ def manifest_cmd(
 
     if not url.startswith(("https://", "http://")):
         raise _fail(f"--url must start with https://, not {url!r}")
+    for name in ("xlwings_server", "httpx"):  # their start-up and request lines are the server's, not ours
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         xml = manifest_xml(url)
     except AddinError as exc:

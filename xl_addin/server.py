@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import warnings
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -71,13 +72,45 @@ def load_app() -> tuple[Any, Any]:
     if Path(os.environ["XLWINGS_PROJECT_DIR"]).resolve() != PROJECT_DIR:
         raise AddinError(f"XLWINGS_PROJECT_DIR must be {PROJECT_DIR} (or unset) for the TOM add-in")
     ensure_remote_engine()
-    from xlwings_server import config, main
+    from pydantic import ValidationError
+
+    try:
+        from xlwings_server import config, main
+    except ValidationError as exc:  # a malformed XLWINGS_* setting: one line naming it, never its value
+        raise AddinError(bad_setting(exc)) from None
 
     if config.PROJECT_DIR.resolve() != PROJECT_DIR:
         raise AddinError("xlwings Server was imported before the TOM add-in configured it")
+    problem = sso_problem(config.settings)
+    if problem is not None:
+        raise AddinError(problem)
 
     add_health(main.app, config.settings.app_path)
     return main.main_app, main.app
+
+
+def bad_setting(exc: Any) -> str:
+    """One line for xlwings Server's settings refusing a value: the variable and why (not the value,
+    which could be a secret). Lists are JSON: ``XLWINGS_AUTH_PROVIDERS='["entraid"]'``."""
+    error = exc.errors()[0]
+    name = "XLWINGS_" + "_".join(str(part) for part in error.get("loc", ()) if isinstance(part, str)).upper()
+    is_list = "list" in str(error.get("type", ""))
+    hint = " (a list is written as JSON, e.g. '[\"entraid\"]')" if is_list else ""
+    return f"the setting {name} is not valid: {error.get('msg', 'invalid value')}{hint}"
+
+
+def sso_problem(settings: Any) -> str | None:
+    """Single sign-on switched on without the app it signs in to: the server would refuse every
+    sign-in and the manifest would name no app (``<Id>None</Id>``). One line naming what is missing."""
+    if "entraid" not in (settings.auth_providers or []):
+        return None
+    missing = [name for name, value in (("XLWINGS_AUTH_ENTRAID_CLIENT_ID", settings.auth_entraid_client_id),
+                                        ("XLWINGS_AUTH_ENTRAID_TENANT_ID", settings.auth_entraid_tenant_id))
+               if not value]
+    if not missing:
+        return None
+    return (f'single sign-on is on (XLWINGS_AUTH_PROVIDERS=["entraid"]) but {" and ".join(missing)} '
+            f"{'is' if len(missing) == 1 else 'are'} not set: see docs/excel-addin.md, IT deployment")
 
 
 def health() -> dict[str, str]:
@@ -95,20 +128,26 @@ def health() -> dict[str, str]:
 
 
 def add_health(app: Any, app_path: str = "") -> None:
-    """``GET /health`` (and HEAD) on the app, once: answers without sign-in, whatever the auth settings."""
-    path = f"{app_path}/health"
-    if not any(getattr(r, "path", None) == path for r in app.router.routes):
-        app.add_api_route(path, health, methods=["GET", "HEAD"], include_in_schema=False)
+    """``GET /health`` (and HEAD) on the app, once: answers without sign-in, whatever the auth settings.
+    Always at ``/health`` (the image's HEALTHCHECK, App Service's health check), and also under
+    ``XLWINGS_APP_PATH`` when the add-in is served below a path."""
+    for path in dict.fromkeys(("/health", f"{app_path}/health")):
+        if not any(getattr(r, "path", None) == path for r in app.router.routes):
+            app.add_api_route(path, health, methods=["GET", "HEAD"], include_in_schema=False)
 
 
 def manifest_xml(base_url: str = "https://127.0.0.1:8000") -> str:
     """The manifest as the running server would serve it at ``base_url`` (for sideloading)."""
-    from fastapi.testclient import TestClient
+    with warnings.catch_warnings():  # starlette's notice about httpx is for developers, not for IT
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
 
     asgi, _ = load_app()
+    from xlwings_server.config import settings
+
     headers = {"X-Forwarded-Proto": "https"} if base_url.startswith("https://") else {}
     with TestClient(asgi, base_url=base_url.rstrip("/")) as client:
-        response = client.get("/manifest.xml", headers=headers)
+        response = client.get(f"{settings.app_path}/manifest.xml", headers=headers)
     response.raise_for_status()
     if f'DefaultValue="{base_url.rstrip("/")}/' not in response.text:  # the server chose another host
         raise AddinError(f"the manifest would not point at {base_url}: XLWINGS_HOSTNAME (or WEBSITE_HOSTNAME "

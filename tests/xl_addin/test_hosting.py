@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -105,3 +108,120 @@ def test_manifest_refuses_a_url_the_server_would_not_use(tmp_path: Path,
     azure = "https://tom-addin.azurewebsites.net"
     result = runner.invoke(addin_app, ["manifest", "--url", azure, "-o", str(out)])
     assert result.exit_code == 0 and f"{azure}/taskpane.html" in out.read_text()
+
+
+# -- the manifest with single sign-on, checked as Office's manifest schema and SSO need it ------------
+
+APP_ID = "0f3e2d1c-aaaa-4bbb-8ccc-123456789abc"
+OVERRIDES = "{http://schemas.microsoft.com/office/taskpaneappversionoverrides}"
+
+
+@pytest.fixture
+def single_sign_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlwings_server.config import settings
+
+    for name, value in (("auth_providers", ["entraid"]), ("auth_entraid_client_id", APP_ID),
+                        ("auth_entraid_tenant_id", "9a8b7c6d-0000-4000-8000-000000000001")):
+        monkeypatch.setattr(settings, name, value)
+
+
+def test_with_single_sign_on_the_manifest_names_the_app_and_its_api_for_office(
+        tmp_path: Path, single_sign_on: None) -> None:
+    out = tmp_path / "tom-manifest.xml"
+    result = runner.invoke(addin_app, ["manifest", "--url", URL, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    root = ElementTree.fromstring(out.read_bytes())
+    overrides = root.find(f"{OVERRIDES}VersionOverrides")
+    assert overrides is not None
+    # Office's getAccessToken needs WebApplicationInfo: the app's client ID and its Application ID URI,
+    # which docs/excel-addin.md (step 2) tells IT to set to api://<host>/<client-id>
+    info = overrides.find(f"{OVERRIDES}WebApplicationInfo")
+    assert info is not None
+    assert info.findtext(f"{OVERRIDES}Id") == APP_ID
+    assert info.findtext(f"{OVERRIDES}Resource") == f"api://tom.example.org/{APP_ID}"
+    scopes = [s.text for s in info.iter(f"{OVERRIDES}Scope")]
+    assert {"openid", "profile", "Files.ReadWrite.All"} <= set(scopes)  # what the admin centre consents to
+    # the schema's order: WebApplicationInfo comes after Resources, as VersionOverrides' last child here
+    tags = [child.tag for child in overrides]
+    assert tags[-2:] == [f"{OVERRIDES}Resources", f"{OVERRIDES}WebApplicationInfo"]
+    # every address in the manifest is the hosted one, over https
+    addresses = [e.get("DefaultValue") for e in root.iter() if (e.get("DefaultValue") or "").startswith(
+        ("http:", "https:"))]
+    addresses += [e.text for e in root.iter(f"{OFFICE}AppDomain")]
+    assert addresses and all(a.startswith(URL + "/") or a == URL for a in addresses), addresses
+    assert root.find(f"{OFFICE}SupportUrl").get("DefaultValue") == f"{URL}/taskpane.html"
+    assert [e.text for e in root.iter(f"{OFFICE}AppDomain")] == [URL]
+
+
+def test_without_single_sign_on_the_manifest_has_no_web_application_info(tmp_path: Path) -> None:
+    out = tmp_path / "m.xml"
+    assert runner.invoke(addin_app, ["manifest", "--url", URL, "-o", str(out)]).exit_code == 0
+    assert "WebApplicationInfo" not in out.read_text(encoding="utf-8")
+
+
+def test_single_sign_on_without_the_app_s_ids_is_refused_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlwings_server.config import settings
+
+    monkeypatch.setattr(settings, "auth_providers", ["entraid"])
+    monkeypatch.setattr(settings, "auth_entraid_client_id", None)
+    monkeypatch.setattr(settings, "auth_entraid_tenant_id", "9a8b7c6d-0000-4000-8000-000000000001")
+    out = tmp_path / "m.xml"
+    result = runner.invoke(addin_app, ["manifest", "--url", URL, "-o", str(out)])
+    assert result.exit_code == 2 and not out.exists()  # never a manifest naming the app "None"
+    assert result.output.strip().splitlines() == [
+        'tomsync: single sign-on is on (XLWINGS_AUTH_PROVIDERS=["entraid"]) but '
+        "XLWINGS_AUTH_ENTRAID_CLIENT_ID is not set: see docs/excel-addin.md, IT deployment"]
+
+
+def test_with_single_sign_on_the_task_pane_offers_no_pull_or_push(client: TestClient,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    on_one_computer = client.get("/taskpane.html").text
+    assert 'xw-click="tom_pull"' in on_one_computer and 'xw-click="tom_push"' in on_one_computer
+    from xlwings_server.config import settings
+
+    for name, value in (("auth_providers", ["entraid"]), ("auth_entraid_client_id", APP_ID),
+                        ("auth_entraid_tenant_id", "9a8b7c6d-0000-4000-8000-000000000001")):
+        monkeypatch.setattr(settings, name, value)
+    hosted = client.get("/taskpane.html").text
+    assert 'xw-click="tom_pull"' not in hosted and 'xw-click="tom_push"' not in hosted  # they only refuse
+    assert 'id="tom-sync-month"' in hosted and 'id="tom-save"' in hosted
+    assert 'xw-click="tom_validate"' in hosted
+
+
+# -- settings xlwings Server reads once, at start-up: a fresh process each -----------------------------
+
+def tomsync_in_a_new_process(tmp_path: Path, env: dict[str, str],
+                             *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("XLWINGS_")
+             and k not in ("WEBSITE_HOSTNAME", "RENDER_EXTERNAL_URL", "CODESPACES")}
+    return subprocess.run([sys.executable, "-c", "from tomsync.cli import main; main()", *args],
+                          env={**clean, "XLWINGS_LICENSE_KEY": "noncommercial", **env}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_a_malformed_setting_is_one_line_naming_it(tmp_path: Path) -> None:
+    out = tmp_path / "m.xml"
+    run = tomsync_in_a_new_process(tmp_path, {"XLWINGS_AUTH_PROVIDERS": "entraid"},
+                                   "addin", "manifest", "--url", URL, "-o", str(out))
+    assert run.returncode == 2 and not out.exists(), run.stderr
+    assert run.stderr.strip().splitlines() == [
+        "tomsync: the setting XLWINGS_AUTH_PROVIDERS is not valid: Input should be a valid list (a list is "
+        "written as JSON, e.g. '[\"entraid\"]')"]
+
+
+def test_below_an_app_path_the_manifest_is_written_and_health_answers_at_the_root(tmp_path: Path) -> None:
+    out = tmp_path / "m.xml"
+    run = tomsync_in_a_new_process(tmp_path, {"XLWINGS_APP_PATH": "/tom"},
+                                   "addin", "manifest", "--url", URL, "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""  # no start-up chatter from the server or its HTTP client
+    xml = out.read_text(encoding="utf-8")
+    assert f'<SourceLocation DefaultValue="{URL}/tom/taskpane.html" />' in xml
+    script = ("from fastapi.testclient import TestClient\nfrom xl_addin.server import load_app\n"
+              "asgi, _ = load_app()\nc = TestClient(asgi)\n"
+              "print(c.get('/health').status_code, c.get('/tom/health').status_code)\n")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("XLWINGS_")}
+    health = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180,
+                            env={**clean, "XLWINGS_LICENSE_KEY": "noncommercial", "XLWINGS_APP_PATH": "/tom"})
+    assert health.stdout.split() == ["200", "200"], health.stderr[-2000:]
