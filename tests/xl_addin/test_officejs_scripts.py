@@ -127,6 +127,32 @@ def test_sync_month_shows_its_progress_while_it_runs(seen: dict[str, Any]) -> No
     assert not p["disabledAfter"] and "Open the report" in p["details"]
 
 
+def test_sync_month_s_result_links_the_report_and_lists_schools_and_problems(seen: dict[str, Any]) -> None:
+    r = seen["syncResult"]
+    assert r["pane"] == "2026-11: 2 school(s) rated, 1 not updated, 1 problem(s)"
+    report = ("https://contoso.sharepoint.com/sites/careers/_layouts/15/Doc.aspx?sourcedoc=%7B1%7D"
+              "&file=tom-report-2026-11.xlsx")
+    assert r["details"] == [
+        {"text": "Open the report", "href": report, "target": "_blank"},  # the report's webUrl, a new tab
+        {"text": "Rated: Hawick High G, Kelso High A", "markup": 0},
+        {"text": "Not updated this month: Earlston High", "markup": 0},
+        {"text": "jedburgh.xlsx: could not be read (not an .xlsx workbook)", "markup": 0},
+    ]
+
+
+def test_a_save_to_library_conflict_lists_each_clashing_cell_as_text(seen: dict[str, Any]) -> None:
+    r = seen["saveConflict"]
+    assert r["pane"] == ("Save to library: borders.xlsx: 2 cell(s) were changed differently in the library; "
+                         "nothing was saved: agree the values, then save again")
+    assert [d["text"] for d in r["details"]] == [
+        'Hawick High!J3 (M02): yours "Met <b>parents</b>", the library\'s "Met carers"',
+        'Kelso High!I7: yours "G", the library\'s "R"',
+    ]
+    assert all(d["markup"] == 0 for d in r["details"])  # a school's text is shown as text, never markup
+    # the task pane sent the workbook Excel handed over, slice by slice, and the file's path
+    assert r["sent"] == {"document_url": "C:\\Users\\sam\\borders.xlsx", "file": "UEsDBA=="}
+
+
 @pytest.mark.skipif(importlib.util.find_spec("xlwings_server") is None, reason="xlwings-server not installed")
 def test_the_page_has_the_task_pane_s_elements_as_the_real_one() -> None:
     from fastapi.testclient import TestClient
