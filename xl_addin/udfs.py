@@ -9,9 +9,10 @@ roll-up rules see only ratings. With no rule given, the `score` rule applies (G=
 G from 0.75, R below 0.4). What each function computes lives in the core (`rollup.roll`,
 `rollup.rollup_table`, `validate.check_row`); this module only turns Excel's arguments into values.
 
-Names: desktop Excel with the xlwings add-in ("Import Functions") shows them as TOM_RAG, TOM_SCORE,
-TOM_ROLLUP, TOM_CHECK and TOM_STALE; the Office.js add-in registers the same functions in its TOM
-namespace as TOM.RAG, TOM.SCORE, TOM.ROLLUP, TOM.CHECK and TOM.STALE (xl_addin/officejs).
+Names: the Office.js add-in registers them in its TOM namespace as TOM.RAG, TOM.SCORE, TOM.ROLLUP,
+TOM.CHECK and TOM.STALE (xl_addin/officejs). The Python names (TOM_RAG...) are what a desktop xlwings
+script sees; the classic "Import Functions" route that exposed them as worksheet functions is removed
+(see `xl_addin.conf`).
 """
 
 from __future__ import annotations
