@@ -225,3 +225,18 @@ def test_below_an_app_path_the_manifest_is_written_and_health_answers_at_the_roo
     health = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180,
                             env={**clean, "XLWINGS_LICENSE_KEY": "noncommercial", "XLWINGS_APP_PATH": "/tom"})
     assert health.stdout.split() == ["200", "200"], health.stderr[-2000:]
+
+
+def test_the_server_does_not_start_with_single_sign_on_half_configured(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlwings_server.config import settings
+
+    monkeypatch.setattr(settings, "auth_providers", ["entraid"])
+    monkeypatch.setattr(settings, "auth_entraid_client_id", None)
+    monkeypatch.setattr(settings, "auth_entraid_tenant_id", None)
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.append(kw))
+    result = runner.invoke(addin_app, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and calls == []
+    assert ("XLWINGS_AUTH_ENTRAID_CLIENT_ID and XLWINGS_AUTH_ENTRAID_TENANT_ID are not set"
+            in result.output.splitlines()[-1])
