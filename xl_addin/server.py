@@ -20,6 +20,7 @@ import warnings
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent / "officejs"
 LICENSE_ENV = "XLWINGS_LICENSE_KEY"
@@ -137,7 +138,10 @@ def add_health(app: Any, app_path: str = "") -> None:
 
 
 def manifest_xml(base_url: str = "https://127.0.0.1:8000") -> str:
-    """The manifest as the running server would serve it at ``base_url`` (for sideloading)."""
+    """The manifest as the running server would serve it at ``base_url`` (for sideloading).
+
+    ``base_url`` is the server's public address; a path in it, if any, must be the server's own
+    ``XLWINGS_APP_PATH`` (xlwings Server builds every address from the host and that setting)."""
     with warnings.catch_warnings():  # starlette's notice about httpx is for developers, not for IT
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
@@ -145,11 +149,17 @@ def manifest_xml(base_url: str = "https://127.0.0.1:8000") -> str:
     asgi, _ = load_app()
     from xlwings_server.config import settings
 
-    headers = {"X-Forwarded-Proto": "https"} if base_url.startswith("https://") else {}
-    with TestClient(asgi, base_url=base_url.rstrip("/")) as client:
+    parts = urlsplit(base_url.strip())
+    origin, path = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+    if path and path != settings.app_path.rstrip("/"):
+        raise AddinError(f"--url {base_url} has the path {path}, but the add-in is served below "
+                         f"{settings.app_path or '/'}: give the server's address ({origin}), or set "
+                         f"XLWINGS_APP_PATH={path} for the server and for this command")
+    headers = {"X-Forwarded-Proto": "https"} if parts.scheme == "https" else {}
+    with TestClient(asgi, base_url=origin) as client:
         response = client.get(f"{settings.app_path}/manifest.xml", headers=headers)
     response.raise_for_status()
-    if f'DefaultValue="{base_url.rstrip("/")}/' not in response.text:  # the server chose another host
+    if f'DefaultValue="{origin}{settings.app_path}/' not in response.text:  # the server chose another host
         raise AddinError(f"the manifest would not point at {base_url}: XLWINGS_HOSTNAME (or WEBSITE_HOSTNAME "
                          "on Azure) names another host; unset it or give that host as --url")
     return response.text

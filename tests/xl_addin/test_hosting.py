@@ -218,6 +218,9 @@ def test_below_an_app_path_the_manifest_is_written_and_health_answers_at_the_roo
     assert run.stderr == ""  # no start-up chatter from the server or its HTTP client
     xml = out.read_text(encoding="utf-8")
     assert f'<SourceLocation DefaultValue="{URL}/tom/taskpane.html" />' in xml
+    with_path = tomsync_in_a_new_process(tmp_path, {"XLWINGS_APP_PATH": "/tom"},
+                                         "addin", "manifest", "--url", f"{URL}/tom", "-o", str(out))
+    assert with_path.returncode == 0 and out.read_text(encoding="utf-8") == xml, with_path.stderr
     script = ("from fastapi.testclient import TestClient\nfrom xl_addin.server import load_app\n"
               "asgi, _ = load_app()\nc = TestClient(asgi)\n"
               "print(c.get('/health').status_code, c.get('/tom/health').status_code)\n")
@@ -240,3 +243,14 @@ def test_the_server_does_not_start_with_single_sign_on_half_configured(
     assert result.exit_code == 2 and calls == []
     assert ("XLWINGS_AUTH_ENTRAID_CLIENT_ID and XLWINGS_AUTH_ENTRAID_TENANT_ID are not set"
             in result.output.splitlines()[-1])
+
+
+def test_a_url_with_a_path_the_server_does_not_serve_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "m.xml"
+    result = runner.invoke(addin_app, ["manifest", "--url", f"{URL}/tom", "-o", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert result.output.strip().splitlines() == [
+        f"tomsync: --url {URL}/tom has the path /tom, but the add-in is served below /: give the server's "
+        f"address ({URL}), or set XLWINGS_APP_PATH=/tom for the server and for this command"]
+    result = runner.invoke(addin_app, ["manifest", "--url", f"{URL}/", "-o", str(out)])
+    assert result.exit_code == 0 and f'DefaultValue="{URL}/taskpane.html"' in out.read_text(encoding="utf-8")
