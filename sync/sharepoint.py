@@ -319,13 +319,10 @@ class SharePointLibrary:
         """(drive id, folder path from the drive root, the driveItem) of a SharePoint or OneDrive
         address (a document or a folder), through Graph's ``/shares/u!{base64url}/driveItem``. The
         folder is the item's own for a folder, its parent's for a file."""
-        import base64
-
         probe = cls(url, token=token, graph_url=graph_url, max_retries=3)
-        share = "u!" + base64.urlsafe_b64encode(url.strip().encode()).decode().rstrip("=")
         action = f"find {url} in SharePoint"
         try:
-            item = probe._call_json("GET", f"shares/{share}/driveItem", action=action)
+            item = probe._shared_item(url.strip(), action)
             parent = item.get("parentReference") or {}
             drive = _need(parent, "driveId", action)
             if "root" in item:
@@ -336,6 +333,28 @@ class SharePointLibrary:
             if _status(exc) in (400, 404):
                 raise RemoteNotFound(f"{url} was not found in SharePoint (or you cannot open it)") from None
             raise probe._failure(exc, action) from None
+
+    def _shared_item(self, url: str, action: str) -> dict[str, Any]:
+        """The driveItem of ``url`` through ``/shares``. Desktop Excel may report an address with raw
+        spaces or accents, where the browser's is percent-encoded: Graph's documentation encodes the
+        address as the user sees it, so the address as given goes first and, only if Graph does not
+        find it, the other spelling (encoded, or decoded) is tried once."""
+        import base64
+
+        spellings = [url]
+        encoded = quote(url, safe=":/?#[]@!$&'()*+,;=%")
+        if encoded != url:
+            spellings.append(encoded)
+        elif unquote(url) != url:
+            spellings.append(unquote(url))
+        for n, spelling in enumerate(spellings):
+            share = "u!" + base64.urlsafe_b64encode(spelling.encode()).decode().rstrip("=")
+            try:
+                return self._call_json("GET", f"shares/{share}/driveItem", action=action)
+            except ClientRequestException as exc:
+                if n == len(spellings) - 1 or _status(exc) not in (400, 404):
+                    raise
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     @staticmethod
     def _folder_of(probe: SharePointLibrary, drive: str, parent: dict[str, Any], action: str,

@@ -235,6 +235,9 @@ class FakeGraph:
         self.observers: list[Callable[[Seen], None]] = []
         self._before: list[tuple[str, Callable[[], None]]] = []
         self.mail: list[dict[str, Any]] = []  # every message POSTed to /me/sendMail, as sent
+        # True: /shares finds an item only by its webUrl spelled exactly as Graph gives it (encoded), the
+        # strictest Graph could be; False (default): either spelling, as Graph does for most addresses.
+        self.strict_shares = False
         self.lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -627,10 +630,11 @@ class FakeGraph:
             url = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         except ValueError:
             return _error(400, "invalidRequest", "Invalid shares id.")
-        wanted = unquote(url.split("?", 1)[0]).rstrip("/").lower()
+        same = (lambda u: u) if self.strict_shares else unquote
+        wanted = same(url.split("?", 1)[0]).rstrip("/").lower()
         for drive in self.drives.values():
             for item in drive.items.values():
-                if unquote(self._item_json(drive, item)["webUrl"]).rstrip("/").lower() == wanted:
+                if same(self._item_json(drive, item)["webUrl"]).rstrip("/").lower() == wanted:
                     doc = self._item_json(drive, item)
                     doc["parentReference"].pop("path", None)
                     if not item.path:

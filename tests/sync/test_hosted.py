@@ -131,6 +131,18 @@ def test_locate_finds_the_drive_and_folder_of_a_document_and_of_a_folder(graph: 
         SharePointLibrary.locate(f"{web}/nowhere.xlsx", token=token, graph_url=graph.graph_url)
 
 
+def test_locate_finds_an_address_desktop_excel_gives_with_raw_spaces(graph: FakeGraph) -> None:
+    graph.strict_shares = True  # only Graph's own (encoded) spelling of the address is known
+    graph.put("TOM 2026/Borders/borders.xlsx", b"x")
+    raw = unquote(graph.drive().web_url) + "/TOM 2026/Borders/borders.xlsx"  # as Office.js may report it
+    drive, folder, item = SharePointLibrary.locate(raw, token=token, graph_url=graph.graph_url)
+    assert (drive, folder, item["name"]) == (graph.drive().id, "TOM 2026/Borders", "borders.xlsx")
+    shares = [s for s in graph.seen if "/shares/" in s.path]
+    assert len(shares) == 2  # the address as given first, then its encoded spelling
+    with pytest.raises(RemoteNotFound, match="was not found in SharePoint"):
+        SharePointLibrary.locate(raw.replace("borders", "nowhere"), token=token, graph_url=graph.graph_url)
+
+
 def _edit(data: bytes, sheet: str, cell: str, value: object) -> bytes:
     wb = load_workbook(io.BytesIO(data))
     wb[sheet][cell] = value
