@@ -333,3 +333,21 @@ def test_a_hub_of_plans_counts_updates_over_the_term(tmp_path: Path) -> None:
     page = report_html(c)
     assert "1 school did not update its tab this term (Riverside School)." in page
     assert "this month" not in page
+
+
+def test_school_page_of_a_plan_speaks_in_terms_and_the_plan_s_words(demo: DemoResult) -> None:
+    """`tomsync report school` on the demo hub: titled by the term, the plan's headers, changes since
+    the last report (not "last month"), in both the HTML and the xlsx."""
+    from sync.school_report import school_html, school_workbook
+    c = demo.cycles[-1].consolidated
+    assert c is not None
+    page = school_html(c, "Westpark")
+    assert "<h1>Westpark Community College — Strategic Careers Plan, Autumn 2026</h1>" in page
+    assert "Reds and changes since the last report" in page and "last month" not in page
+    for header in ("Action", "Responsible", "Timing"):
+        assert f'<th scope="col">{header}</th>' in page
+    assert '<th scope="col">Activity</th>' not in page and "TOM report" not in page
+    ws = school_workbook(c, "Westpark")["School"]
+    assert ws["A1"].value == "Westpark Community College — Strategic Careers Plan, Autumn 2026"
+    heads = [v for row in ws.iter_rows(min_row=7, max_row=7, values_only=True) for v in row]
+    assert heads[:4] == ["ID", "Action", "Responsible", "Timing"]
