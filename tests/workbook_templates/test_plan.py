@@ -37,6 +37,17 @@ def spec() -> Spec:
     ("Autumn 2026", DATE, date(2026, 12, 31)),    # CEC's autumn snapshot
     ("Sept 2026", DATE, date(2026, 9, 30)),
     ("Sept 2019 and July 2020", DATE, date(2020, 7, 31)),  # the template's own example
+    ("Termly", RECURRING, None),
+    ("Ongoing", RECURRING, None),
+    ("By July 2027", DATE, date(2027, 7, 31)),
+    ("Yearly", RECURRING, None),                   # what plans write, beside "Each term"
+    ("Every half term", RECURRING, None),
+    ("Throughout the year", RECURRING, None),
+    ("end of Summer term", RECURRING, None),
+    ("By end of Summer 2027", DATE, date(2027, 7, 31)),
+    ("Sep 2026 - Jul 2027", DATE, date(2027, 7, 31)),  # a range: due by its end
+    ("Sept 2026 to July 2027", DATE, date(2027, 7, 31)),
+    ("Aut1 to Spr2", RECURRING, None),
     ("when the budget allows", "unknown", None),  # listed for a person, never guessed
 ])
 def test_timing_forms_read_by_the_calendar(spec: Spec, text: str, kind: str, on: date | None) -> None:
