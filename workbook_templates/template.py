@@ -128,7 +128,9 @@ RAG_PROMPT = ("R: not started when it should have, or off track (say why in the 
 def _prompt(col: Column, spec: Spec) -> str:
     """The input message a cell shows when selected: what to type there."""
     if col.kind == "rag":
-        return RAG_PROMPT + (" B: complete." if "B" in spec.rag_values else "")
+        prompt = RAG_PROMPT.replace("on track or achieved", "the action is on track") if spec.plan \
+            else RAG_PROMPT
+        return prompt + (" B: complete." if "B" in spec.rag_values else "")
     if col.kind == "date":
         return "Type a date, for example 15/09/2026 (today: Ctrl+;)."
     if col.role == "status":
@@ -211,7 +213,8 @@ def _write_guide(wb: Workbook, spec: Spec) -> None:
     lines += [("", False), ("RAG ratings", True),
               ("R  Red: not started when it should have, or off track; needs action.", False),
               ("A  Amber: under way, some risk.", False),
-              ("G  Green: on track or achieved.", False)]
+              ("G  Green: the action is on track (a benchmark is achieved only when Compass says so)."
+               if spec.plan else "G  Green: on track or achieved.", False)]
     if "B" in spec.rag_values:
         lines.append(("B  Blue: complete (counts as Green in roll-ups).", False))
     lines += [("(blank)  not yet rated.", False), ("", False)] + _cadence(spec) + [

@@ -351,3 +351,19 @@ def test_school_page_of_a_plan_speaks_in_terms_and_the_plan_s_words(demo: DemoRe
     assert ws["A1"].value == "Westpark Community College — Strategic Careers Plan, Autumn 2026"
     heads = [v for row in ws.iter_rows(min_row=7, max_row=7, values_only=True) for v in row]
     assert heads[:4] == ["ID", "Action", "Responsible", "Timing"]
+
+
+def test_demo_report_key_and_red_since_speak_of_actions_and_terms(demo: DemoResult) -> None:
+    """The key under the heat map says Green is actions on track, never "achieved" (that is
+    Compass's word), explains Blue, and a Red row's "Red since" is a term, as the trend's columns."""
+    page = (demo.workdir / "reports" / "2026-12" / "tom-report-2026-12.html").read_text(encoding="utf-8")
+    assert "on track or achieved" not in page
+    assert "Green: the actions are on track (not a benchmark achieved" in page and "Blue: complete" in page
+    assert "WAGJLL" not in page
+    book = load_workbook(demo.workdir / "reports" / "2026-12" / "tom-report-2026-12.xlsx")
+    rows = list(book["Exceptions"].iter_rows(values_only=True))
+    heads = list(rows[0])
+    since = [r[heads.index("Red since")] for r in rows[1:] if r[0] in ("Red", "New Red")]
+    assert since and set(since) <= {"Autumn 2025", "Spring 2026", "Summer 2026", "Autumn 2026"}
+    assert "Key" in [c for r in book["Heat map (actions on track)"].iter_rows(values_only=True) for c in r]
+    assert "<td>Spring 2026</td>" in page  # the same words in the HTML's Exceptions table

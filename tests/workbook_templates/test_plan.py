@@ -123,3 +123,15 @@ def test_compass_validation_names_sheet_cell_and_rule(spec: Spec, tmp_path: Path
     findings = validate(read_workbook(path), "2026-12", TODAY)
     message = next(f.message for f in findings if f.rule == "compass-term")
     assert "'Autumn 2030' is not a term of the plan's calendar" in message
+
+
+def test_the_guide_and_prompts_say_green_is_an_action_on_track(tmp_path: Path, spec: Spec) -> None:
+    """In a plan, "G" rates an action; a benchmark is achieved only on Compass. The Guide and the RAG
+    cells' prompt never say "achieved" of a rating."""
+    wb = load_workbook(write_template(spec, tmp_path / "plan.xlsx"))
+    guide = [str(c.value) for row in wb[GUIDE].iter_rows() for c in row if c.value]
+    assert "G  Green: the action is on track (a benchmark is achieved only when Compass says so)." in guide
+    assert not [line for line in guide if "on track or achieved" in line]
+    prompts = [dv.prompt or "" for dv in wb["Riverside School"].data_validations.dataValidation
+               if dv.formula1 == '"R,A,G,B"']
+    assert prompts and all("G: the action is on track" in p and "achieved" not in p for p in prompts)
