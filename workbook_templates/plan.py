@@ -143,6 +143,7 @@ class CompassResult:
     row: int
     achieved: tuple[Any, ...]  # per benchmark: "Yes", "No", None or whatever was typed
     percent: tuple[Any, ...]
+    id: str = ""  # the row's ID as built ("NFA-Autumn2026"): the term it belongs to
 
     @property
     def entered(self) -> bool:
@@ -212,7 +213,7 @@ def read_plan(grids: dict[str, list[list[Any]]], spec: Spec) -> PlanData:
         sid = rid.split("-", 1)[0] if rid.split("-", 1)[0] in ids else by_name.get(school, "")
         out.append(CompassResult(sid, school, str(values.get("Term") or ""), r,
                                  tuple(values.get(f"BM{i} achieved") for i in range(1, n + 1)),
-                                 tuple(values.get(f"BM{i} %") for i in range(1, n + 1))))
+                                 tuple(values.get(f"BM{i} %") for i in range(1, n + 1)), rid))
     return PlanData(header, rows, tuple(out), tuple(missing))
 
 
