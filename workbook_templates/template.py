@@ -183,6 +183,15 @@ def _validations(ws: Worksheet, spec: Spec, layout: Layout, first: int, last: in
             dv.add(ref)
             ws.add_data_validation(dv)
             continue
+        elif col.role == "when" and spec.plan is not None:  # a plan's Timing: what the calendar reads
+            dv = DataValidation(allow_blank=True)
+            dv.showInputMessage, dv.promptTitle = True, col.header[:32]
+            dv.prompt = ('When, as text: "Each term", "Ongoing" (recurring); "Aut1 & Sum2", "Spring term" '
+                         '(those terms every year); "Summer 2 2027", "Sept 2026" (a due date: overdue once '
+                         "passed and not Complete).")[:255]
+            dv.add(ref)
+            ws.add_data_validation(dv)
+            continue
         if dv is None:
             continue
         dv.showErrorMessage = True  # openpyxl's default lets any value in

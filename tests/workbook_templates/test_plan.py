@@ -135,3 +135,13 @@ def test_the_guide_and_prompts_say_green_is_an_action_on_track(tmp_path: Path, s
     prompts = [dv.prompt or "" for dv in wb["Riverside School"].data_validations.dataValidation
                if dv.formula1 == '"R,A,G,B"']
     assert prompts and all("G: the action is on track" in p and "achieved" not in p for p in prompts)
+
+
+def test_the_timing_cells_say_what_the_calendar_reads(tmp_path: Path, spec: Spec) -> None:
+    """Timing is free text: selecting a cell shows the forms it understands, and nothing is refused."""
+    ws = load_workbook(write_template(spec, tmp_path / "plan.xlsx"))["Riverside School"]
+    col = next(c.column_letter for c in ws[1] if c.value == "Timing")
+    dvs = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(f"{col}2:")]
+    assert len(dvs) == 1 and dvs[0].type is None and not dvs[0].showErrorMessage
+    assert '"Aut1 & Sum2"' in (dvs[0].prompt or "") and '"Summer 2 2027"' in (dvs[0].prompt or "")
+    assert len(dvs[0].prompt or "") <= 255
