@@ -8,6 +8,10 @@ outside archive/ and reports/; a copy of an area, "NAME - Copy.xlsx", is read on
 working copy as it stands (run `tomsync pull` or the cycle first). "Not updated" is the cycle's
 `stale` rule (no Last updated in the month on the tab); "open errors" are the tab's error findings.
 The deadline is the spec's ``[cycle] deadline_day`` of the month (the last day of a short month).
+A Strategic Careers Plan (spec ``[plan]``) is termly: "not updated" counts from the start of the plan
+term the month falls in, the deadline is the end of that term (its formal snapshot: 31 December,
+31 March, 31 July), the message names the term, and a school's errors on the Plan and Compass sheets
+(its own rows) are listed with its tab's.
 
 Recipients are the school's ``contacts`` in the spec (staff work addresses: the DYW co-ordinator
 and the SDS adviser), from the workbook's embedded spec or from ``--spec`` for workbooks built
@@ -43,6 +47,8 @@ from sync.library import AuthError, LibraryError
 from sync.state import STATE_DIR
 from sync.update import local_files
 from workbook_templates.atomic import atomic_write_bytes
+from workbook_templates.layout import COMPASS, PLAN
+from workbook_templates.plan import cycle_term
 from workbook_templates.reader import Limits, WorkbookReadError, read_workbook
 from workbook_templates.spec import Contact, School, Spec
 from workbook_templates.validate import Finding, parse_month, validate
@@ -63,6 +69,7 @@ class Reminder:
     not_updated: bool
     last_updated: date | None
     findings: list[Finding] = field(default_factory=list)  # the tab's errors
+    period: str = ""  # a termly plan's term ("Autumn 2026"); empty: the month
 
     @property
     def key(self) -> str:
@@ -122,8 +129,10 @@ def find_reminders(workdir: str | os.PathLike[str], month: str, today: date | No
         seen.add(identity)
         spec = data.spec
         findings = validate(data, month, today)
+        term = cycle_term(spec, month)
         for school in spec.schools:
-            mine = [f for f in findings if f.sheet == school.sheet]
+            mine = [f for f in findings if f.sheet == school.sheet
+                    or f.sheet in (PLAN, COMPASS) and f.row_id == school.id]
             stale = any(f.rule == "stale" for f in mine)
             errors = [f for f in mine if f.severity == "error"]
             if not stale and not errors:
@@ -132,8 +141,9 @@ def find_reminders(workdir: str | os.PathLike[str], month: str, today: date | No
             last = _newest_update(spec, sheet.rows if sheet else [], today)
             known = override.get(school.id)
             who = School(school.id, school.name, known.contacts) if known and known.contacts else school
-            due = deadline_of(month, spec.deadline_day)
-            out.append(Reminder(name, spec.area, spec.title, who, month, due, stale, last, errors))
+            due = term[2] if term else deadline_of(month, spec.deadline_day)
+            out.append(Reminder(name, spec.area, spec.title, who, month, due, stale, last, errors,
+                                term[0] if term else ""))
     log.info("remind %s: %d school(s) to remind in %d workbook(s); %d unreadable", month, len(out),
              len(seen), len(problems))
     return out, problems
@@ -147,6 +157,8 @@ def month_name(month: str) -> str:
 
 
 def subject(r: Reminder) -> str:
+    if r.period:
+        return f"Careers plan, {r.period}: {r.school.name}, please update by {r.deadline:%d %B %Y}"
     return f"TOM {month_name(r.month)}: {r.school.name}, please update by {r.deadline:%d %B %Y}"
 
 
@@ -155,21 +167,33 @@ def body(r: Reminder, signature: str = "") -> str:
     roles = " and ".join(dict.fromkeys(c.role for c in r.recipients)) or "colleagues"
     lines = [f"Dear {roles} at {r.school.name},", "",
              f"This is a reminder about the {r.area} {r.title} ({Path(r.workbook).name}) for "
-             f"{month_name(r.month)}.", ""]
+             f"{r.period or month_name(r.month)}.", ""]
     if r.not_updated:
         when = f"the last update was on {r.last_updated:%d/%m/%Y}" if r.last_updated else \
             "it has no Last updated date yet"
-        lines.append(f"- The {r.school.sheet} tab has not been updated in {month_name(r.month)} ({when}).")
+        lines.append(f"- The {r.school.sheet} tab has not been updated in {r.period or month_name(r.month)} "
+                     f"({when}).")
     if r.findings:
-        lines.append(f"- {len(r.findings)} thing(s) on the {r.school.sheet} tab need putting right:")
+        on = f"the {r.school.sheet} tab and your school's Plan and Compass rows" \
+            if any(f.sheet != r.school.sheet for f in r.findings) else \
+            f"the {r.school.sheet} tab"
+        lines.append(f"- {len(r.findings)} thing(s) on {on} need putting right:")
         for f in r.findings[:MAX_LISTED]:
             where = f"{f.cell} ({f.row_id})" if f.row_id else f.cell or f.sheet
+            if f.sheet != r.school.sheet:
+                where = f"{f.sheet} sheet {f.cell}"
             lines.append(f"    {where}: {f.message}")
         if len(r.findings) > MAX_LISTED:
             lines.append(f"    ... and {len(r.findings) - MAX_LISTED} more (the workbook's Validate button "
                          "lists them all)")
-    lines += ["", f"Please update the tab by {r.deadline:%A %d %B %Y}: Status, RAG, progress notes, evidence "
-              "and the Last updated date of each row you worked on.", "", "Thank you,"]
+    if r.period:
+        lines += ["", f"Please update the plan by {r.deadline:%A %d %B %Y}, the end of {r.period}: the "
+                  f"Status and {r.period} rating of each action, review notes, evidence and the Last updated "
+                  "date of each action you worked on, and your school's Compass row for the term.", "",
+                  "Thank you,"]
+    else:
+        lines += ["", f"Please update the tab by {r.deadline:%A %d %B %Y}: Status, RAG, progress notes, "
+                  "evidence and the Last updated date of each row you worked on.", "", "Thank you,"]
     if signature:
         lines.append(signature)
     return "\n".join(lines) + "\n"

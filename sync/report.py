@@ -301,8 +301,15 @@ def _finding_rows(c: Consolidated) -> list[tuple[str, str, str, str, str, str, s
     return [(name, f.sheet, f.cell, f.row_id or "", f.rule, f.severity, f.message) for name, f in c.findings]
 
 
-def _since(month: str) -> str:
-    return short_month(month) if month else ""
+def _since(month: str, c: Consolidated | None = None) -> str:
+    """When a row went Red: its month ("Mar 2026"), or in a hub of plans its term ("Spring 2026")."""
+    if not month:
+        return ""
+    if c is not None and _termly(c):
+        plans = [a.plan for a in c.areas if not a.error and a.plan is not None]
+        term = next((t for t, end in plans[0].term_ends if month <= end[:7]), "") if plans else ""
+        return term or short_month(month)
+    return short_month(month)
 
 
 def exception_rows(c: Consolidated) -> list[tuple[str, ...]]:
@@ -310,7 +317,7 @@ def exception_rows(c: Consolidated) -> list[tuple[str, ...]]:
     def line(ch: RowChange) -> tuple[str, ...]:
         r = ch.row
         return (ch.kind, r.school, r.id, r.activity, r.lead, r.rag if r.status != "Not applicable" else "",
-                ch.before, r.note, r.evidence, _since(ch.red_since))
+                ch.before, r.note, r.evidence, _since(ch.red_since, c))
     return [line(ch) for ch in c.changes]
 
 
@@ -554,7 +561,7 @@ def _overview_sheet(ws: Worksheet, c: Consolidated) -> None:
             _put(ws, row, i, v).alignment = Alignment(horizontal="left", vertical="top", wrap_text=i == 5)
     row += 2
     _put(ws, row, 1, "Key").font = Font(bold=True)
-    for letter, meaning in RAG_MEANINGS:
+    for letter, meaning in rag_meanings(c):
         row += 1
         _rag_cell(_put(ws, row, 1, letter))
         _put(ws, row, 2, meaning)
@@ -656,7 +663,7 @@ def _heat_sheet(ws: Worksheet, c: Consolidated) -> None:
     ws.cell(row=last, column=1).font = Font(bold=True)
     row = last + 2
     _put(ws, row, 1, "Key").font = Font(bold=True)
-    for letter, meaning in RAG_MEANINGS:
+    for letter, meaning in rag_meanings(c):
         row += 1
         _rag_cell(_put(ws, row, 2, letter))
         _put(ws, row, 3, meaning)
@@ -857,9 +864,19 @@ def _html_groups(r: RollupResult, label: str) -> str:
         for i, (name, red, amber, green, unrated, total, rag) in enumerate(rows)])
 
 
-def _html_key() -> str:
+def rag_meanings(c: Consolidated) -> tuple[tuple[str, str], ...]:
+    """The key's letters: a hub of plans rates ACTIONS, so its Green says on track, never achieved
+    (achievement is Compass's), and its Blue (complete) is explained where any row uses it."""
+    if not _termly(c):
+        return RAG_MEANINGS
+    green = ("G", "Green: the actions are on track (not a benchmark achieved: that is Compass).")
+    blue = (("B", "Blue: complete (counts as Green)."),) if any(r.rag == "B" for r in c.rows) else ()
+    return (RAG_MEANINGS[0], RAG_MEANINGS[1], green, *blue, RAG_MEANINGS[3])
+
+
+def _html_key(c: Consolidated) -> str:
     items = "".join(f'<li><span class="rag{" rag-" + k if k else ""}">{_e(k) or "&nbsp;"}</span> {_e(m)}</li>'
-                    for k, m in RAG_MEANINGS)
+                    for k, m in rag_meanings(c))
     return f'<ul class="key" aria-label="Key">{items}</ul>'
 
 
@@ -919,7 +936,7 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
                         empty="No workbooks were read.")
     overview = (f'<p class="summary">{_e(summary_text(c))}</p>\n'
                 f'<div class="wrap"><table>{headline}</table></div>\n<h3>Areas covered</h3>\n{areas}\n'
-                f"<h3>Key</h3>\n{_html_key()}")
+                f"<h3>Key</h3>\n{_html_key(c)}")
     header, rows = _heat_rows(c)
     themes = header[1:-1]
 
@@ -981,11 +998,13 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
         "by-school": _html_groups(c.by_school, "School"),
         "by-theme": _html_groups(c.by_theme, words(c)[0]),
         "by-lead": _html_groups(c.by_lead, words(c)[1]),
-        "by-tier": "<p>Minimum expectations (they drive the red cap and the opt-out rule), WAGJLL rows (what "
-                   "a good job looks like) and the schools' own rows.</p>\n"
+        "by-tier": ("<p>The hub's shared actions (the Master tab's, every school's: \"minimum\") and each "
+                    "school's own actions (\"own\").</p>\n" if _termly(c) else
+                    "<p>Minimum expectations (they drive the red cap and the opt-out rule), WAGJLL rows "
+                    "(what a good job looks like) and the schools' own rows.</p>\n")
                    + _html_groups(_tiers(c), "Tier"),
         "heat-map": f"<p>Each cell: the rolled-up letter, with its rows' R·A·G counts below it.</p>\n{heat}\n"
-                    f"{_html_key()}",
+                    f"{_html_key(c)}",
         "trend": f"<p>Rolled-up rating per school for each {period_word(c)}, oldest first.</p>\n{trend}",
         "not-updated": f"<p>Schools whose tab has no update dated {this_period(c)}.</p>\n" + stale,
         "findings": findings,

@@ -3,6 +3,10 @@
 The same facts as the partnership report (`sync.facts`, `sync.report`), cut to one school: its letter
 with the row counts and its trend, its Reds and what changed, overdue work, opt-outs, evidence, then
 every row. Written as HTML (one A4 landscape page when printed) and as a one-sheet xlsx.
+
+A hub of Strategic Careers Plans gets the same page in its own words: titled by the plan term
+("Autumn 2026"), changes "since the last report", and the plan's headers (Action, Responsible,
+Timing) instead of Activity, Lead and When.
 """
 
 from __future__ import annotations
@@ -32,9 +36,12 @@ from sync.report import (
     overdue_rows,
     period_label,
     periods,
+    since_last,
     this_period,
     workbook_bytes,
 )
+from sync.report import _termly as termly
+from sync.report import named as _named
 from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.template import HEADER_FILL, HEADER_FONT
 
@@ -65,9 +72,24 @@ def school_file_stem(school: str, month: str) -> str:
     return f"reports/{month}/school-{slug}-{month}"
 
 
+def _changes(c: Consolidated) -> str:
+    return f"Reds and changes {since_last(c)}"
+
+
+def _headers(c: Consolidated) -> tuple[str, ...]:
+    """The row table's headers in the areas' words; a plan's When is its Timing."""
+    return tuple("Timing" if h == "When" and termly(c) else h for h in _named(c, ROW_HEADERS))
+
+
+def _title(c: Consolidated, school: str) -> str:
+    term = termly(c)
+    return f"{school} — Strategic Careers Plan, {term}" if term else \
+        f"{school} — TOM report, {month_label(c.month)}"
+
+
 def _facts(c: Consolidated, school: str) -> dict[str, list[tuple[object, ...]]]:
     return {
-        "Reds and changes since last month": [r for r in exception_rows(c) if r[1] == school],
+        _changes(c): [r for r in exception_rows(c) if r[1] == school],
         "Overdue": [r for r in overdue_rows(c) if r[0] == school],
         "Opt-outs": [r for r in opt_out_rows(c) if r[0] == school],
     }
@@ -80,7 +102,7 @@ def _headline(c: Consolidated, school: str) -> str:
     ev = next((r for r in evidence_rows(c) if r[0] == school), None)
     facts = _facts(c, school)
     parts = [f"{school}, {period_label(c)}: overall {letter or 'not rated'}{counts}",
-             f"{len([r for r in facts['Reds and changes since last month'] if r[5] == 'R'])} Red row(s)",
+             f"{len([r for r in facts[_changes(c)] if r[5] == 'R'])} Red row(s)",
              f"{len(facts['Overdue'])} overdue", f"{len(facts['Opt-outs'])} opt-out(s)"]
     if ev and ev[1]:
         parts.append(f"{ev[2]} of {ev[1]} Complete rows without an evidence link")
@@ -106,17 +128,18 @@ def school_html(c: Consolidated, school: str) -> str:
     blocks = []
     for title, rows in _facts(c, school).items():
         if rows:
-            head = "".join(f'<th scope="col">{_e(h)}</th>' for h in ("What", "ID", "Activity", "Note"))
+            head = "".join(f'<th scope="col">{_e(h)}</th>'
+                           for h in _named(c, ("What", "ID", "Activity", "Note")))
             body = "".join(f"<tr><td>{_e(r[0] if title.startswith('Reds') else title)}</td>"
                            f"<td>{_e(r[2] if title.startswith('Reds') else r[1])}</td>"
                            + _text_td(r[3] if title.startswith("Reds") else r[2])
                            + _text_td(r[7] if title != "Opt-outs" else r[4]) + "</tr>" for r in rows)
             blocks.append(f"<h3>{_e(title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in ROW_HEADERS)
+    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in _headers(c))
     body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r[:1]) + _text_td(r[1])
                    + "".join(f"<td>{_e(v)}</td>" for v in r[2:5]) + _rag_td(r[5]) + _text_td(r[6])
                    + _link_td(r[7]) + "</tr>" for r in _rows(c, school))
-    title = f"{school} — TOM report, {month_label(c.month)}"
+    title = _title(c, school)
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{_e(title)}</title>\n<style>{_css()}\n"
@@ -134,8 +157,7 @@ def school_workbook(c: Consolidated, school: str) -> Workbook:
     wb = Workbook()
     ws = wb.active
     ws.title = "School"
-    _put(ws, 1, 1, f"{school} — TOM report, {month_label(c.month)}").font = Font(bold=True, size=14,
-                                                                                 color="1F4E79")
+    _put(ws, 1, 1, _title(c, school)).font = Font(bold=True, size=14, color="1F4E79")
     cell = _put(ws, 2, 1, _headline(c, school))
     cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells("A2:H2")
@@ -147,7 +169,7 @@ def school_workbook(c: Consolidated, school: str) -> Workbook:
         h.alignment = Alignment(horizontal="center")
         _rag_cell(_put(ws, row + 1, i, c.trend.get(school, {}).get(m, "")))
     row += 3
-    for i, h in enumerate(ROW_HEADERS, start=1):
+    for i, h in enumerate(_headers(c), start=1):
         cell = _put(ws, row, i, h)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(horizontal="center" if h == "RAG" else "left")

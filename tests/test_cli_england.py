@@ -64,3 +64,20 @@ def test_validate_passes_a_compass_entry_in_range_and_term(tmp_path: Path) -> No
     result = CliRunner().invoke(cli.app, ["validate", str(path), "--json"])
     findings = json.loads(result.stdout)["findings"]
     assert result.exit_code == 0 and not [f for f in findings if f["sheet"] == COMPASS]
+
+
+def test_a_compass_row_keeps_its_term(tmp_path: Path) -> None:
+    """Each school has one Compass row per term (ID, School and Term locked). A result typed over the
+    term of another row, which would hide that term's own result, is refused naming both rows."""
+    path = write_template(load_spec("gatsby-plan"), tmp_path / "plan.xlsx")
+    ws = load_workbook(path)[COMPASS]
+    heads = [c.value for c in ws[1]]
+    assert all(ws.cell(row=2, column=heads.index(h) + 1).protection.locked for h in ("ID", "School", "Term"))
+    assert not ws.cell(row=2, column=heads.index("BM1 %") + 1).protection.locked
+    path, cell = _plan_with(tmp_path, "RSC", "Summer 2026", "Term", "Spring 2026")
+    result = CliRunner().invoke(cli.app, ["validate", str(path), "--json"])
+    assert result.exit_code == 1
+    found = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "compass-term"]
+    assert [(f["sheet"], f["cell"]) for f in found] == [(COMPASS, cell)]
+    assert found[0]["message"] == ("row RSC-Summer2026 says term 'Spring 2026': enter the Spring 2026 result "
+                                   "on row RSC-Spring2026 and put this row's term back")

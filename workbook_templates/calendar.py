@@ -8,7 +8,10 @@ session's months. The parser understands what staff and plans actually write:
     "by 31 August", "31/08/2026"           that day
     "by end of September"                  the end of that month
     "Aut1 & Sum2", "Sept 2019 and July 2020"  several dates: due by the last of them
-    "Monthly", "Each term", "Ongoing"      recurring: no single due date (the stale check covers it)
+    "Monthly", "Each term", "Ongoing"      recurring: no single due date (the stale check covers it);
+    "Yearly", "Every half term", "Throughout the year", "Twice a year" too
+    "Sep 2026 - Jul 2027", "Aut1 to Spr2"  a range: due by its end (recurring if its ends recur)
+    "end of Summer term", "by end of Summer 2027"  the end of that term
     "Summer 2", "Spring term" (bare)       in a plan whose calendar names that term for several years
                                            ("Summer 2 2026", "Summer 2 2027"): recurring, once a year;
                                            "Summer 2 2027" is the end of that one
@@ -32,9 +35,12 @@ MONTH_NAMES = {name.lower(): i for i in range(1, 13)
 MONTH_NAMES["sept"] = 9
 RECURRING_WORDS = frozenset({"monthly", "each month", "every month", "termly", "each term", "every term",
                              "half termly", "half-termly", "each half term", "weekly", "ongoing", "annually",
-                             "each year", "every year", "throughout", "all year", "as needed"})
+                             "each year", "every year", "throughout", "all year", "as needed",
+                             "yearly", "every half term", "every half-term", "each half-term", "fortnightly",
+                             "throughout the year", "all year round", "twice a year", "twice yearly",
+                             "each academic year", "every academic year", "as required"})
 _SEASONS = (("autumn", "aut"), ("spring", "spr"), ("summer", "sum"))
-_SPLIT = re.compile(r"\s*(?:&|\band\b|,|;|\+)\s*", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:&|\band\b|,|;|\+)\s*|\s+(?:-|–|to|until)\s+", re.IGNORECASE)
 _YEAR_END = re.compile(r"(?:19|20)[0-9]{2}$")  # "sum22027": a calendar term named with its year
 _BY = re.compile(r"\bby\s+((?:the\s+)?end\s+of\s+.+|[0-9].+|[A-Za-z]+\s*[0-9]?.*)$", re.IGNORECASE)
 
@@ -105,6 +111,7 @@ def _one(token: str, terms: Sequence[Term], months: Sequence[str]) -> Due:
     text = token.strip().strip(".").strip()
     low = re.sub(r"\s+", " ", text.lower())
     low = re.sub(r"^(?:by|before)\s+", "", low)
+    low = re.sub(r"^(?:the\s+)?end\s+of\s+(?:the\s+)?", "", low)  # "end of Summer term": that term's end
     if not low:
         return Due(NONE, text=token)
     if low in RECURRING_WORDS:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from workbook_templates.layout import COMPASS, PLAN
@@ -143,6 +143,7 @@ class CompassResult:
     row: int
     achieved: tuple[Any, ...]  # per benchmark: "Yes", "No", None or whatever was typed
     percent: tuple[Any, ...]
+    id: str = ""  # the row's ID as built ("NFA-Autumn2026"): the term it belongs to
 
     @property
     def entered(self) -> bool:
@@ -212,7 +213,7 @@ def read_plan(grids: dict[str, list[list[Any]]], spec: Spec) -> PlanData:
         sid = rid.split("-", 1)[0] if rid.split("-", 1)[0] in ids else by_name.get(school, "")
         out.append(CompassResult(sid, school, str(values.get("Term") or ""), r,
                                  tuple(values.get(f"BM{i} achieved") for i in range(1, n + 1)),
-                                 tuple(values.get(f"BM{i} %") for i in range(1, n + 1))))
+                                 tuple(values.get(f"BM{i} %") for i in range(1, n + 1)), rid))
     return PlanData(header, rows, tuple(out), tuple(missing))
 
 
@@ -235,3 +236,16 @@ def term_of(spec: Spec, day: date) -> str | None:
         if day <= end:
             return term
     return None
+
+
+def cycle_term(spec: Spec, month: str) -> tuple[str, date, date] | None:
+    """The plan term a cycle month reports, with its start and end (the end is the term's formal
+    snapshot in the shipped calendar: 31 December, 31 March, 31 July); None without a termly plan.
+    Validation's stale check, the reminders and the report all count "updated" from its start."""
+    if spec.plan is None:
+        return None
+    y, m = int(month[:4]), int(month[5:7])
+    last = date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
+    term = term_of(spec, last)
+    dates = term_dates(spec)
+    return (term, *dates[term]) if term in dates else None

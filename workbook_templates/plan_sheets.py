@@ -2,8 +2,8 @@
 when the spec has a ``[plan]``; the layout and its reading are in `workbook_templates.plan`).
 
 The ID and School cells are locked (grey, as master wording is on a school tab); everything a Careers
-Leader fills in is unlocked. Compass rows come pre-filled for every school and plan term, so each
-school keeps to its own rows and a merge matches them by ID.
+Leader fills in is unlocked. Compass rows come pre-filled for every school and plan term (ID, School
+and Term locked), so each school keeps to its own rows and a merge matches them by ID.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def write_plan_sheets(wb: Workbook, spec: Spec, password: str | None) -> None:
             r += 1
             for c, value in enumerate((compass_id(school.id, term), school.name, term), start=1):
                 cell = ws.cell(row=r, column=c, value=value)
-                if c <= 2:
+                if c <= 3:  # the row is this school's for this term: its ID says so
                     cell.fill = LOCKED_FILL
                 else:
                     cell.protection = UNLOCKED

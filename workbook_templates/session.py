@@ -12,11 +12,21 @@ Decisions:
 - Last updated and Updated by are left empty, and the workbook has no cycle stamp: the stale cycle
   starts again with the new session's first month.
 - Everything copied is written as data (text that looks like a formula stays text).
+- A plan over several years (an English Strategic Careers Plan, 2025-2028) moves on by its own
+  length by default (2028-2031), not one year. Its calendar terms named with a year ("Autumn 2026",
+  "Summer 2 2027") are copied on a year at a time, renamed, to cover the new months; its termly RAG
+  columns become the new session's terms. A rating is kept only in a term the new session still has
+  (``--start 2026-09 --end 2029-07`` rolls a three-year plan on a year: Autumn 2026 to Summer 2028 keep
+  their ratings, the new year's terms start blank), never moved into another term's column. The
+  Compass results of such terms are kept too; the Plan sheet keeps each school's text (Careers Leader,
+  vision, priorities, destinations...) but not its dates: the new plan is created and approved again.
 """
 
 from __future__ import annotations
 
+import calendar as _cal
 import os
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -25,9 +35,10 @@ from typing import Any
 from workbook_templates.atomic import save_workbook_atomic
 from workbook_templates.calendar import Term
 from workbook_templates.cells import set_data
-from workbook_templates.layout import FIRST_ROW, Layout
+from workbook_templates.layout import COMPASS, FIRST_ROW, PLAN, Layout
+from workbook_templates.plan import compass_headers, compass_id, plan_headers
 from workbook_templates.reader import WorkbookData, read_workbook
-from workbook_templates.spec import MONTH, Spec, SpecError, canonical
+from workbook_templates.spec import MONTH, Column, Spec, SpecError, canonical
 from workbook_templates.template import SheetHook, build_workbook
 from workbook_templates.winfiles import refuse_unsafe_path
 
@@ -39,17 +50,79 @@ def carried_note(label: str) -> str:
     return f"[carried from {label}]"
 
 
-def _year_on(d: date) -> date:
+_YEAR = re.compile(r"\b(?:19|20)[0-9]{2}\b")
+
+
+def _years_on(d: date, n: int) -> date:
     try:
-        return d.replace(year=d.year + 1)
+        return d.replace(year=d.year + n)
     except ValueError:  # 29 February
-        return d.replace(year=d.year + 1, day=28)
+        return d.replace(year=d.year + n, day=28)
+
+
+def _rename(name: str, n: int) -> str:
+    """"Autumn 2026" n years on: "Autumn 2027" (n=1); a name without a year is unchanged."""
+    return _YEAR.sub(lambda m: str(int(m.group()) + n), name)
+
+
+def _span_years(months: tuple[str, ...]) -> int:
+    """How many years a session covers: 1 for a school year, 3 for a three-year plan."""
+    return max(1, -(-len(months) // 12))
+
+
+def _moved_terms(spec: Spec, months: list[str], shift: int) -> tuple[Term, ...]:
+    """The calendar for ``months``: a term named without a year moves on ``shift`` years, as before;
+    one named with its year is copied on a year at a time, renamed, wherever a copy falls in the new
+    months (so a three-year plan rolled on one year keeps its overlap and gains the new year's terms)."""
+    first = date(int(months[0][:4]), int(months[0][5:]), 1)
+    y, m = int(months[-1][:4]), int(months[-1][5:])
+    last = date(y, m, _cal.monthrange(y, m)[1])
+    span = int(months[-1][:4]) - min(t.start.year for t in spec.terms) + 1 if spec.terms else 0
+    out: dict[str, Term] = {}
+    for t in spec.terms:
+        if not any(_YEAR.search(n) for n in (t.name, *t.aliases)):
+            moved = Term(t.name, _years_on(t.start, shift), _years_on(t.end, shift), t.aliases)
+            out.setdefault(t.name, moved)
+            continue
+        for n in range(span + 1):
+            start, end = _years_on(t.start, n), _years_on(t.end, n)
+            if end >= first and start <= last:
+                name = _rename(t.name, n)
+                out.setdefault(name, Term(name, start, end, tuple(_rename(a, n) for a in t.aliases)))
+    return tuple(sorted(out.values(), key=lambda t: (t.start, -t.end.toordinal())))
+
+
+def _moved_rag_columns(spec: Spec, terms: tuple[Term, ...]) -> tuple[Column, ...]:
+    """The columns with the termly RAG columns replaced by one per term of the new calendar that is
+    a copy of a term the old plan rated (same place, same settings); other specs unchanged."""
+    rags = spec.rag_columns
+    if not rags or not all(c.term for c in rags):
+        return spec.columns
+    olds = {_YEAR.sub("", c.term or "").strip() for c in rags}  # "Autumn", "Spring", "Summer"
+    by_name = {t.name: t for t in terms}
+    new_terms = [t.name for t in terms if _YEAR.search(t.name) and _YEAR.sub("", t.name).strip() in olds
+                 and t.name in by_name]
+    model = rags[0]
+    if not new_terms:  # the terms are not in the calendar: each moves on with the session
+        shift = int(terms[0].start.year) - int(spec.terms[0].start.year) if terms and spec.terms else 0
+        new_terms = [_rename(c.term or c.header, shift) for c in rags]
+    new = [replace(model, header=name, term=name) for name in new_terms]
+    out: list[Column] = []
+    for c in spec.columns:
+        if c is model:
+            out.extend(new)
+        elif c not in rags:
+            out.append(c)
+    return tuple(out)
 
 
 def next_spec(spec: Spec, label: str, start: str | None = None, end: str | None = None) -> Spec:
-    """``spec`` for the session ``label``: months from ``start`` to ``end`` (default: a year on)."""
+    """``spec`` for the session ``label``: months from ``start`` to ``end`` (default: on by the
+    session's length, a year for a school year); the calendar and termly columns to match."""
+    shift = _span_years(spec.months)
+
     def on(month: str) -> str:
-        return f"{int(month[:4]) + 1:04d}-{month[5:]}"
+        return f"{int(month[:4]) + shift:04d}-{month[5:]}"
 
     start = start or on(spec.months[0])
     end = end or on(spec.months[-1])
@@ -60,8 +133,9 @@ def next_spec(spec: Spec, label: str, start: str | None = None, end: str | None 
     while f"{y:04d}-{m:02d}" <= end:
         months.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    terms = tuple(Term(t.name, _year_on(t.start), _year_on(t.end), t.aliases) for t in spec.terms)
-    return replace(spec, session=label, months=tuple(months), terms=terms)
+    terms = _moved_terms(spec, months, int(start[:4]) - int(spec.months[0][:4]))
+    moved = replace(spec, session=label, months=tuple(months), terms=terms)
+    return replace(moved, columns=_moved_rag_columns(spec, terms))
 
 
 @dataclass
@@ -135,10 +209,38 @@ def new_session(data: WorkbookData, label: str, output: str | os.PathLike[str], 
                 if value is not None or h in restart:
                     set_data(ws.cell(row=r, column=index[h]), value)
             carried.setdefault(school.sheet, []).append(rid)
+    if spec.plan is not None and data.plan is not None:
+        _carry_plan(data, spec, wb)
     out = Path(output)
     refuse_unsafe_path(out)
     save_workbook_atomic(wb, out)
     return Rollover(out, spec, carried, left)
+
+
+def _carry_plan(data: WorkbookData, spec: Spec, wb: Any) -> None:
+    """The Plan sheet's text per school (not its dates: the new plan is approved again) and the
+    Compass results of the terms the new session still has, matched by ID."""
+    assert spec.plan is not None and data.plan is not None
+    plan_ws, compass_ws = wb[PLAN], wb[COMPASS] if spec.plan.compass else None
+    heads = plan_headers(spec.plan)
+    keep = [f.header for f in spec.plan.fields if f.kind != "date"]
+    rows = {canonical(plan_ws.cell(row=r, column=1).value): r for r in range(2, plan_ws.max_row + 1)}
+    for sid, values in data.plan.header.items():
+        r = rows.get(sid)
+        for h in keep:
+            if r and values.get(h) not in (None, ""):
+                set_data(plan_ws.cell(row=r, column=heads.index(h) + 1), values[h])
+    if compass_ws is None:
+        return
+    heads = compass_headers(spec.plan)
+    rows = {canonical(compass_ws.cell(row=r, column=1).value): r for r in range(2, compass_ws.max_row + 1)}
+    for res in data.plan.compass:
+        r = rows.get(compass_id(res.school_id, res.term))
+        if not r or not res.entered:
+            continue
+        for i, (ach, pct) in enumerate(zip(res.achieved, res.percent, strict=False), start=1):
+            set_data(compass_ws.cell(row=r, column=heads.index(f"BM{i} achieved") + 1), ach)
+            set_data(compass_ws.cell(row=r, column=heads.index(f"BM{i} %") + 1), pct)
 
 
 def new_session_file(path: str | os.PathLike[str], label: str, output: str | os.PathLike[str],

@@ -128,7 +128,9 @@ RAG_PROMPT = ("R: not started when it should have, or off track (say why in the 
 def _prompt(col: Column, spec: Spec) -> str:
     """The input message a cell shows when selected: what to type there."""
     if col.kind == "rag":
-        return RAG_PROMPT + (" B: complete." if "B" in spec.rag_values else "")
+        prompt = RAG_PROMPT.replace("on track or achieved", "the action is on track") if spec.plan \
+            else RAG_PROMPT
+        return prompt + (" B: complete." if "B" in spec.rag_values else "")
     if col.kind == "date":
         return "Type a date, for example 15/09/2026 (today: Ctrl+;)."
     if col.role == "status":
@@ -181,6 +183,15 @@ def _validations(ws: Worksheet, spec: Spec, layout: Layout, first: int, last: in
             dv.add(ref)
             ws.add_data_validation(dv)
             continue
+        elif col.role == "when" and spec.plan is not None:  # a plan's Timing: what the calendar reads
+            dv = DataValidation(allow_blank=True)
+            dv.showInputMessage, dv.promptTitle = True, col.header[:32]
+            dv.prompt = ('When, as text: "Each term", "Ongoing" (recurring); "Aut1 & Sum2", "Spring term" '
+                         '(those terms every year); "Summer 2 2027", "Sept 2026" (a due date: overdue once '
+                         "passed and not Complete).")[:255]
+            dv.add(ref)
+            ws.add_data_validation(dv)
+            continue
         if dv is None:
             continue
         dv.showErrorMessage = True  # openpyxl's default lets any value in
@@ -211,7 +222,8 @@ def _write_guide(wb: Workbook, spec: Spec) -> None:
     lines += [("", False), ("RAG ratings", True),
               ("R  Red: not started when it should have, or off track; needs action.", False),
               ("A  Amber: under way, some risk.", False),
-              ("G  Green: on track or achieved.", False)]
+              ("G  Green: the action is on track (a benchmark is achieved only when Compass says so)."
+               if spec.plan else "G  Green: on track or achieved.", False)]
     if "B" in spec.rag_values:
         lines.append(("B  Blue: complete (counts as Green in roll-ups).", False))
     lines += [("(blank)  not yet rated.", False), ("", False)] + _cadence(spec) + [

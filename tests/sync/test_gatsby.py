@@ -333,3 +333,37 @@ def test_a_hub_of_plans_counts_updates_over_the_term(tmp_path: Path) -> None:
     page = report_html(c)
     assert "1 school did not update its tab this term (Riverside School)." in page
     assert "this month" not in page
+
+
+def test_school_page_of_a_plan_speaks_in_terms_and_the_plan_s_words(demo: DemoResult) -> None:
+    """`tomsync report school` on the demo hub: titled by the term, the plan's headers, changes since
+    the last report (not "last month"), in both the HTML and the xlsx."""
+    from sync.school_report import school_html, school_workbook
+    c = demo.cycles[-1].consolidated
+    assert c is not None
+    page = school_html(c, "Westpark")
+    assert "<h1>Westpark Community College — Strategic Careers Plan, Autumn 2026</h1>" in page
+    assert "Reds and changes since the last report" in page and "last month" not in page
+    for header in ("Action", "Responsible", "Timing"):
+        assert f'<th scope="col">{header}</th>' in page
+    assert '<th scope="col">Activity</th>' not in page and "TOM report" not in page
+    ws = school_workbook(c, "Westpark")["School"]
+    assert ws["A1"].value == "Westpark Community College — Strategic Careers Plan, Autumn 2026"
+    heads = [v for row in ws.iter_rows(min_row=7, max_row=7, values_only=True) for v in row]
+    assert heads[:4] == ["ID", "Action", "Responsible", "Timing"]
+
+
+def test_demo_report_key_and_red_since_speak_of_actions_and_terms(demo: DemoResult) -> None:
+    """The key under the heat map says Green is actions on track, never "achieved" (that is
+    Compass's word), explains Blue, and a Red row's "Red since" is a term, as the trend's columns."""
+    page = (demo.workdir / "reports" / "2026-12" / "tom-report-2026-12.html").read_text(encoding="utf-8")
+    assert "on track or achieved" not in page
+    assert "Green: the actions are on track (not a benchmark achieved" in page and "Blue: complete" in page
+    assert "WAGJLL" not in page
+    book = load_workbook(demo.workdir / "reports" / "2026-12" / "tom-report-2026-12.xlsx")
+    rows = list(book["Exceptions"].iter_rows(values_only=True))
+    heads = list(rows[0])
+    since = [r[heads.index("Red since")] for r in rows[1:] if r[0] in ("Red", "New Red")]
+    assert since and set(since) <= {"Autumn 2025", "Spring 2026", "Summer 2026", "Autumn 2026"}
+    assert "Key" in [c for r in book["Heat map (actions on track)"].iter_rows(values_only=True) for c in r]
+    assert "<td>Spring 2026</td>" in page  # the same words in the HTML's Exceptions table

@@ -199,3 +199,41 @@ def test_mail_send_is_asked_for_only_when_given(tmp_path: Path) -> None:
 
     assert not any(s.endswith("/Mail.Send") for s in make().scopes)
     assert make(extra_permissions=("Mail.Send",)).scopes[-1] == "https://graph.microsoft.com/Mail.Send"
+
+
+def test_a_plan_is_reminded_termly_with_its_compass_errors(tmp_path: Path) -> None:
+    """gatsby-plan in December: a tab updated in October is not chased (updates are termly), the
+    deadline is the term's snapshot (31 December, not the 28th, in the holidays), the message names
+    the term, and a school's Compass error is in its own message."""
+    from openpyxl import load_workbook
+    work = tmp_path / "work"
+    work.mkdir()
+    spec = load_spec("gatsby-plan")
+    book = write_template(spec, work / "hub.xlsx")
+    ws = load_workbook(book)["Riverside School"]
+    col = {c.value: c.column_letter for c in ws[1]}
+    fill(book, {s.sheet: {f"{col['Last updated']}2": date(2026, 10, 15)} for s in spec.schools
+                if s.id != "NFA"})
+    wb = load_workbook(book)
+    compass = wb["Compass"]
+    row = next(r for r in range(2, compass.max_row + 1)
+               if compass.cell(row=r, column=1).value == "RSC-Autumn2026")
+    compass.cell(row=row, column=4, value="Yes")
+    compass.cell(row=row, column=5, value=120)
+    wb.save(book)
+    reminders, problems = find_reminders(work, "2026-12", today=date(2026, 12, 2))
+    assert problems == [] and [r.school.id for r in reminders] == ["NFA", "RSC"]
+    nfa, rsc = reminders
+    assert nfa.not_updated and nfa.deadline == date(2026, 12, 31) and nfa.period == "Autumn 2026"
+    assert not rsc.not_updated and [(f.sheet, f.cell, f.rule) for f in rsc.findings] == [
+        ("Compass", f"E{row}", "compass-percent")]
+    drafts = {p.name: email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+              for p in write_drafts(reminders, tmp_path / "drafts")}
+    msg = drafts["2026-12-hub-NFA.eml"]
+    assert msg["Subject"] == ("Careers plan, Autumn 2026: Northfield Academy, please update by "
+                              "31 December 2026")
+    text = msg.get_content()
+    assert "has not been updated in Autumn 2026 (it has no Last updated date yet)" in text
+    assert "by Thursday 31 December 2026, the end of Autumn 2026" in text and "December 2026." not in text
+    assert f"Compass sheet E{row}: BM1 % must be a number from 0 to 100" in \
+        drafts["2026-12-hub-RSC.eml"].get_content()

@@ -37,6 +37,17 @@ def spec() -> Spec:
     ("Autumn 2026", DATE, date(2026, 12, 31)),    # CEC's autumn snapshot
     ("Sept 2026", DATE, date(2026, 9, 30)),
     ("Sept 2019 and July 2020", DATE, date(2020, 7, 31)),  # the template's own example
+    ("Termly", RECURRING, None),
+    ("Ongoing", RECURRING, None),
+    ("By July 2027", DATE, date(2027, 7, 31)),
+    ("Yearly", RECURRING, None),                   # what plans write, beside "Each term"
+    ("Every half term", RECURRING, None),
+    ("Throughout the year", RECURRING, None),
+    ("end of Summer term", RECURRING, None),
+    ("By end of Summer 2027", DATE, date(2027, 7, 31)),
+    ("Sep 2026 - Jul 2027", DATE, date(2027, 7, 31)),  # a range: due by its end
+    ("Sept 2026 to July 2027", DATE, date(2027, 7, 31)),
+    ("Aut1 to Spr2", RECURRING, None),
     ("when the budget allows", "unknown", None),  # listed for a person, never guessed
 ])
 def test_timing_forms_read_by_the_calendar(spec: Spec, text: str, kind: str, on: date | None) -> None:
@@ -112,3 +123,25 @@ def test_compass_validation_names_sheet_cell_and_rule(spec: Spec, tmp_path: Path
     findings = validate(read_workbook(path), "2026-12", TODAY)
     message = next(f.message for f in findings if f.rule == "compass-term")
     assert "'Autumn 2030' is not a term of the plan's calendar" in message
+
+
+def test_the_guide_and_prompts_say_green_is_an_action_on_track(tmp_path: Path, spec: Spec) -> None:
+    """In a plan, "G" rates an action; a benchmark is achieved only on Compass. The Guide and the RAG
+    cells' prompt never say "achieved" of a rating."""
+    wb = load_workbook(write_template(spec, tmp_path / "plan.xlsx"))
+    guide = [str(c.value) for row in wb[GUIDE].iter_rows() for c in row if c.value]
+    assert "G  Green: the action is on track (a benchmark is achieved only when Compass says so)." in guide
+    assert not [line for line in guide if "on track or achieved" in line]
+    prompts = [dv.prompt or "" for dv in wb["Riverside School"].data_validations.dataValidation
+               if dv.formula1 == '"R,A,G,B"']
+    assert prompts and all("G: the action is on track" in p and "achieved" not in p for p in prompts)
+
+
+def test_the_timing_cells_say_what_the_calendar_reads(tmp_path: Path, spec: Spec) -> None:
+    """Timing is free text: selecting a cell shows the forms it understands, and nothing is refused."""
+    ws = load_workbook(write_template(spec, tmp_path / "plan.xlsx"))["Riverside School"]
+    col = next(c.column_letter for c in ws[1] if c.value == "Timing")
+    dvs = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref).startswith(f"{col}2:")]
+    assert len(dvs) == 1 and dvs[0].type is None and not dvs[0].showErrorMessage
+    assert '"Aut1 & Sum2"' in (dvs[0].prompt or "") and '"Summer 2 2027"' in (dvs[0].prompt or "")
+    assert len(dvs[0].prompt or "") <= 255

@@ -49,3 +49,57 @@ def test_rollover_carries_unfinished_work_and_leaves_completed_work(scottish: Pa
     assert data.meta.get("cycle", "") == ""  # the stale cycle starts again
     assert not [f for f in validate(data, today=date(2027, 9, 1)) if f.rule in ("stale", "future-date")]
     assert len(read_workbook(scottish).schools["Hawick High"].rows) == old_rows  # the old one untouched
+
+
+def _term_cols(path: Path, sheet: str) -> dict[str, str]:
+    """Header -> column letter of a tab's row 1, as a Careers Leader sees it."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    ws = load_workbook(path)[sheet]
+    return {str(c.value): get_column_letter(c.column) for c in ws[1] if c.value}
+
+
+def test_a_three_year_plan_moves_on_by_its_length_with_new_blank_terms(gatsby: Path, tmp_path: Path) -> None:
+    """gatsby-plan (2025-2028) by default becomes 2028-2031: its termly RAG columns, calendar and
+    Compass rows are the new plan's terms, and no old rating lands in a new term's column."""
+    cols = _term_cols(gatsby, "Riverside School")
+    fill(gatsby, {"Riverside School": {f"{cols['Status']}2": "In progress", f"{cols['Autumn 2026']}2": "R",
+                                       f"{cols['Summer 2028']}2": "A", f"{cols['Review note']}2": "Behind"},
+                  "Plan": {"C3": "J. Okafor", "D3": date(2025, 9, 10)}})
+    result = new_session_file(gatsby, "2028-2031", tmp_path / "next.xlsx")
+    data = read_workbook(tmp_path / "next.xlsx")
+    assert (data.spec.months[0], data.spec.months[-1]) == ("2028-09", "2031-07")
+    terms = [c.term for c in data.spec.rag_columns]
+    assert terms[0] == "Autumn 2028" and terms[-1] == "Summer 2031" and len(terms) == 9
+    assert {t.name for t in data.spec.terms} >= {"Autumn 1 2028", "Summer 2 2031"}
+    assert result.carried["Riverside School"] == ["G1-01"]
+    row = next(r for r in data.schools["Riverside School"].rows if r.get("ID") == "G1-01")
+    assert [row.get(t) for t in terms] == [None] * 9  # the old plan's ratings stay in the old plan
+    assert row.get("Review note") == f"{carried_note('2025-2028')} Behind"
+    assert data.plan is not None and data.plan.header["RSC"]["Careers Leader"] == "J. Okafor"
+    assert data.plan.header["RSC"]["Date created"] is None  # the new plan is approved again
+    assert {r.term for r in data.plan.compass if r.school_id == "RSC"} == set(terms)
+
+
+def test_a_plan_rolled_on_one_year_keeps_the_terms_it_still_has(gatsby: Path, tmp_path: Path) -> None:
+    """--start 2026-09 --end 2029-07: Autumn 2026 to Summer 2028 keep their ratings and Compass
+    results; Autumn 2028 to Summer 2029 are new and blank."""
+    cols = _term_cols(gatsby, "Riverside School")
+    fill(gatsby, {"Riverside School": {f"{cols['Status']}2": "In progress", f"{cols['Autumn 2025']}2": "R",
+                                       f"{cols['Autumn 2026']}2": "G"}})
+    from openpyxl import load_workbook
+    wb = load_workbook(gatsby)
+    ws = wb["Compass"]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == "RSC-Autumn2026")
+    ws.cell(row=row, column=4, value="Yes")
+    ws.cell(row=row, column=5, value=100)
+    wb.save(gatsby)
+    new_session_file(gatsby, "2026-2029", tmp_path / "next.xlsx", start="2026-09", end="2029-07")
+    data = read_workbook(tmp_path / "next.xlsx")
+    terms = [c.term for c in data.spec.rag_columns]
+    assert terms[0] == "Autumn 2026" and terms[-1] == "Summer 2029"
+    row_ = next(r for r in data.schools["Riverside School"].rows if r.get("ID") == "G1-01")
+    assert row_.get("Autumn 2026") == "G" and row_.get("Autumn 2028") is None
+    assert row_.get("Autumn 2025") is None  # the term left the plan with its rating
+    assert data.plan is not None and data.plan.results("RSC")["Autumn 2026"].met(0) is True
+    assert not [f for f in validate(data, today=date(2026, 12, 1)) if f.rule.startswith("compass")]

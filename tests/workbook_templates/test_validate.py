@@ -237,12 +237,12 @@ def test_termly_plan_uses_the_latest_rated_term(gatsby: Path) -> None:
         "J3": "In progress", "K3": "G", "M3": "R",
         # G1-03: Complete and rated in autumn only -> rated, fine
         "J4": "Complete", "K4": "A",
-        # G2-01: In progress and never rated -> rag-missing, reported in the Current RAG column
+        # G2-01: In progress, never rated -> rag-missing, in this term's column (Current RAG is locked)
         "J5": "In progress",
     })
     assert summary(findings(gatsby)) == [
         ("Northfield Academy", "T3", "G1-02", "red-without-note", "error"),
-        ("Northfield Academy", "X5", "G2-01", "rag-missing", "error"),
+        ("Northfield Academy", "N5", "G2-01", "rag-missing", "error"),
     ]
 
 

@@ -21,5 +21,5 @@ def check_contradiction(tab: Tab, row: int, values: dict[str, Any], rid: str | N
     status = tab.value(values, tab.status)
     said = CONTRADICTIONS.get((str(status or ""), "G" if rating == "B" else rating))
     if said:
-        tab.add(tab.rating_header if tab.rating_header in tab.letters else tab.spec.rag_columns[-1].header,
-                row, rid, "contradiction", WARNING, f"the row {said}: correct the Status or the RAG")
+        tab.add(tab.rating_at(values), row, rid, "contradiction", WARNING,
+                f"the row {said}: correct the Status or the RAG")

@@ -2,7 +2,10 @@
 
 - future-date (error): Last updated after today.
 - stale (warning, with a month): the tab's newest Last updated is before that month: not updated
-  this cycle. One finding per tab, not per row: rows that did not change need no new date.
+  this cycle. One finding per tab, not per row: rows that did not change need no new date. In a
+  Strategic Careers Plan (spec ``[plan]``) updates are termly: the tab is stale when it has no update
+  since the start of the plan term the month falls in ("not updated in Autumn 2026"), as the report's
+  "Not updated" and the reminders count it; an update in October covers the December cycle.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from workbook_templates.plan import cycle_term
 from workbook_templates.validate.findings import ERROR, WARNING, Finding
 from workbook_templates.validate.tab import Tab
 
@@ -32,11 +36,18 @@ def check_updated(tab: Tab, row: int, values: dict[str, Any], rid: str | None, n
 
 
 def check_stale(tab: Tab, month: date | None, newest: Newest) -> None:
-    """One finding when the tab's newest Last updated is before ``month`` (or there is none)."""
+    """One finding when the tab's newest Last updated is before ``month`` (or there is none), or
+    before the start of its plan term in a termly plan."""
     updated = tab.updated
-    if month is None or updated is None or (newest is not None and newest[0] >= month):
+    if month is None or updated is None:
+        return
+    period = f"{month:%B %Y}"
+    term = cycle_term(tab.spec, f"{month:%Y-%m}")
+    if term is not None and term[1] < month:
+        period, month = term[0], term[1]
+    if newest is not None and newest[0] >= month:
         return
     where = tab.cell(updated.header, newest[1]) if newest else tab.cell(updated.header, 1)
     last = f"last updated {newest[0]:%d/%m/%Y}" if newest else "never updated"
     tab.out.append(Finding(tab.name, where, None, "stale", WARNING,
-                           f"tab not updated in {month:%B %Y} ({last})"))
+                           f"tab not updated in {period} ({last})"))

@@ -3,7 +3,9 @@
 - plan-sheet-missing (error): the spec has a [plan] but the workbook lacks the Plan or Compass sheet.
 - not-a-date (error): a date field of the plan header holding something else.
 - review-due (warning): the plan's review date has passed.
-- compass-term (error): a Compass row whose term is not one of the plan's terms (its calendar).
+- compass-term (error): a Compass row whose term is not one of the plan's terms (its calendar), has
+  not started, or is not the term its ID was built for (one row per school and term: the Term cell is
+  locked; a result typed over another term's row would hide that term's).
 - compass-achieved (error): an "achieved" cell that is not Yes or No.
 - compass-percent (error): a "%" cell that is not a number from 0 to 100.
 - compass-contradiction (warning): achieved Yes with under 100% of sub-benchmarks met, or No at 100%
@@ -17,7 +19,14 @@ from datetime import date
 from openpyxl.utils import get_column_letter
 
 from workbook_templates.layout import COMPASS, PLAN
-from workbook_templates.plan import PlanData, compass_headers, plan_headers, plan_terms, term_dates
+from workbook_templates.plan import (
+    PlanData,
+    compass_headers,
+    compass_id,
+    plan_headers,
+    plan_terms,
+    term_dates,
+)
 from workbook_templates.spec import Spec
 from workbook_templates.validate.findings import ERROR, WARNING, Finding
 
@@ -57,6 +66,10 @@ def check_plan(plan: PlanData, spec: Spec, today: date, out: list[Finding]) -> N
             out.append(Finding(COMPASS, f"C{r.row}", rid, "compass-term", ERROR,
                                f"term '{r.term}' is not a term of the plan's calendar "
                                f"({terms[0]} to {terms[-1]})"))
+        elif r.id and r.school_id and r.id != compass_id(r.school_id, r.term):
+            out.append(Finding(COMPASS, f"C{r.row}", rid, "compass-term", ERROR,
+                               f"row {r.id} says term '{r.term}': enter the {r.term} result on row "
+                               f"{compass_id(r.school_id, r.term)} and put this row's term back"))
         else:
             start = starts.get(r.term)
             if start is not None and start > today:

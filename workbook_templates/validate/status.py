@@ -21,7 +21,7 @@ def check_status(tab: Tab, row: int, values: dict[str, Any], rid: str | None, ra
     was already named (an Excel error, a formula with no result, a word read as a rating)."""
     status = tab.value(values, tab.status)
     if tab.status is not None and status in ACTIVE_STATUSES and not rating:
-        where = tab.rating_header if tab.rating_header in tab.letters else tab.spec.rag_columns[-1].header
+        where = tab.rating_at(values)
         rags = [c.header for c in tab.spec.rag_columns]
         if all(tab.has(h) for h in rags) and not any(tab.cell(h, row) in tab.explained for h in rags):
             tab.add(where, row, rid, "rag-missing", ERROR,

@@ -14,6 +14,7 @@ from typing import Any
 from openpyxl.utils.cell import get_column_letter
 
 from workbook_templates.layout import Layout
+from workbook_templates.plan import term_of
 from workbook_templates.spec import Column, Spec
 from workbook_templates.validate.findings import Finding
 
@@ -56,6 +57,21 @@ class Tab:
         self.status, self.notes = spec.column("status"), spec.column("notes")
         self.updated = spec.column("last_updated")
         self.rating_header = Layout(spec).rating_header
+
+    def rating_at(self, values: dict[str, Any]) -> str:
+        """The column a rating finding points at: the one a person can change. A termly plan's
+        latest rated term (not its Current RAG formula, which is locked), else the term of today;
+        otherwise the rating column."""
+        rags = self.spec.rag_columns
+        if len(rags) > 1:
+            rated = [c.header for c in rags if values.get(c.header) not in (None, "") and self.has(c.header)]
+            if rated:
+                return rated[-1]
+            now = term_of(self.spec, self.today) if self.today and self.spec.plan is not None else None
+            here = [c.header for c in rags if now and (c.term or c.header) == now and self.has(c.header)]
+            if here:
+                return here[0]
+        return self.rating_header if self.rating_header in self.letters else rags[-1].header
 
     def cell(self, header: str, row: int) -> str:
         return f"{self.letters.get(header) or self.expected.get(header, 'A')}{row}"
