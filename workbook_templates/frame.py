@@ -17,15 +17,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbook_templates.rollup import current_rating
+from workbook_templates.rollup import rating_and_column
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from workbook_templates.reader import WorkbookData
 
+# rated_in: the RAG column the rating came from ("RAG", or a plan's term such as "Autumn 2026");
+# tier: "minimum" or "wagjll" for a master row, "" for a school's own row
 COLUMNS = ("month", "area", "school", "school_id", "sheet", "row", "id", "theme", "lead", "status", "rag",
-           "when", "due", "last_updated")
+           "when", "due", "last_updated", "rated_in", "tier")
 DATE_COLUMNS = ("due", "last_updated")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,6 +37,7 @@ Record = tuple[Any, ...]  # one value per name in COLUMNS
 def tidy_rows(data: WorkbookData, month: str | None = None) -> list[Record]:
     """One record per used row of each school tab: who, what and how it stands (the area column tells
     areas apart). ``month`` defaults to the workbook's cycle stamp (None when it has none)."""
+    from workbook_templates.spec import canonical
     from workbook_templates.validate import cycle_of
 
     spec = data.spec
@@ -53,9 +56,12 @@ def tidy_rows(data: WorkbookData, month: str | None = None) -> list[Record]:
                 h = headers[role]
                 return _v.get(h) if h else None
 
+            rid = v.get(spec.id_header)
+            rag, rated_in = rating_and_column(v, spec)
             out.append((month, spec.area, name, school.id if school else None, sheet, row.row,
-                        v.get(spec.id_header), get("theme"), get("lead"), get("status"),
-                        current_rating(v, spec) or None, get("when"), get("due"), get("last_updated")))
+                        rid, get("theme"), get("lead"), get("status"), rag or None, get("when"), get("due"),
+                        get("last_updated"), rated_in or None,
+                        spec.tier(canonical(rid)) if rid not in (None, "") else ""))
     return out
 
 

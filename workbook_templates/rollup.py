@@ -107,16 +107,22 @@ def roll_counts(r: int, a: int, g: int, rule: str = "score", green: float = 0.75
 
 def current_rating(values: dict[str, Any], spec: Spec) -> str:
     """The row's rating: its only RAG column, or for termly plans the latest term rated."""
+    return rating_and_column(values, spec)[0]
+
+
+def rating_and_column(values: dict[str, Any], spec: Spec) -> tuple[str, str]:
+    """(the row's rating, the header of the RAG column it came from: "RAG", or the term of a plan such
+    as "Autumn 2026"); ("", "") when the row is not rated."""
     for col in reversed(spec.rag_columns):
         v = values.get(col.header)
         if v is None:
             continue
         if v in _RATINGS:
-            return v
+            return v, col.header
         text = str(v).strip().upper()
         if text in _RATINGS:
-            return text
-    return ""
+            return text, col.header
+    return "", ""
 
 
 @dataclass

@@ -48,6 +48,30 @@ def test_a_workbook_as_a_tidy_frame(filled: Path) -> None:
     assert (kelso["status"], kelso["rag"], kelso["theme"]) == ("Complete", "G", "Planning and alignment")
     # every master row of every school tab is a row (status "Not started" is filled in by the template)
     assert len(frame) == 9 * 12 + 1
+    # which column the rating came from, and the tier: a master row is a minimum expectation, own rows none
+    assert (row["rated_in"], row["tier"]) == ("RAG", "")
+    assert (kelso["rated_in"], kelso["tier"]) == ("RAG", "minimum")
+    assert pd.isna(frame[(frame["sheet"] == "Kelso High") & (frame["id"] == "M02")].iloc[0]["rated_in"])
+
+
+def test_a_plans_rating_says_which_term_it_came_from(tmp_path: Path) -> None:
+    from workbook_templates.spec import load_spec
+    from workbook_templates.template import build_workbook
+
+    spec = load_spec("gatsby-plan")
+    path = tmp_path / "plan.xlsx"
+    wb = build_workbook(spec)
+    ws = wb[spec.schools[0].sheet]
+    headers = [c.value for c in ws[1]]
+    ws.cell(2, headers.index("Autumn 2025") + 1, "R")
+    ws.cell(2, headers.index("Summer 2026") + 1, "A")  # the latest term rated is the row's rating
+    ws.cell(3, headers.index("Spring 2026") + 1, "G")
+    wb.save(path)
+    frame = read_workbook(path).to_frame("2026-07")
+    mine = frame[frame["sheet"] == spec.schools[0].sheet]
+    first, second = mine.iloc[0], mine.iloc[1]
+    assert (first["rag"], first["rated_in"]) == ("A", "Summer 2026")
+    assert (second["rag"], second["rated_in"]) == ("G", "Spring 2026")
 
 
 def test_the_month_defaults_to_the_cycle_stamp(filled: Path) -> None:
