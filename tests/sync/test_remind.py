@@ -199,3 +199,26 @@ def test_mail_send_is_asked_for_only_when_given(tmp_path: Path) -> None:
 
     assert not any(s.endswith("/Mail.Send") for s in make().scopes)
     assert make(extra_permissions=("Mail.Send",)).scopes[-1] == "https://graph.microsoft.com/Mail.Send"
+
+
+def test_contacts_edited_in_the_spec_reach_the_drafts_through_an_upgrade(workdir: Path, tmp_path: Path) -> None:
+    """The programme manager's way: spec out of the workbook, add Earlston's contacts, upgrade, remind."""
+    book, area = workdir / "borders.xlsx", tmp_path / "area.toml"
+    assert run("template", "spec", str(book), "-o", str(area)).exit_code == 0  # type: ignore[attr-defined]
+    data = tomllib.loads(area.read_text(encoding="utf-8"))
+    ehs = next(s for s in data["schools"] if s["id"] == "EHS")
+    ehs["contacts"] = [{"role": "SDS careers adviser", "email": "sds.earlston@sds.example.org"}]
+    area.write_text(tomli_w.dumps(data), encoding="utf-8")
+    dry = run("template", "upgrade", str(book), "--spec", str(area), "--dry-run")
+    assert "new contacts for school EHS" in dry.output  # type: ignore[attr-defined]
+    up = run("template", "upgrade", str(book), "--spec", str(area))
+    assert up.exit_code == 0 and "nothing to change" not in up.output  # type: ignore[attr-defined]
+    history = run("master", "history", str(book))
+    assert "new contacts for school EHS" in history.output  # type: ignore[attr-defined]
+    assert "@" not in history.output  # type: ignore[attr-defined]  # the history names IDs, never an address
+    assert run("remind", "--month", MONTH, "-C", str(workdir)).exit_code == 0  # type: ignore[attr-defined]
+    draft = next((workdir / "reminders" / MONTH).glob("*EHS.eml"))
+    message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "sds.earlston@sds.example.org"
+    again = run("template", "upgrade", str(book), "--spec", str(area))
+    assert "nothing to change" in again.output  # type: ignore[attr-defined]
