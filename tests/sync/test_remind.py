@@ -201,7 +201,8 @@ def test_mail_send_is_asked_for_only_when_given(tmp_path: Path) -> None:
     assert make(extra_permissions=("Mail.Send",)).scopes[-1] == "https://graph.microsoft.com/Mail.Send"
 
 
-def test_contacts_edited_in_the_spec_reach_the_drafts_through_an_upgrade(workdir: Path, tmp_path: Path) -> None:
+def test_contacts_edited_in_the_spec_reach_the_drafts_through_an_upgrade(workdir: Path,
+                                                                         tmp_path: Path) -> None:
     """The programme manager's way: spec out of the workbook, add Earlston's contacts, upgrade, remind."""
     book, area = workdir / "borders.xlsx", tmp_path / "area.toml"
     assert run("template", "spec", str(book), "-o", str(area)).exit_code == 0  # type: ignore[attr-defined]
