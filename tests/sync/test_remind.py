@@ -223,3 +223,18 @@ def test_contacts_edited_in_the_spec_reach_the_drafts_through_an_upgrade(workdir
     assert message["To"] == "sds.earlston@sds.example.org"
     again = run("template", "upgrade", str(book), "--spec", str(area))
     assert "nothing to change" in again.output  # type: ignore[attr-defined]
+
+
+def test_the_demo_schools_have_work_contacts_so_its_drafts_have_a_to(tmp_path: Path) -> None:
+    from tomsync.demo.run import run_demo
+
+    demo = run_demo(tmp_path / "demo", today=date(2026, 12, 2))
+    result = run("remind", "--month", "2026-12", "-C", str(demo.workdir))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    drafts = sorted((demo.workdir / "reminders" / "2026-12").glob("*.eml"))
+    assert drafts
+    for draft in drafts:
+        message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+        to = [a.addr_spec for a in message["To"].addresses]
+        assert [a.split("@")[1] for a in to] == ["schools.example.org", "sds.example.org"], to
+    assert all(not s.contacts for s in load_spec("scottish-tom").schools)  # areas copy it: no addresses
