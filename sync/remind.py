@@ -4,7 +4,9 @@
                                                  -> send_reminders(mailer)    (--send: Graph sendMail)
 
 Which workbooks: the cycle's selection (tomsync.toml's [cycle], else every .xlsx of the working copy
-outside archive/ and reports/; a copy of an area, "NAME - Copy.xlsx", is read once), read from the
+outside archive/ and reports/; a copy of an area, "NAME - Copy.xlsx", is read once, and of an area's
+workbooks of two school years, after `session new -o NEW.xlsx`, the one whose session holds the
+month), read from the
 working copy as it stands (run `tomsync pull` or the cycle first). "Not updated" is the cycle's
 `stale` rule (no Last updated in the month on the tab); "open errors" are the tab's error findings.
 The deadline is the spec's ``[cycle] deadline_day`` of the month (the last day of a short month).
@@ -37,13 +39,13 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 
-from sync.consolidate import area_identity
+from sync.consolidate import area_identity, other_sessions
 from sync.cycle import COPY_NAME, Selection, owner_files, select_workbooks
 from sync.library import AuthError, LibraryError
 from sync.state import STATE_DIR
 from sync.update import local_files
 from workbook_templates.atomic import atomic_write_bytes
-from workbook_templates.reader import Limits, WorkbookReadError, read_workbook
+from workbook_templates.reader import Limits, WorkbookData, WorkbookReadError, read_workbook
 from workbook_templates.spec import Contact, School, Spec
 from workbook_templates.validate import Finding, parse_month, validate
 
@@ -110,6 +112,7 @@ def find_reminders(workdir: str | os.PathLike[str], month: str, today: date | No
     problems: list[tuple[str, str]] = []
     seen: set[str] = set()
     override = {s.id: s for s in contacts.schools} if contacts else {}
+    read: list[tuple[str, WorkbookData]] = []
     for name in _ordered([b for b in books if (work / b).is_file()]):
         try:
             data = read_workbook(work / name, limits)
@@ -120,6 +123,13 @@ def find_reminders(workdir: str | os.PathLike[str], month: str, today: date | No
         if identity in seen:
             continue  # a copy of an area already read
         seen.add(identity)
+        read.append((name, data))
+    years = other_sessions(month, [(n, d.spec.area, d.spec.session, d.spec.months) for n, d in read])
+    for name, why in years.items():
+        log.info("remind %s: skipped %s: %s", month, name, why)
+    for name, data in read:
+        if name in years:
+            continue  # last year's or next year's workbook of an area: the cycle reads the other too
         spec = data.spec
         findings = validate(data, month, today)
         for school in spec.schools:
