@@ -163,8 +163,8 @@ def other_sessions(month: str, books: list[tuple[str, str, str, tuple[str, ...]]
     workbook is left out only when another of the same area holds the month (an area whose only
     workbook does not is still read, as before)."""
     holding = {area: name for name, area, _, months in books if month in months}
-    return {name: (f"session {session} does not include {month}; {holding[area]} (the same area) does: "
-                   "not added in") for name, area, session, months in books
+    return {name: f"session {session} does not include {month}; {holding[area]} (the same area) does"
+            for name, area, session, months in books
             if month not in months and area in holding}
 
 

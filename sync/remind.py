@@ -101,9 +101,12 @@ def _ordered(books: list[str]) -> list[str]:
 
 def find_reminders(workdir: str | os.PathLike[str], month: str, today: date | None = None,
                    selection: Selection | None = None, limits: Limits | None = None,
-                   contacts: Spec | None = None) -> tuple[list[Reminder], list[tuple[str, str]]]:
+                   contacts: Spec | None = None, skipped: list[tuple[str, str]] | None = None
+                   ) -> tuple[list[Reminder], list[tuple[str, str]]]:
     """(the reminders due, in workbook and spec order; the workbooks that could not be read, why).
-    ``contacts``: a spec whose schools' contacts replace the embedded ones (matched by school ID)."""
+    ``contacts``: a spec whose schools' contacts replace the embedded ones (matched by school ID).
+    ``skipped`` receives the workbooks read but not reminded, and why: another school year's copy of
+    an area, or a month outside the workbook's session (July, say: nobody is chased in the summer)."""
     parse_month(month)
     work = Path(workdir)
     today = today or date.today()
@@ -125,11 +128,17 @@ def find_reminders(workdir: str | os.PathLike[str], month: str, today: date | No
         seen.add(identity)
         read.append((name, data))
     years = other_sessions(month, [(n, d.spec.area, d.spec.session, d.spec.months) for n, d in read])
+    for name, data in read:
+        if name not in years and month not in data.spec.months:
+            years[name] = (f"session {data.spec.session} runs {data.spec.months[0]} to "
+                           f"{data.spec.months[-1]}, not {month}: no reminders")
     for name, why in years.items():
         log.info("remind %s: skipped %s: %s", month, name, why)
+        if skipped is not None:
+            skipped.append((name, why))
     for name, data in read:
         if name in years:
-            continue  # last year's or next year's workbook of an area: the cycle reads the other too
+            continue  # another school year's workbook of the area, or a month outside the session
         spec = data.spec
         findings = validate(data, month, today)
         for school in spec.schools:

@@ -238,3 +238,11 @@ def test_the_demo_schools_have_work_contacts_so_its_drafts_have_a_to(tmp_path: P
         to = [a.addr_spec for a in message["To"].addresses]
         assert [a.split("@")[1] for a in to] == ["schools.example.org", "sds.example.org"], to
     assert all(not s.contacts for s in load_spec("scottish-tom").schools)  # areas copy it: no addresses
+
+
+def test_a_month_outside_the_session_reminds_nobody_and_says_why(workdir: Path) -> None:
+    result = run("remind", "--month", "2027-07", "-C", str(workdir))  # the summer after 2026/27
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "borders.xlsx: not reminded: session 2026/27 runs 2026-08 to 2027-06, not 2027-07" in \
+        " ".join(result.output.split())  # type: ignore[attr-defined]
+    assert "0 school(s) to remind" in result.output  # type: ignore[attr-defined]
