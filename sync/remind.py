@@ -166,7 +166,9 @@ def month_name(month: str) -> str:
 
 
 def subject(r: Reminder) -> str:
-    return f"TOM {month_name(r.month)}: {r.school.name}, please update by {r.deadline:%d %B %Y}"
+    """"TOM December 2026: ..." (a careers plan: "Strategic Careers Plan December 2026: ...")."""
+    short = "TOM" if "Target Operating Model" in r.title else r.title.split(":")[0].strip() or "TOM"
+    return f"{short} {month_name(r.month)}: {r.school.name}, please update by {r.deadline:%d %B %Y}"
 
 
 def body(r: Reminder, signature: str = "") -> str:

@@ -742,8 +742,7 @@ def demo_cmd(
     out.print(f"\nLibrary (stands in for SharePoint): {demo.library}")
     out.print(f"Working copy with archive/ and reports/: {demo.workdir}")
     out.print(f"Open {demo.workdir / last.outputs[-1]} in a browser, or the .xlsx beside it in Excel.")
-    if spec == "scottish-tom":  # its schools have demo contacts (tomsync/demo/data.py: with_contacts)
-        out.print(f"Chase the schools: tomsync remind --month {demo.months[-1]} -C {demo.workdir}")
+    out.print(f"Chase the schools: tomsync remind --month {demo.months[-1]} -C {demo.workdir}")
 
 
 # -- the programme manager's year (issue 13): template upgrade / spec, master, session --------------

@@ -333,3 +333,13 @@ def test_a_hub_of_plans_counts_updates_over_the_term(tmp_path: Path) -> None:
     page = report_html(c)
     assert "1 school did not update its tab this term (Riverside School)." in page
     assert "this month" not in page
+
+
+def test_the_england_demo_chases_the_careers_leader_and_the_enterprise_coordinator(demo: DemoResult) -> None:
+    from sync.remind import find_reminders, month_name, subject
+
+    reminders, unreadable = find_reminders(demo.workdir, demo.months[-1], TODAY)
+    assert reminders and not unreadable
+    for r in reminders:
+        assert [c.role for c in r.recipients] == ["Careers Leader", "Enterprise Coordinator"]
+        assert subject(r).startswith(f"Strategic Careers Plan {month_name(demo.months[-1])}: {r.school.name}")

@@ -207,10 +207,14 @@ def _mistake(school_id: str, put: Put, layout: Layout, spec: Spec, notes_h: str 
 
 def with_contacts(spec: Spec) -> Spec:
     """The demo's schools with made-up staff work contacts, so `tomsync remind` drafts have a To:
-    the school's DYW co-ordinator and its SDS careers adviser, at example.org domains (reserved, never
-    delivered). Only the demo adds them: the shipped spec, which areas copy, holds no addresses."""
+    the school's DYW co-ordinator and its SDS careers adviser (an English plan: the Careers Leader and
+    the hub's Enterprise Coordinator), at example.org domains (reserved, never delivered). Only the
+    demo adds them: the shipped specs, which areas copy, hold no addresses."""
     def contacts(school: School) -> tuple[Contact, ...]:
         slug = re.sub(r"[^a-z]+", "", school.name.split()[0].lower()) or school.id.lower()
+        if spec.plan is not None:
+            return (Contact("Careers Leader", f"careers.{slug}@schools.example.org"),
+                    Contact("Enterprise Coordinator", f"ec.{slug}@hub.example.org"))
         return (Contact("DYW co-ordinator", f"dyw.{slug}@schools.example.org"),
                 Contact("SDS careers adviser", f"careers.{slug}@sds.example.org"))
     return replace(spec, schools=tuple(replace(s, contacts=contacts(s)) for s in spec.schools))

@@ -133,8 +133,9 @@ def run_demo(directory: str | Path, spec_name: str = "scottish-tom", seed: int =
     else:
         last = spec.months.index(demo_month(spec, today))
         months = list(spec.months[max(0, last - 2): last + 1])
+    spec = with_contacts(spec)
     if spec_name == "scottish-tom":
-        spec = extend_with_wagjll(library, with_contacts(spec), WORKBOOK)
+        spec = extend_with_wagjll(library, spec, WORKBOOK)
     cycles = []
     for month in months:
         end = _month_end(month, today)
