@@ -64,6 +64,8 @@ class AreaResult:
     plan: AreaPlan | None = None  # a Strategic Careers Plan's Plan and Compass sheets (`sync.gatsby`)
     ids: list[str] = field(default_factory=list)  # "Area#ID" for each school: trends follow the ID
     master_ids: list[str] = field(default_factory=list)  # the master rows now (a row gone was retired)
+    session: str = ""  # the spec's session label ("2026/27") and its months: which year the file is
+    months: tuple[str, ...] = ()
 
 
 @dataclass
@@ -151,7 +153,19 @@ def area_result(name: str, data: WorkbookData, month: str, today: date, multi: b
                              activity.header if activity else "Activity"),
                       plan=area_plan(data, month, lambda sheet: _label(spec.area, sheet, multi)),
                       ids=[school_key(spec.area, s.id) for s in spec.schools],
-                      master_ids=list(spec.master_by_id))
+                      master_ids=list(spec.master_by_id), session=spec.session, months=spec.months)
+
+
+def other_sessions(month: str, books: list[tuple[str, str, str, tuple[str, ...]]]) -> dict[str, str]:
+    """Workbooks of another school year, to leave out of ``month``: (name, area, session, months) in,
+    name -> why out. After `tomsync session new -o NEW.xlsx` a working copy holds the area twice, last
+    year's workbook and the new one; a month is read from the workbook whose session holds it. A
+    workbook is left out only when another of the same area holds the month (an area whose only
+    workbook does not is still read, as before)."""
+    holding = {area: name for name, area, _, months in books if month in months}
+    return {name: f"session {session} does not include {month}; {holding[area]} (the same area) does"
+            for name, area, session, months in books
+            if month not in months and area in holding}
 
 
 def school_key(area: str, school_id: str) -> str:

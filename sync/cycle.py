@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sync.conflicts import FileConflict
-from sync.consolidate import AreaResult, Consolidated, consolidate, load_history, read_areas
+from sync.consolidate import AreaResult, Consolidated, consolidate, load_history, other_sessions, read_areas
 from sync.library import Library
 from sync.propagate import SyncReport
 from sync.rows import ROWS_FILE, load_row_history, rows_json
@@ -79,6 +79,7 @@ class CycleResult:
 
 
 OUTPUT_FOLDERS = ("archive/", "reports/")
+MONTH_DIR = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # archive/YYYY-MM (archive/2026-27 is a session's)
 COPY_NAME = re.compile(r"( - Copy( \(\d+\))?| - Kopie| \(\d+\)|-[A-Za-z0-9]+-[A-Za-z0-9-]*\d)$|^Copy of ",
                        re.IGNORECASE)  # Explorer, Office, OneDrive ("NAME-LAPTOP-1.xlsx") copies
 
@@ -159,11 +160,18 @@ def _copy_rank(name: str) -> tuple[bool, str]:
     return bool(COPY_NAME.search(stem)), name
 
 
-def drop_copies(areas: list[AreaResult], selection: Selection | None = None
+def drop_copies(areas: list[AreaResult], selection: Selection | None = None, month: str = ""
                 ) -> tuple[list[AreaResult], list[tuple[str, str]]]:
     """One workbook per area: of files with the same identity (embedded spec and master fingerprint),
-    the one listed first, else the original name (no "- Copy", "(1)"...), else the first by name."""
+    the one listed first, else the original name (no "- Copy", "(1)"...), else the first by name.
+    With ``month``, an area's workbook of another school year is left out too (`other_sessions`)."""
     listed = {b: i for i, b in enumerate(selection.workbooks)} if selection else {}
+    if month:
+        years = other_sessions(month, [(a.name, a.area, a.session, a.months) for a in areas
+                                       if a.error is None])
+        areas = [a for a in areas if a.name not in years]
+    else:
+        years = {}
     groups: dict[str, list[AreaResult]] = {}
     for a in areas:
         if a.error is None and a.identity:
@@ -176,7 +184,7 @@ def drop_copies(areas: list[AreaResult], selection: Selection | None = None
                 if a is not keep:
                     dropped[a.name] = (f"the same area as {keep.name} (same spec and master): a copy, not "
                                        "added in; delete it or move it out of the library")
-    return [a for a in areas if a.name not in dropped], list(dropped.items())
+    return [a for a in areas if a.name not in dropped], [*years.items(), *dropped.items()]
 
 
 def report_names(month: str) -> tuple[str, str]:
@@ -196,7 +204,8 @@ def archived_month(workdir: str | os.PathLike[str], month: str, today: date | No
     if not books:
         raise ValueError(f"no workbooks archived for {month} in {Path(workdir) / 'archive'}: run "
                          f"'tomsync cycle --month {month}' first")
-    areas, _ = drop_copies(read_areas([(b, folder / b) for b in books], month, today or date.today()))
+    areas, _ = drop_copies(read_areas([(b, folder / b) for b in books], month, today or date.today()),
+                           month=month)
     first = next((a for a in areas if a.error is None), None)
     return consolidate(areas, month, load_history(folder.parent, month) if trend else None,
                        *(first.settings if first else ("score", 0.75, 0.4)),
@@ -245,7 +254,8 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
         log.info("cycle %s: inputs unchanged (fingerprint %s), the outputs stand; %d upload(s) left over",
                  month, fingerprint[:12], result.pushed.uploads)
         return result
-    later = sorted(p.name for p in (work / "archive").glob("*-*") if p.is_dir() and p.name > month)
+    later = sorted(p.name for p in (work / "archive").glob("*-*")  # months only: not archive/2026-27,
+                   if p.is_dir() and MONTH_DIR.fullmatch(p.name) and p.name > month)  # a session's
     if later and (work / "archive" / month).exists() and not force:
         log.warning("cycle %s: refused: later months (%s) build on it and --force was not given", month,
                     ", ".join(later))
@@ -256,7 +266,7 @@ def run_cycle(workdir: str | os.PathLike[str], library: Library, month: str, tod
     advance = progress.task(f"Reading {len(books)} workbook(s)", len(books)) if progress else None
     at = time.perf_counter()
     areas = read_areas([(b, work / b) for b in books], month, today, advance, limits=limits)
-    areas, copies = drop_copies(areas, selection)
+    areas, copies = drop_copies(areas, selection, month)
     if copies:
         result.skipped += copies
         for name, why in copies:

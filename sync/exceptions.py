@@ -73,12 +73,12 @@ def row_changes(rows: Sequence[RowState], month: str, history: Mapping[str, Sequ
     no longer in ``master_ids`` (the areas' master rows now) was retired, not removed."""
     index = _index(month, history)
     before = index[0][1] if index else {}
-    known = {r.key for r in before.values()}  # schools last month's snapshot had
+    known = {r.school_key for r in before.values()}  # schools last month's snapshot had (by ID: renamed too)
     out: list[RowChange] = []
     for row in rows:
         prev = before.get(row.rid)
         now, was = _rag(row), _rag(prev)
-        compare = row.key in known
+        compare = row.school_key in known
         if now == "R":
             kind = RED if compare and was == "R" else NEW_RED
             out.append(RowChange(kind, row, _words(prev), red_since(row, month, history, index)))

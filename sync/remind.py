@@ -4,7 +4,9 @@
                                                  -> send_reminders(mailer)    (--send: Graph sendMail)
 
 Which workbooks: the cycle's selection (tomsync.toml's [cycle], else every .xlsx of the working copy
-outside archive/ and reports/; a copy of an area, "NAME - Copy.xlsx", is read once), read from the
+outside archive/ and reports/; a copy of an area, "NAME - Copy.xlsx", is read once, and of an area's
+workbooks of two school years, after `session new -o NEW.xlsx`, the one whose session holds the
+month), read from the
 working copy as it stands (run `tomsync pull` or the cycle first). "Not updated" is the cycle's
 `stale` rule (no Last updated in the month on the tab); "open errors" are the tab's error findings.
 The deadline is the spec's ``[cycle] deadline_day`` of the month (the last day of a short month).
@@ -41,7 +43,7 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 
-from sync.consolidate import area_identity
+from sync.consolidate import area_identity, other_sessions
 from sync.cycle import COPY_NAME, Selection, owner_files, select_workbooks
 from sync.library import AuthError, LibraryError
 from sync.state import STATE_DIR
@@ -49,7 +51,7 @@ from sync.update import local_files
 from workbook_templates.atomic import atomic_write_bytes
 from workbook_templates.layout import COMPASS, PLAN
 from workbook_templates.plan import cycle_term
-from workbook_templates.reader import Limits, WorkbookReadError, read_workbook
+from workbook_templates.reader import Limits, WorkbookData, WorkbookReadError, read_workbook
 from workbook_templates.spec import Contact, School, Spec
 from workbook_templates.validate import Finding, parse_month, validate
 
@@ -106,9 +108,12 @@ def _ordered(books: list[str]) -> list[str]:
 
 def find_reminders(workdir: str | os.PathLike[str], month: str, today: date | None = None,
                    selection: Selection | None = None, limits: Limits | None = None,
-                   contacts: Spec | None = None) -> tuple[list[Reminder], list[tuple[str, str]]]:
+                   contacts: Spec | None = None, skipped: list[tuple[str, str]] | None = None
+                   ) -> tuple[list[Reminder], list[tuple[str, str]]]:
     """(the reminders due, in workbook and spec order; the workbooks that could not be read, why).
-    ``contacts``: a spec whose schools' contacts replace the embedded ones (matched by school ID)."""
+    ``contacts``: a spec whose schools' contacts replace the embedded ones (matched by school ID).
+    ``skipped`` receives the workbooks read but not reminded, and why: another school year's copy of
+    an area, or a month outside the workbook's session (July, say: nobody is chased in the summer)."""
     parse_month(month)
     work = Path(workdir)
     today = today or date.today()
@@ -117,6 +122,7 @@ def find_reminders(workdir: str | os.PathLike[str], month: str, today: date | No
     problems: list[tuple[str, str]] = []
     seen: set[str] = set()
     override = {s.id: s for s in contacts.schools} if contacts else {}
+    read: list[tuple[str, WorkbookData]] = []
     for name in _ordered([b for b in books if (work / b).is_file()]):
         try:
             data = read_workbook(work / name, limits)
@@ -127,6 +133,19 @@ def find_reminders(workdir: str | os.PathLike[str], month: str, today: date | No
         if identity in seen:
             continue  # a copy of an area already read
         seen.add(identity)
+        read.append((name, data))
+    years = other_sessions(month, [(n, d.spec.area, d.spec.session, d.spec.months) for n, d in read])
+    for name, data in read:
+        if name not in years and month not in data.spec.months:
+            years[name] = (f"session {data.spec.session} runs {data.spec.months[0]} to "
+                           f"{data.spec.months[-1]}, not {month}: no reminders")
+    for name, why in years.items():
+        log.info("remind %s: skipped %s: %s", month, name, why)
+        if skipped is not None:
+            skipped.append((name, why))
+    for name, data in read:
+        if name in years:
+            continue  # another school year's workbook of the area, or a month outside the session
         spec = data.spec
         findings = validate(data, month, today)
         term = cycle_term(spec, month)
@@ -157,9 +176,12 @@ def month_name(month: str) -> str:
 
 
 def subject(r: Reminder) -> str:
+    """"TOM December 2026: ..."; a careers plan names itself and the term ("Strategic Careers Plan,
+    Autumn 2026: ...")."""
+    short = "TOM" if "Target Operating Model" in r.title else r.title.split(":")[0].strip() or "TOM"
     if r.period:
-        return f"Careers plan, {r.period}: {r.school.name}, please update by {r.deadline:%d %B %Y}"
-    return f"TOM {month_name(r.month)}: {r.school.name}, please update by {r.deadline:%d %B %Y}"
+        return f"{short}, {r.period}: {r.school.name}, please update by {r.deadline:%d %B %Y}"
+    return f"{short} {month_name(r.month)}: {r.school.name}, please update by {r.deadline:%d %B %Y}"
 
 
 def body(r: Reminder, signature: str = "") -> str:

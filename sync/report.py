@@ -20,6 +20,7 @@ import html
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -1011,10 +1012,18 @@ def _html_sections(c: Consolidated) -> dict[str, str]:
     }
 
 
+TIER_LABELS = {"minimum": "Minimum expectations", "wagjll": "WAGJLL (what a good job looks like)",
+               "own": "Schools' own rows"}
+
+
 def _tiers(c: Consolidated) -> RollupResult:
-    """The month by tier (a Consolidated made before tiers rolls up as one group)."""
-    return c.by_tier if c.by_tier is not None else group_rows(
+    """The month by tier (a Consolidated made before tiers rolls up as one group), each tier named in
+    words for the page (`rollup --by tier` keeps the spec's values: minimum, wagjll, own)."""
+    r = c.by_tier if c.by_tier is not None else group_rows(
         [r for a in c.areas for r in a.rows], ["tier"], c.rule, *c.thresholds)
+    groups = [replace(g, key={k: TIER_LABELS.get(v, v) if k == "tier" else v for k, v in g.key.items()})
+              for g in r.groups]
+    return replace(r, groups=groups)
 
 
 def report_html(c: Consolidated) -> str:

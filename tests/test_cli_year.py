@@ -82,3 +82,26 @@ def test_a_workbook_open_in_excel_is_not_upgraded(tmp_path: Path) -> None:
     r = run("master", "retire", str(book), "M05")
     assert r.exit_code == 2 and "open in Excel" in said(r) and "Traceback" not in r.output
     assert book.read_bytes() == before
+
+
+def test_master_changes_that_would_be_lost_or_refused_say_what_to_do(tmp_path: Path) -> None:
+    """A typo, a school's column, an ID already there, a partner not yet a choice: each is refused
+    with one line saying what to do, and the workbook is left as it was."""
+    book = str(build("scottish-tom", tmp_path / "b.xlsx"))
+    before = Path(book).read_bytes()
+    cases = [
+        (["edit", book, "M03", "--set", "Activty=x"], "'Activty' is not a master column (no such column)"),
+        (["edit", book, "M03", "--set", "Status=Complete"],
+         "'Status' is not a master column (the schools fill it on their tabs)"),
+        (["add", book, "--set", "ID=M01", "--set", "Activity=x"],
+         "master row M01 is there already: 'tomsync master edit FILE M01 --set ...'"),
+        (["add", book, "--set", "ID=M14", "--set", "Theme=Employer engagement", "--set", "Activity=Open day",
+          "--set", "Lead=College"], "add it to the Lead choices first: 'tomsync template spec FILE"),
+    ]
+    for args, message in cases:
+        r = run("master", *args)
+        assert r.exit_code == 2 and message in said(r), (args, said(r))
+    assert Path(book).read_bytes() == before
+    r = run("master", "edit", book, "M03", "--set", "Lead=joint")  # a choice in another case is fine
+    assert r.exit_code == 0, said(r)
+    assert read_workbook(book).spec.master_by_id["M03"]["Lead"] == "Joint"  # spelt as the choices are

@@ -603,12 +603,15 @@ def remind_cmd(
     with sync_errors():
         selection, limits = _cycle_settings(workdir, config)
         contacts = load_spec(spec) if spec is not None else None
+        skipped: list[tuple[str, str]] = []
         reminders, unreadable = find_reminders(workdir, month, selection=selection, limits=limits,
-                                               contacts=contacts)
+                                               contacts=contacts, skipped=skipped)
         folder = drafts if drafts is not None else workdir / "reminders" / month
         written = write_drafts(reminders, folder, signature=signature)
     for name, why in unreadable:
         print(f"tomsync: {name} could not be read, its schools get no reminder: {why}", file=sys.stderr)
+    for name, why in skipped:
+        typer.echo(f"  {name}: not reminded: {why}")
     typer.echo(f"{len(reminders)} school(s) to remind; {len(written)} draft(s) in {folder}")
     unsendable = 0
     if send:
@@ -739,6 +742,7 @@ def demo_cmd(
     out.print(f"\nLibrary (stands in for SharePoint): {demo.library}")
     out.print(f"Working copy with archive/ and reports/: {demo.workdir}")
     out.print(f"Open {demo.workdir / last.outputs[-1]} in a browser, or the .xlsx beside it in Excel.")
+    out.print(f"Chase the schools: tomsync remind --month {demo.months[-1]} -C {demo.workdir}")
 
 
 # -- the programme manager's year (issue 13): template upgrade / spec, master, session --------------

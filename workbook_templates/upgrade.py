@@ -25,6 +25,9 @@ Decisions (where the issue is silent):
   the hidden Lists (dropdowns, e.g. a new Lead "College") are rewritten from the new spec.
   A closed school's ID given again re-opens its tab as it was closed (master changes made meanwhile
   show as findings there: validate names them).
+- A school's contacts (who `tomsync remind` writes to) changed in the spec go into the embedded spec
+  only: no tab changes, but it is a version in the history ("new contacts for school EYE": IDs only,
+  never an address), so a contacts-only upgrade is never "nothing to change".
 - Columns cannot change here (only their dropdown choices): a new column means a new workbook.
 """
 
@@ -73,6 +76,7 @@ class Plan:
     schools_added: list[str] = field(default_factory=list)  # school IDs
     schools_renamed: dict[str, tuple[str, str]] = field(default_factory=dict)  # ID -> (old tab, new tab)
     schools_closed: list[str] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)  # school IDs whose contacts changed: embedded only
     choices: list[str] = field(default_factory=list)  # headers whose dropdown values changed
     other: list[str] = field(default_factory=list)  # other spec keys (session, rollup...): embedded only
 
@@ -82,7 +86,7 @@ class Plan:
 
     def empty(self) -> bool:
         return not (self.master_changed or self.schools_added or self.schools_renamed
-                    or self.schools_closed or self.choices or self.other)
+                    or self.schools_closed or self.contacts or self.choices or self.other)
 
     def lines(self) -> list[str]:
         out = [f"added master row {rid}" for rid in self.added]
@@ -91,6 +95,7 @@ class Plan:
         out += [f"added school {s}" for s in self.schools_added]
         out += [f"renamed school {s}: '{a}' -> '{b}'" for s, (a, b) in self.schools_renamed.items()]
         out += [f"closed school {s}" for s in self.schools_closed]
+        out += [f"new contacts for school {s}" for s in self.contacts]  # IDs only: no address in a log
         out += [f"new choices for {h}" for h in self.choices]
         out += [f"changed {k}" for k in self.other]
         return out
@@ -125,6 +130,8 @@ def plan(old: Spec, new: Spec) -> Plan:
     p.schools_renamed = {i: (old_schools[i].sheet, s.sheet) for i, s in new_schools.items()
                          if i in old_schools and old_schools[i].sheet != s.sheet}
     p.schools_closed = [i for i in old_schools if i not in new_schools]
+    p.contacts = [i for i, s in new_schools.items() if i in old_schools
+                  and old_schools[i].contacts != s.contacts]
     a, b = spec_to_dict(old), spec_to_dict(new)
     p.other = [k for k in sorted(set(a) | set(b)) if k not in ("master", "schools", "columns")
                and a.get(k) != b.get(k)]

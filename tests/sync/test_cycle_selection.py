@@ -137,3 +137,30 @@ def scottish_bomb(tmp_path: Path, template_bytes: bytes) -> bytes:
 
     (tmp_path / "t.xlsx").write_bytes(template_bytes)
     return bomb(tmp_path / "t.xlsx", tmp_path / "bomb.xlsx", megabytes=20).read_bytes()
+
+
+def test_after_a_new_session_the_month_is_read_from_its_own_years_workbook(tmp_path: Path) -> None:
+    """`tomsync session new borders.xlsx -o borders-2027-28.xlsx` in a working copy leaves both files
+    there; a month of 2026/27 (a late cycle, a reminder) reads the old one only, not the area twice."""
+    from sync.remind import find_reminders
+
+    library = MemoryLibrary()
+    staff_update(library, load_spec("scottish-tom"), "borders.xlsx", MONTH, date(2026, 11, 20), 1)
+    work = tmp_path / "work"
+    before = run_cycle(work, library, MONTH, TODAY)
+    reminded = sorted(r.school.id for r in find_reminders(work, MONTH, TODAY)[0])
+    run = CliRunner().invoke(app, ["session", "new", str(work / "borders.xlsx"), "--label", "2027/28",
+                                   "-o", str(work / "borders-2027-28.xlsx")])
+    assert run.exit_code == 0, run.output
+    assert (work / "borders-2027-28.xlsx").is_file() and (work / "borders.xlsx").is_file()
+
+    again = run_cycle(work, library, MONTH, TODAY)
+    assert again.consolidated is not None and before.consolidated is not None
+    assert again.consolidated.by_school.as_dict() == before.consolidated.by_school.as_dict()
+    assert [n for n, why in again.skipped if "session 2027/28 does not include 2026-11" in why] == \
+        ["borders-2027-28.xlsx"]
+    reminders, _ = find_reminders(work, MONTH, TODAY)
+    assert sorted(r.school.id for r in reminders) == reminded
+    assert {r.workbook for r in reminders} == {"borders.xlsx"}
+    august = [r.workbook for r in find_reminders(work, "2027-08", date(2027, 8, 30))[0]]
+    assert august and set(august) == {"borders-2027-28.xlsx"}  # the new year reads the new workbook

@@ -11,8 +11,10 @@ BASE = RowState("Kelso High", "Scottish Borders: Kelso High", "KEL", "M01", "Agr
                 "In progress", "G", "", "", "Aug", "", True)
 
 
-def row(rid: str, rag: str, status: str = "In progress", school: str = "Kelso High") -> RowState:
-    return replace(BASE, id=rid, rag=rag, status=status, school=school, key=f"Scottish Borders: {school}")
+def row(rid: str, rag: str, status: str = "In progress", school: str = "Kelso High",
+        school_id: str = "") -> RowState:
+    return replace(BASE, id=rid, rag=rag, status=status, school=school, key=f"Scottish Borders: {school}",
+                   school_id=school_id or school[:3].upper())
 
 
 def kinds(changes: list) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
@@ -40,3 +42,13 @@ def test_a_school_added_since_last_month_has_nothing_to_compare() -> None:
     now = [row("M01", "G"), row("M01", "R", school="Galashiels Academy"),
            row("M02", "A", school="Galashiels Academy")]
     assert kinds(row_changes(now, "2026-11", history)) == [(NEW_RED, "M01", "2026-11")]
+
+
+def test_a_renamed_school_is_compared_with_its_rows_under_the_old_name() -> None:
+    """Hawick High became Hawick Academy (same ID HAW): a Red that was Red stays "Red", not "New Red",
+    and an opt-out since last month is listed."""
+    history = {"2026-10": [row("M04", "R", school="Hawick High", school_id="HAW"),
+                           row("M10", "G", school="Hawick High", school_id="HAW")]}
+    now = [row("M04", "R", school="Hawick Academy", school_id="HAW"),
+           row("M10", "", "Not applicable", school="Hawick Academy", school_id="HAW")]
+    assert kinds(row_changes(now, "2026-11", history)) == [(RED, "M04", "2026-10"), (OPTED_OUT, "M10", "")]

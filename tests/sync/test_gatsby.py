@@ -367,3 +367,14 @@ def test_demo_report_key_and_red_since_speak_of_actions_and_terms(demo: DemoResu
     assert since and set(since) <= {"Autumn 2025", "Spring 2026", "Summer 2026", "Autumn 2026"}
     assert "Key" in [c for r in book["Heat map (actions on track)"].iter_rows(values_only=True) for c in r]
     assert "<td>Spring 2026</td>" in page  # the same words in the HTML's Exceptions table
+
+
+def test_the_england_demo_chases_the_careers_leader_and_the_enterprise_coordinator(demo: DemoResult) -> None:
+    from sync.remind import find_reminders, month_name, subject
+
+    reminders, unreadable = find_reminders(demo.workdir, demo.months[-1], TODAY)
+    assert reminders and not unreadable
+    for r in reminders:
+        assert [c.role for c in r.recipients] == ["Careers Leader", "Enterprise Coordinator"]
+        assert subject(r).startswith(f"Strategic Careers Plan, {r.period}: {r.school.name}")
+        assert r.period == "Autumn 2026" and month_name(demo.months[-1]) == "December 2026"

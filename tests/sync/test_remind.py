@@ -230,10 +230,57 @@ def test_a_plan_is_reminded_termly_with_its_compass_errors(tmp_path: Path) -> No
     drafts = {p.name: email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
               for p in write_drafts(reminders, tmp_path / "drafts")}
     msg = drafts["2026-12-hub-NFA.eml"]
-    assert msg["Subject"] == ("Careers plan, Autumn 2026: Northfield Academy, please update by "
+    assert msg["Subject"] == ("Strategic Careers Plan, Autumn 2026: Northfield Academy, please update by "
                               "31 December 2026")
     text = msg.get_content()
     assert "has not been updated in Autumn 2026 (it has no Last updated date yet)" in text
     assert "by Thursday 31 December 2026, the end of Autumn 2026" in text and "December 2026." not in text
     assert f"Compass sheet E{row}: BM1 % must be a number from 0 to 100" in \
         drafts["2026-12-hub-RSC.eml"].get_content()
+
+
+def test_contacts_edited_in_the_spec_reach_the_drafts_through_an_upgrade(workdir: Path,
+                                                                         tmp_path: Path) -> None:
+    """The programme manager's way: spec out of the workbook, add Earlston's contacts, upgrade, remind."""
+    book, area = workdir / "borders.xlsx", tmp_path / "area.toml"
+    assert run("template", "spec", str(book), "-o", str(area)).exit_code == 0  # type: ignore[attr-defined]
+    data = tomllib.loads(area.read_text(encoding="utf-8"))
+    ehs = next(s for s in data["schools"] if s["id"] == "EHS")
+    ehs["contacts"] = [{"role": "SDS careers adviser", "email": "sds.earlston@sds.example.org"}]
+    area.write_text(tomli_w.dumps(data), encoding="utf-8")
+    dry = run("template", "upgrade", str(book), "--spec", str(area), "--dry-run")
+    assert "new contacts for school EHS" in dry.output  # type: ignore[attr-defined]
+    up = run("template", "upgrade", str(book), "--spec", str(area))
+    assert up.exit_code == 0 and "nothing to change" not in up.output  # type: ignore[attr-defined]
+    history = run("master", "history", str(book))
+    assert "new contacts for school EHS" in history.output  # type: ignore[attr-defined]
+    assert "@" not in history.output  # type: ignore[attr-defined]  # the history names IDs, never an address
+    assert run("remind", "--month", MONTH, "-C", str(workdir)).exit_code == 0  # type: ignore[attr-defined]
+    draft = next((workdir / "reminders" / MONTH).glob("*EHS.eml"))
+    message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "sds.earlston@sds.example.org"
+    again = run("template", "upgrade", str(book), "--spec", str(area))
+    assert "nothing to change" in again.output  # type: ignore[attr-defined]
+
+
+def test_the_demo_schools_have_work_contacts_so_its_drafts_have_a_to(tmp_path: Path) -> None:
+    from tomsync.demo.run import run_demo
+
+    demo = run_demo(tmp_path / "demo", today=date(2026, 12, 2))
+    result = run("remind", "--month", "2026-12", "-C", str(demo.workdir))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    drafts = sorted((demo.workdir / "reminders" / "2026-12").glob("*.eml"))
+    assert drafts
+    for draft in drafts:
+        message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+        to = [a.addr_spec for a in message["To"].addresses]
+        assert [a.split("@")[1] for a in to] == ["schools.example.org", "sds.example.org"], to
+    assert all(not s.contacts for s in load_spec("scottish-tom").schools)  # areas copy it: no addresses
+
+
+def test_a_month_outside_the_session_reminds_nobody_and_says_why(workdir: Path) -> None:
+    result = run("remind", "--month", "2027-07", "-C", str(workdir))  # the summer after 2026/27
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "borders.xlsx: not reminded: session 2026/27 runs 2026-08 to 2027-06, not 2027-07" in \
+        " ".join(result.output.split())  # type: ignore[attr-defined]
+    assert "0 school(s) to remind" in result.output  # type: ignore[attr-defined]

@@ -187,3 +187,16 @@ def test_report_school_writes_one_page_per_school(demo: DemoResult, tmp_path: Pa
     assert missing.exit_code == 2
     if shutil.which("chromium") and shutil.which("pdfinfo"):
         assert _pdf(html, tmp_path / "kelso.pdf") == 1
+
+
+def test_by_tier_names_each_tier_in_words_and_its_rows_add_up(wb: Workbook, c: Consolidated) -> None:
+    """The demo's three WAGJLL rows on 9 schools: the page says what each tier is, and the rows of
+    the tiers add up to the All line (the rollup itself keeps the spec's values)."""
+    rows = sheet_rows(wb, "By tier")
+    names = [r[0] for r in rows if r[0]]
+    assert names == ["Minimum expectations", "WAGJLL (what a good job looks like)", "Schools' own rows",
+                     "All"]
+    by = {r[0]: r for r in rows if r[0]}
+    assert sum(by[n][5] for n in names[:3]) == by["All"][5]  # type: ignore[misc]
+    assert by["WAGJLL (what a good job looks like)"][5] == 3 * 9
+    assert c.by_tier is not None and [g.key["tier"] for g in c.by_tier.groups] == ["minimum", "wagjll", "own"]

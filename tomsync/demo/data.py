@@ -9,8 +9,9 @@ note starting with "=", a master row reworded on an unprotected tab, a duplicate
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from openpyxl.workbook.workbook import Workbook
 from workbook_templates.atomic import save_workbook_atomic
 from workbook_templates.cells import set_data
 from workbook_templates.layout import FIRST_ROW, NOT_APPLICABLE, Layout
-from workbook_templates.spec import School, Spec
+from workbook_templates.spec import Contact, School, Spec
 from workbook_templates.template import write_template
 from xl_addin.conf import ADDIN_SHEETS
 
@@ -202,6 +203,21 @@ def _mistake(school_id: str, put: Put, layout: Layout, spec: Spec, notes_h: str 
     elif school_id == "GAL":
         put(first_own, "Last updated", today + timedelta(days=30) if today.month == month_start.month
             else month_start + timedelta(days=40))
+
+
+def with_contacts(spec: Spec) -> Spec:
+    """The demo's schools with made-up staff work contacts, so `tomsync remind` drafts have a To:
+    the school's DYW co-ordinator and its SDS careers adviser (an English plan: the Careers Leader and
+    the hub's Enterprise Coordinator), at example.org domains (reserved, never delivered). Only the
+    demo adds them: the shipped specs, which areas copy, hold no addresses."""
+    def contacts(school: School) -> tuple[Contact, ...]:
+        slug = re.sub(r"[^a-z]+", "", school.name.split()[0].lower()) or school.id.lower()
+        if spec.plan is not None:
+            return (Contact("Careers Leader", f"careers.{slug}@schools.example.org"),
+                    Contact("Enterprise Coordinator", f"ec.{slug}@hub.example.org"))
+        return (Contact("DYW co-ordinator", f"dyw.{slug}@schools.example.org"),
+                Contact("SDS careers adviser", f"careers.{slug}@sds.example.org"))
+    return replace(spec, schools=tuple(replace(s, contacts=contacts(s)) for s in spec.schools))
 
 
 def build_demo_workbook(spec: Spec, path: Path, month: str, today: date, seed: int = 2026,

@@ -8,7 +8,8 @@ exactly as a push does), then the programme manager runs the month's cycle.
 
 Before the first month the programme manager extends the Scottish TOM with its WAGJLL rows ("what a
 good job looks like", seed 000) through the upgrade engine, as `tomsync master add --tier wagjll`
-does, so the demo shows both tiers (`rollup --by tier`, the report's By tier page).
+does, so the demo shows both tiers (`rollup --by tier`, the report's By tier page). Its schools
+also get made-up staff work contacts (`data.with_contacts`), so `tomsync remind` drafts have a To.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from openpyxl import load_workbook
 
 from sync.cycle import CycleResult, Progress, run_cycle
 from sync.folder import FolderLibrary
-from tomsync.demo.data import demo_month, fill_month
+from tomsync.demo.data import demo_month, fill_month, with_contacts
 from workbook_templates.spec import Spec, load_spec
 from workbook_templates.template import build_workbook
 from xl_addin.conf import ADDIN_SHEETS
@@ -132,6 +133,7 @@ def run_demo(directory: str | Path, spec_name: str = "scottish-tom", seed: int =
     else:
         last = spec.months.index(demo_month(spec, today))
         months = list(spec.months[max(0, last - 2): last + 1])
+    spec = with_contacts(spec)
     if spec_name == "scottish-tom":
         spec = extend_with_wagjll(library, spec, WORKBOOK)
     cycles = []
