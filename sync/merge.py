@@ -40,6 +40,7 @@ from datetime import date, datetime
 from io import BytesIO
 from typing import Any
 
+from lxml import etree
 from openpyxl import load_workbook
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import get_column_letter
@@ -49,7 +50,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.xml.functions import iterparse  # defusedxml when installed, as openpyxl itself
 
 from workbook_templates.layout import CURRENT_RAG
-from workbook_templates.package import Package
+from workbook_templates.package import M, Package
 
 CONFLICTS_SHEET = "Conflicts"
 """Title of the sheet ``conflict_copy`` adds; a merge never copies a new sheet of this name to the remote."""
@@ -465,8 +466,10 @@ class _Merger:
     """Applies our changes onto THEIRS' package, collecting conflicts and change lines. Sheets are
     named by title (``ws``)."""
 
-    def __init__(self, pkg: Package, formula_sheets: Collection[str], id_header: str = ID_HEADER) -> None:
+    def __init__(self, pkg: Package, formula_sheets: Collection[str], id_header: str = ID_HEADER,
+                 styles_from: Package | None = None) -> None:
         self.pkg = pkg
+        self.styles_from = styles_from  # ours, when its style indices mean the same in theirs
         self.formula_sheets = set(formula_sheets)
         self.id_header = id_header
         self.conflicts: list[Conflict] = []
@@ -662,8 +665,29 @@ class _Merger:
                 write_value(self.pkg, ws, target, tc, ov, allow_formula=ws in self.formula_sheets)
             if ident is not None:
                 write_value(self.pkg, ws, target, it, ident)
+            self._carry_formats(ws, row.ours_row, target, ot)
             moved = f" (was {row.row_id}, filled in the library too)" if ident != row.row_id else ""
             self.changes.append(f"{ws}: added row {target}" + (f" [{ident}]" if ident else "") + moved)
+
+    def _carry_formats(self, ws: str, ours_row: int, target: int, ot: list[int | None]) -> None:
+        """A row we added (e.g. a master row an upgrade wrote, locked and grey) placed in theirs' empty
+        row takes our cells' formats and our row height too, not only our values; only when
+        ``styles_from`` is set (ours' style indices mean the same in theirs)."""
+        if self.styles_from is None or ws not in self.styles_from.sheet_names():
+            return
+        src = self.styles_from.sheet(ws).rows.get(ours_row)
+        if src is None:
+            return
+        sh = self.pkg.sheet(ws)
+        dst = sh.row(target)
+        for attr in ("ht", "customHeight"):
+            if src.get(attr) is not None:
+                dst.set(attr, src.get(attr))
+        for c in src.iterfind(f"{M}c"):
+            style = c.get("s")
+            tc = _map(ot, _column_of(c.get("r", "")))
+            if style is not None and tc is not None:
+                sh.cell(_addr(target, tc)).set("s", style)
 
     def merge_sheet(self, b: _Sheet, o: _Sheet, t: _Sheet) -> None:
         ws = t.title
@@ -687,6 +711,26 @@ class _Merger:
                     write_value(self.pkg, o.title, r, c, value, allow_formula=allow)
                     cells += 1
         self.changes.append(f"added sheet {o.title!r} ({cells} cells, values only)")
+
+
+_STYLE_LISTS = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs")
+
+
+def _same_styles(ours: Package, theirs: Package) -> bool:
+    """Whether every style index of ours means the same format in theirs: each list of ours' styles
+    part is, entry for entry, the start of theirs' (Excel or tomsync may have appended formats)."""
+    def lists(pkg: Package) -> dict[str, list[bytes]] | None:
+        if not pkg.has("xl/styles.xml"):  # styles elsewhere (rare): formats are not carried
+            return None
+        root = etree.fromstring(pkg.read("xl/styles.xml"), etree.XMLParser(resolve_entities=False))
+        out = {}
+        for tag in _STYLE_LISTS:
+            block = root.find(f"{M}{tag}")
+            out[tag] = [etree.tostring(el, method="c14n") for el in (block if block is not None else [])]
+        return out
+
+    a, b = lists(ours), lists(theirs)
+    return a is not None and b is not None and all(b[t][:len(a[t])] == a[t] for t in _STYLE_LISTS)
 
 
 def _differs(b: _Sheet, o: _Sheet) -> int:
@@ -725,7 +769,8 @@ def merge_workbooks(
     ours_s = _read_values(ours)
     theirs_s = _read_values(theirs)
     pkg = Package(theirs)
-    m = _Merger(pkg, formula_sheets, id_header)
+    mine = Package(ours)
+    m = _Merger(pkg, formula_sheets, id_header, mine if _same_styles(mine, pkg) else None)
 
     previous: str | None = None
     for title, o in ours_s.items():

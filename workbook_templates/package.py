@@ -647,6 +647,27 @@ class Package:
             text = (dn.text or "").replace("'" + old.replace("'", "''") + "'!", quoted_new)
             dn.text = plain.sub(quoted_new, text) if plain is not None else text
 
+    def copy_local_names(self, source: str, target: str) -> None:
+        """Give tab ``target`` the sheet-local defined names ``source`` has (print titles, the filter
+        range), naming ``target``: a tab copied from another prints and filters as the built tabs do.
+        Names ``target`` already has are kept."""
+        names = self.sheet_names()
+        src, dst = str(names.index(source)), str(names.index(target))
+        wb = self._wb(edit=True)
+        block = wb.find(M + "definedNames")
+        if block is None:
+            return
+        have = {dn.get("name") for dn in block if dn.get("localSheetId") == dst}
+        quoted_old = "'" + source.replace("'", "''") + "'!"
+        quoted_new = "'" + target.replace("'", "''") + "'!"
+        plain = re.compile(rf"(?<![\w'.]){re.escape(source)}!") if re.fullmatch(r"\w+", source) else None
+        for dn in [d for d in block if d.get("localSheetId") == src and d.get("name") not in have]:
+            twin = copy.deepcopy(dn)
+            twin.set("localSheetId", dst)
+            text = (twin.text or "").replace(quoted_old, quoted_new)
+            twin.text = plain.sub(quoted_new, text) if plain is not None else text
+            dn.addnext(twin)
+
     def set_sheet_state(self, name: str, state: str) -> None:
         """Show a tab ("visible") or hide it ("hidden", "veryHidden")."""
         for sh in self._wb(edit=True).iterfind(f"{M}sheets/{M}sheet"):

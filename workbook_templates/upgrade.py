@@ -23,8 +23,10 @@ Decisions (where the issue is silent):
   name for an existing ID renames the tab (IDs, and so trends and row history, stay); an ID left out
   of the spec closes the school: its tab is hidden, never deleted. The Summary's formula block and
   the hidden Lists (dropdowns, e.g. a new Lead "College") are rewritten from the new spec.
-  A closed school's ID given again re-opens its tab as it was closed (master changes made meanwhile
-  show as findings there: validate names them).
+  A closed school's ID given again re-opens its tab as it was closed, brought up to the current
+  master by ID (rows added meanwhile take its free rows, edited wording is rewritten, rows retired
+  meanwhile go to the Retired sheet at this version); what the school typed stays. A new tab gets the
+  print titles and filter range (sheet-local defined names) of the tab it was copied from.
 - A school's contacts (who `tomsync remind` writes to) changed in the spec go into the embedded spec
   only: no tab changes, but it is a version in the history ("new contacts for school EYE": IDs only,
   never an address), so a contacts-only upgrade is never "nothing to change".
@@ -350,6 +352,7 @@ def _clone_school(pkg: Package, spec: Spec, source: str, school_id: str, sheet: 
     index = max(names.index(s.sheet) for s in spec.schools if s.sheet in names) + 1
     part = pkg.add_sheet(sheet, index)
     pkg.write_part(part, etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+    pkg.copy_local_names(source, sheet)  # print titles and the filter range, as a built tab has
     old_id = next(s.id for s in spec.schools if s.sheet == source) if any(
         s.sheet == source for s in spec.schools) else ""
     for dv in pkg.sheet(sheet).root.iterfind(f"{M}dataValidations/{M}dataValidation"):
@@ -420,8 +423,60 @@ def _write_summary(pkg: Package, spec: Spec) -> None:
     pkg.sheet(SUMMARY).fix_dimension()
 
 
-def _apply_schools(pkg: Package, old: Spec, new: Spec, p: Plan) -> None:
+def _catch_up(pkg: Package, spec: Spec, school_id: str, sheet: str, gone: set[str], version: int,
+              when: str) -> list[list[Any]]:
+    """Bring a re-opened school's tab up to the current master, matched by ID: rows added while it
+    was closed go into its free rows, edited wording is rewritten (locked cells only), rows retired
+    meanwhile (``gone``) are retired here too. What the school typed stays; returns the rows for the
+    Retired sheet."""
+    tab = _Tab(pkg, sheet, spec.id_header)
+    master_ids = set(spec.master_by_id) | gone
+    present = [tab.rows[i] for i in spec.master_by_id if i in tab.rows]
+    first_master = min(present, default=FIRST_ROW)
+    for rid, row in spec.master_by_id.items():
+        r = tab.rows.get(rid)
+        cols = [(tab.cols[c.header], c.header) for c in spec.master_columns
+                if c.locked and c.header in tab.cols]
+        if r is not None and any(canonical(pkg.value(sheet, f"{col_letters(c)}{r}")) != canonical(row.get(h))
+                                 for c, h in cols):
+            _write_master_row(pkg, tab, r, first_master, spec, row, False)
+    kept: list[list[Any]] = []
+    header = [h for h, _ in sorted(tab.cols.items(), key=lambda kv: kv[1])]
+    for rid in sorted(gone):
+        if rid in tab.rows:
+            values = dict(zip(header, _retire_row(pkg, tab, tab.rows[rid]), strict=False))
+            kept.append([version, when, school_id, sheet, *[values.get(h) for h in spec.headers]])
+    after = max(present, default=FIRST_ROW - 1)
+    for rid, row in spec.master_by_id.items():
+        if rid in tab.rows:
+            continue
+        r = _free_row(tab, after, master_ids, pkg.sheet(sheet).last_row())
+        _write_master_row(pkg, tab, r, first_master, spec, row, True)
+        _fit(pkg, sheet, r, [(row.get(c.header), c.width) for c in spec.columns if c.locked])
+        tab.take(r, rid)
+        after = r
+    pkg.sheet(sheet).fix_dimension()
+    return kept
+
+
+def _retired_ids(pkg: Package, old: Spec, new: Spec) -> set[str]:
+    """Master row IDs retired at some version (the history's "Before" wording of retired and edited
+    rows, and this upgrade's), not in the new master: what a re-opened tab must retire too."""
+    ids = set(old.master_by_id)
+    for row in history(pkg):
+        before = row[5] if len(row) > 5 else None
+        if before not in (None, ""):
+            try:
+                ids |= set(json.loads(str(before)))
+            except ValueError:
+                continue
+    return ids - set(new.master_by_id)
+
+
+def _apply_schools(pkg: Package, old: Spec, new: Spec, p: Plan, version: int, when: str) -> None:
     names = pkg.sheet_names()
+    gone = _retired_ids(pkg, old, new)
+    retired: list[list[Any]] = []
     for sid, (a, b) in p.schools_renamed.items():
         if b in names:
             raise UpgradeError(f"school {sid}: a tab '{b}' is already in the workbook")
@@ -433,11 +488,15 @@ def _apply_schools(pkg: Package, old: Spec, new: Spec, p: Plan) -> None:
         school = next(s for s in new.schools if s.id == sid)
         if school.sheet in pkg.sheet_names():  # a closed school re-opened: its tab comes back
             pkg.set_sheet_state(school.sheet, "visible")
+            retired += _catch_up(pkg, new, school.id, school.sheet, gone, version, when)
             continue
         source = next((s.sheet for s in old.schools if s.id not in p.schools_closed), old.schools[0].sheet)
         source_id = next(s.id for s in old.schools if s.sheet == source)
         source = p.schools_renamed.get(source_id, (source, source))[1]
         _clone_school(pkg, replace(new, schools=(*new.schools, *old.schools)), source, sid, school.sheet)
+    if retired:
+        _append_rows(pkg, RETIRED, ["Retired at version", "Retired on", "School ID", "Tab", *new.headers],
+                     retired)
     if p.choices or p.schools_added or p.schools_renamed or p.schools_closed:
         _write_lists(pkg, new)
     theme = new.column("theme")
@@ -489,7 +548,7 @@ def upgrade_package(pkg: Package, new: Spec, who: str, note: str = "", today: da
     when = (today or datetime.now(UTC).date()).isoformat()
     if p.master_changed:
         _apply_master(pkg, old, new, p, version + 1, when)
-    _apply_schools(pkg, old, new, p)
+    _apply_schools(pkg, old, new, p, version + 1, when)
     _write_meta(pkg, new, [s.sheet for s in old.schools if s.id in p.schools_closed])
     rows: list[list[Any]] = []
     if not past:

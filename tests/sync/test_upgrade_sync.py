@@ -93,3 +93,47 @@ def test_new_session_archives_last_years_workbook_in_the_library(setup: tuple[Me
     assert archived == pm / "archive" / "2026-27" / NAME
     report = push(pm, lib)
     assert report.ok and "archive/2026-27/borders.xlsx" in {f.name for f in lib.list()}
+
+
+def test_a_row_added_by_the_upgrade_keeps_its_master_formats_through_a_merge(
+        setup: tuple[MemoryLibrary, Path, Path]) -> None:
+    lib, pm, school = setup
+    upgrade_file(pm / NAME, add_row(read_workbook(pm / NAME).spec, M13), "Pat")
+    school_writes(school / NAME, "Kelso High", "J3", "Kelso's note, typed meanwhile")
+    assert push(school, lib).uploads == 1
+    report = push(pm, lib)  # merged onto the school's version
+    assert report.ok and report.uploads == 1
+    assert pull(school, lib).downloads == 1
+    data = read_workbook(school / NAME)
+    pkg = Package.open(school / NAME)
+    for s in data.spec.schools:  # the edited tab and the others: locked grey wording, as M01's row
+        rows = {canonical(r.get("ID")): r.row for r in data.schools[s.sheet].rows}
+        sheet = pkg.sheet(s.sheet)
+        for letter in "ABCDEFGHIJKLM":
+            assert sheet.cell(f"{letter}{rows['M13']}").get("s") == sheet.cell(f"{letter}{rows['M01']}").get(
+                "s"), (s.sheet, letter)
+        assert sheet.rows[rows["M13"]].get("ht") is not None  # the height the upgrade gave the row
+    assert note(school / NAME, "Kelso High", "M02") == "Kelso's note, typed meanwhile"
+
+
+def test_formats_are_not_carried_when_the_remote_styles_mean_something_else(
+        tmp_path: Path, template_bytes: bytes) -> None:
+    from sync.merge import merge_workbooks
+
+    ours = tmp_path / "ours.xlsx"
+    ours.write_bytes(template_bytes)
+    upgrade_file(ours, add_row(read_workbook(ours).spec, M13), "Pat")
+    theirs = Package(template_bytes)  # e.g. saved by a program that rewrote the fonts
+    styles = theirs.read("xl/styles.xml").decode()
+    theirs.write_part("xl/styles.xml", styles.replace('<sz val="11"/>', '<sz val="12"/>', 1).encode())
+    theirs.set_value("Kelso High", "J3", "Kelso's note")
+    remote = theirs.to_bytes()
+    result = merge_workbooks(template_bytes, ours.read_bytes(), remote)
+    assert result.merged is not None
+    merged = Package(result.merged)
+    before = Package(remote)
+    rows = {canonical(r.get("ID")): r.row for r in read_workbook(ours).schools["Kelso High"].rows}
+    assert merged.value("Kelso High", f"C{rows['M13']}") == M13["Activity"]  # the values still come
+    for letter in "ABCDEFGHIJKLM":  # the formats stay the remote's (an index would mean another style)
+        ref = f"{letter}{rows['M13']}"
+        assert merged.sheet("Kelso High").cell(ref).get("s") == before.sheet("Kelso High").cell(ref).get("s")

@@ -356,3 +356,59 @@ def test_a_new_theme_reaches_the_dropdown_and_the_summary(scottish: Path) -> Non
     assert "College partnership" in [r[0] for r in pkg.grid("Lists")]
     assert "College partnership" in [r[0] for r in pkg.grid("Summary")]
     assert not [f for f in validate(read_workbook(scottish), today=TODAY) if f.severity == "error"]
+
+
+def test_a_reopened_school_catches_up_with_the_master_changed_while_it_was_closed(scottish: Path) -> None:
+    fill(scottish, {"Selkirk High": {"J2": "met the college", "H4": "In progress", "I4": "Amber",
+                                     "J6": "work on the retired row", "B14": "Career guidance",
+                                     "C14": "Our own event", "D14": "School"}})
+    before = typed(scottish)
+    d = spec_to_dict(read_workbook(scottish).spec)
+    index = next(i for i, s in enumerate(d["schools"]) if s["id"] == "SEL")
+    sel = d["schools"].pop(index)
+    upgrade_file(scottish, parse_spec(d), "Pat")  # closed
+    upgrade_file(scottish, changed_master(read_workbook(scottish).spec), "Pat", today=date(2026, 12, 1))
+    parts = zip_parts(scottish.read_bytes())
+    d = spec_to_dict(read_workbook(scottish).spec)
+    d["schools"].insert(index, sel)
+    upgrade_file(scottish, parse_spec(d), "Pat", today=date(2026, 12, 2))  # re-opened
+
+    data = read_workbook(scottish)
+    after = typed(scottish)
+    for (sheet, rid), values in before.items():
+        if sheet == "Selkirk High" and rid != "M05":
+            assert after[(sheet, rid)] == values, rid  # what Selkirk typed stays with its row
+    rows = {canonical(r.get("ID")): r for r in data.schools["Selkirk High"].rows}
+    assert "M05" not in rows and rows["M13"].get("Status") == "Not started"
+    assert rows["M03"].get("Target") == NEW_TARGET and rows["SEL-01"].row == 14 and rows["M13"].row == 15
+    assert not [f for f in validate(data, today=TODAY) if f.sheet == "Selkirk High" and f.rule.startswith(
+        "master")]
+    pkg = Package.open(scottish)
+    for letter in SCOT.values():  # the added row has the locked grey wording of a master row
+        assert pkg.sheet("Selkirk High").cell(f"{letter}15").get("s") == \
+            pkg.sheet("Selkirk High").cell(f"{letter}2").get("s")
+    grid = pkg.grid(RETIRED)
+    head = grid[0]
+    sel_rows = [r for r in grid[1:] if r[head.index("School ID")] == "SEL"]
+    assert len(sel_rows) == 1 and sel_rows[0][head.index("Progress notes")] == "work on the retired row"
+    assert sel_rows[0][:2] == [4, "2026-12-02"]  # retired in Selkirk's tab at the re-opening version
+    now = zip_parts(scottish.read_bytes())  # the other schools' tabs are not touched by the re-opening
+    for tab in ("Kelso High", "Hawick High", "Master"):
+        part = sheet_part(scottish, tab)
+        assert now[part] == parts[part], tab
+
+
+def test_a_new_school_tab_prints_and_filters_as_a_built_tab(scottish: Path) -> None:
+    from openpyxl import load_workbook
+
+    d = spec_to_dict(read_workbook(scottish).spec)
+    d["schools"].append({"id": "BCL", "name": "Borders College"})
+    upgrade_file(scottish, parse_spec(d), "Pat")
+    names = defined_names(scottish)
+    assert names[("_xlnm.Print_Titles", "Borders College")] == "'Borders College'!$1:$1"
+    source = names[("_xlnm._FilterDatabase", "Berwickshire High")]
+    assert names[("_xlnm._FilterDatabase", "Borders College")] == source.replace(
+        "'Berwickshire High'!", "'Borders College'!")
+    assert names[("_xlnm.Print_Titles", "Berwickshire High")] == "'Berwickshire High'!$1:$1"  # kept
+    wb = load_workbook(scottish)  # openpyxl reads them as it reads a built tab's
+    assert wb["Borders College"].print_title_rows == wb["Berwickshire High"].print_title_rows == "$1:$1"
