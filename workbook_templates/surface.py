@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -203,16 +203,18 @@ class _Sheet:
 
 
 class GridBook:
-    """The two calls the reader makes on a `python_calamine.CalamineWorkbook`, answered by a surface:
-    rather than re-implement the reader, the surface's value grids go through the reader's own code,
-    so the embedded spec, the `_tom` keys and the typed rows come out the same on both paths."""
+    """The two calls the reader makes on a `python_calamine.CalamineWorkbook`, answered by anything
+    that gives a sheet's values as a grid (a surface's ``read``, a `Package`'s ``grid``): rather than
+    re-implement the reader, those grids go through the reader's own code, so the embedded spec, the
+    `_tom` keys and the typed rows come out the same on every path. Empty cells become "", as
+    calamine gives them."""
 
-    def __init__(self, surface: WorkbookSurface) -> None:
-        self.surface = surface
-        self.sheet_names = surface.sheet_names()
+    def __init__(self, sheet_names: list[str], grid: Callable[[str], list[list[Any]]]) -> None:
+        self.sheet_names = sheet_names
+        self._grid = grid
 
     def get_sheet_by_name(self, name: str) -> _Sheet:
-        return _Sheet([["" if v is None else v for v in row] for row in self.surface.read(name)])
+        return _Sheet([["" if v is None else v for v in row] for row in self._grid(name)])
 
 
 def read_surface(surface: WorkbookSurface) -> WorkbookData:
@@ -223,4 +225,5 @@ def read_surface(surface: WorkbookSurface) -> WorkbookData:
     def formulas(tabs: list[str]) -> dict[str, set[str]]:
         return {name: cells for name in tabs if (cells := surface.formula_cells(name))}
 
-    return reader.workbook_data(GridBook(surface), (folder / where) if folder else where, formulas)
+    book = GridBook(surface.sheet_names(), surface.read)
+    return reader.workbook_data(book, (folder / where) if folder else where, formulas)

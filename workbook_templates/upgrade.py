@@ -59,6 +59,7 @@ from workbook_templates.layout import (
 from workbook_templates.package import M, Package, R, col_letters, refuse_unwritable, split_ref
 from workbook_templates.reader import read_meta
 from workbook_templates.spec import Spec, canonical, spec_to_dict
+from workbook_templates.surface import GridBook
 from workbook_templates.template import CHUNK, list_name, own_id, summary_cells
 
 HISTORY_HEADERS = ["Version", "Date", "By", "Change", "Master SHA-256", "Before"]
@@ -539,7 +540,7 @@ def _before(old: Spec, p: Plan) -> str:
 def upgrade_package(pkg: Package, new: Spec, who: str, note: str = "", today: date | None = None
                     ) -> UpgradeResult:
     """Apply ``new`` to the workbook in ``pkg`` (not saved); see the module note."""
-    meta, old = read_meta(_Book(pkg), Path(pkg.path or "workbook"))
+    meta, old = read_meta(GridBook(pkg.sheet_names(), pkg.grid), Path(pkg.path or "workbook"))
     p = plan(old, new)
     past = history(pkg)
     version = int(past[-1][0]) if past else 1
@@ -585,20 +586,3 @@ def default_who() -> str:
     return env.get("TOMSYNC_USER") or env.get("USERNAME") or env.get("USER") or "programme manager"
 
 
-class _Grid:
-    def __init__(self, grid: list[list[Any]]) -> None:
-        self.grid = grid
-
-    def to_python(self, skip_empty_area: bool = False) -> list[list[Any]]:
-        return self.grid
-
-
-class _Book:
-    """The package as the reader's `SheetSource`, so the embedded spec is read as `read_workbook` does."""
-
-    def __init__(self, pkg: Package) -> None:
-        self.pkg = pkg
-        self.sheet_names = pkg.sheet_names()
-
-    def get_sheet_by_name(self, name: str) -> _Grid:
-        return _Grid(self.pkg.grid(name))

@@ -100,9 +100,7 @@ def sync_month_for(user: Any, settings: Any, document_url: str, month: str | Non
     if stop is not None:
         return stop
     try:
-        token = _graph_token(user, cfg)
-        library, name = open_library(document_url, token, cfg)
-        month = (month or "").strip() or _stamped_month(library, name) or f"{datetime.now(UTC):%Y-%m}"
+        library, month = _library_and_month(user, cfg, document_url, month)
         outcome = sync_month(library, month, user.name or user.email or "a programme manager", today)
     except MonthBusy as exc:
         return answer(False, str(exc), 409)
@@ -116,8 +114,7 @@ def sync_month_for(user: Any, settings: Any, document_url: str, month: str | Non
         log.exception("Sync month failed (%s)", type(exc).__name__)
         return answer(False, f"Sync month failed: an internal error ({type(exc).__name__}); the add-in's log "
                       "has the details for IT", 500)
-    details = {k: v for k, v in outcome.as_dict().items() if k not in ("ok", "message")}
-    return answer(outcome.ok, outcome.message, 200 if outcome.ok else 409, **details)
+    return _outcome(outcome)
 
 
 def month_status_for(user: Any, settings: Any, document_url: str, month: str | None = None
@@ -130,9 +127,7 @@ def month_status_for(user: Any, settings: Any, document_url: str, month: str | N
     if stop is not None:
         return stop
     try:
-        token = _graph_token(user, cfg)
-        library, name = open_library(document_url, token, cfg)
-        month = (month or "").strip() or _stamped_month(library, name) or f"{datetime.now(UTC):%Y-%m}"
+        library, month = _library_and_month(user, cfg, document_url, month)
         status = month_status(library, month)
     except SaveRefused as exc:
         return answer(False, str(exc), 400)
@@ -146,6 +141,20 @@ def month_status_for(user: Any, settings: Any, document_url: str, month: str | N
                       f"({type(exc).__name__})", 500)
     return answer(True, str(status.get("progress") or ""), **{k: v for k, v in status.items()
                                                               if k != "progress"})
+
+
+def _library_and_month(user: Any, cfg: OboSettings, document_url: str, month: str | None
+                       ) -> tuple[SharePointLibrary, str]:
+    """The open workbook's library, as ``user``, and the month Sync month acts on: the one typed in the
+    pane, else the workbook's stamped cycle, else this month."""
+    library, name = open_library(document_url, _graph_token(user, cfg), cfg)
+    return library, (month or "").strip() or _stamped_month(library, name) or f"{datetime.now(UTC):%Y-%m}"
+
+
+def _outcome(outcome: Any) -> dict[str, Any]:
+    """A finished Sync month or Save to library as the task pane's answer (409: it did not go through)."""
+    details = {k: v for k, v in outcome.as_dict().items() if k not in ("ok", "message")}
+    return answer(outcome.ok, outcome.message, 200 if outcome.ok else 409, **details)
 
 
 def save_for(user: Any, settings: Any, document_url: str, file_base64: str | None,
@@ -180,5 +189,4 @@ def save_for(user: Any, settings: Any, document_url: str, file_base64: str | Non
         log.exception("Save to library failed (%s)", type(exc).__name__)
         return answer(False, f"Save to library failed: an internal error ({type(exc).__name__}); the "
                       "add-in's log has the details for IT", 500)
-    details = {k: v for k, v in outcome.as_dict().items() if k not in ("ok", "message")}
-    return answer(outcome.ok, outcome.message, 200 if outcome.ok else 409, **details)
+    return _outcome(outcome)
